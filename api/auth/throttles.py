@@ -1,0 +1,34 @@
+"""Login throttles: per client address and per attempted username.
+
+Per address stops one client from guessing many accounts; per username stops a
+distributed attack on one account. Both answer 429 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
+
+from privacy.normalise import normalise_name
+
+
+class LoginAddressThrottle(SimpleRateThrottle):
+    scope = "login_address"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class LoginUsernameThrottle(SimpleRateThrottle):
+    scope = "login_username"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        data = request.data if isinstance(request.data, dict) else {}
+        username = data.get("username")
+        if not isinstance(username, str) or not username:
+            return None
+        # Hash-free but normalised: the cache key holds a username, never a password.
+        ident = normalise_name(username)[:150].replace(" ", "_")
+        return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -1,0 +1,66 @@
+"""Family input and output shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from api.serializers import StrictInputSerializer
+from casemgmt import policies
+from casemgmt.models import Family, Organisation
+
+
+class FamilyInputSerializer(StrictInputSerializer):
+    """What a case manager may send when opening or editing a family."""
+
+    organisation = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.none(), required=False,
+        help_text="Needed only when the case manager works for several organisations.",
+    )
+    status = serializers.ChoiceField(
+        choices=[c for c in Family.Status.choices if c[0] != Family.Status.CLOSED], required=False
+    )
+    preferred_languages = serializers.ListField(
+        child=serializers.RegexField(r"^[a-z]{2,3}$", max_length=3), max_length=10, required=False
+    )
+
+    class Meta:
+        model = Family
+        fields = (
+            "organisation", "family_name", "address", "phone", "notes", "status", "opened_on",
+            "benefit_status_at_intake", "preferred_languages", "interpreter_needed",
+        )
+        extra_kwargs = {"opened_on": {"required": False}}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            org_field = self.fields["organisation"]
+            org_field.queryset = policies.case_manager_organisations(request.user)  # type: ignore[attr-defined]
+        if self.instance is not None:
+            # Organisation and opening date are fixed once a case exists.
+            for name in ("organisation", "opened_on"):
+                self.fields[name].read_only = True
+
+    def validate_opened_on(self, value: Any) -> Any:
+        from django.utils import timezone
+
+        if value > timezone.localdate():
+            raise serializers.ValidationError("A case cannot be opened in the future.", code="future_date")
+        return value
+
+
+class FamilyOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A family as the assigned case manager sees it."""
+
+    class Meta:
+        model = Family
+        fields = (
+            "id", "reference", "organisation", "status", "family_name", "address", "phone", "notes",
+            "case_manager", "opened_on", "closed_on", "benefit_status_at_intake",
+            "benefit_status_at_closure", "closure_outcome", "preferred_languages",
+            "interpreter_needed", "created_at", "updated_at",
+        )
+        read_only_fields = fields

@@ -1,0 +1,48 @@
+"""Person (family member) input and output shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from api.serializers import StrictInputSerializer
+from casemgmt.models import Person
+from casemgmt.selectors.families import families_visible_to
+
+
+class PersonInputSerializer(StrictInputSerializer):
+    """What a case manager may send for a family member."""
+
+    family = serializers.PrimaryKeyRelatedField(queryset=Person.objects.none())
+
+    class Meta:
+        model = Person
+        fields = (
+            "family", "role", "given_name", "family_name", "date_of_birth", "sex",
+            "residence_status", "country_of_origin",
+        )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # A family the caller cannot see is reported exactly like one that does not exist.
+            self.fields["family"].queryset = families_visible_to(request.user)  # type: ignore[attr-defined]
+
+    def validate_family(self, value: Any) -> Any:
+        if self.instance is not None and value.pk != self.instance.family_id:
+            raise serializers.ValidationError("A person cannot be moved to another family.", code="immutable")
+        return value
+
+
+class PersonOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A family member as the assigned case manager sees them."""
+
+    class Meta:
+        model = Person
+        fields = (
+            "id", "family", "role", "given_name", "family_name", "date_of_birth", "birth_year", "sex",
+            "residence_status", "country_of_origin", "created_at", "updated_at",
+        )
+        read_only_fields = fields

@@ -1,0 +1,66 @@
+"""Person endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.persons.serializers import PersonInputSerializer, PersonOutputSerializer
+from casemgmt.models import Person
+from casemgmt.selectors.persons import date_of_birth_filter, person_name_filter, persons_visible_to
+from casemgmt.services.persons import person_create, person_update
+
+
+class PersonFilter(django_filters.FilterSet):
+    family = django_filters.UUIDFilter(field_name="family_id")
+    name = django_filters.CharFilter(
+        method="filter_name", max_length=200,
+        help_text="A given name, a family name, or both (either order), matched through blind indexes.",
+    )
+    date_of_birth = django_filters.DateFilter(method="filter_date_of_birth", help_text="Exact date, YYYY-MM-DD.")
+
+    class Meta:
+        model = Person
+        fields = ("family", "name", "date_of_birth")
+
+    def filter_name(self, queryset: QuerySet[Person], name: str, value: str) -> QuerySet[Person]:
+        return queryset.filter(person_name_filter(value))
+
+    def filter_date_of_birth(self, queryset: QuerySet[Person], name: str, value: Any) -> QuerySet[Person]:
+        return queryset.filter(date_of_birth_filter(value))
+
+
+class PersonViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet  # type: ignore[type-arg]
+):
+    """Members of the families in the caller's caseload."""
+
+    serializer_class = PersonOutputSerializer
+    filterset_class = PersonFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Person]:
+        return persons_visible_to(self.request.user)  # type: ignore[arg-type]
+
+    @extend_schema(request=PersonInputSerializer, responses={201: PersonOutputSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = PersonInputSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        person = person_create(acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return Response(PersonOutputSerializer(person).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PersonInputSerializer, responses={200: PersonOutputSerializer})
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        person = self.get_object()
+        serializer = PersonInputSerializer(
+            person, data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        person = person_update(person=person, acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return Response(PersonOutputSerializer(person).data)

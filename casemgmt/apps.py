@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CasemgmtConfig(AppConfig):
+    name = "casemgmt"
+    verbose_name = "Case management"
+    default_auto_field = "django.db.models.BigAutoField"

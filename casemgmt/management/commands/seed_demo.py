@@ -1,0 +1,86 @@
+"""Load demo organisations, users and families; idempotent, development only."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from casemgmt.demo import demo_family
+from casemgmt.models import Family, Membership, Organisation, Role, User
+from casemgmt.services.families import family_create
+from casemgmt.services.persons import person_create
+
+DISTRICT = "Landkreis Musterland"
+TOWN = "Stadt Beispielstadt"
+USERS = (
+    ("casemanager1", DISTRICT, Role.CASE_MANAGER, "Clara", "Berger"),
+    ("casemanager2", DISTRICT, Role.CASE_MANAGER, "Jonas", "Wagner"),
+    ("casemanager3", TOWN, Role.CASE_MANAGER, "Selin", "Arslan"),
+    ("supervisor1", DISTRICT, Role.SUPERVISOR, "Petra", "Hoffmann"),
+    ("dpo1", DISTRICT, Role.DPO, "Martin", "Krüger"),
+    ("admin1", DISTRICT, Role.ADMIN, "Sabine", "Keller"),
+)
+FAMILIES_PER_CASE_MANAGER = 12
+
+
+class Command(BaseCommand):
+    help = "Seed demo organisations, users and families (refuses to run when DEBUG is off)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--families", type=int, default=FAMILIES_PER_CASE_MANAGER,
+                            help="families per case manager")
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError("seed_demo writes known passwords: it runs only with DEBUG=true.")
+        district, _ = Organisation.objects.get_or_create(
+            name=DISTRICT, defaults={"kind": Organisation.Kind.DISTRICT, "reference_prefix": "LK"})
+        town, _ = Organisation.objects.get_or_create(
+            name=TOWN, defaults={"kind": Organisation.Kind.TOWN, "parent": district, "reference_prefix": "BS"})
+        orgs = {DISTRICT: district, TOWN: town}
+        password = settings.DEMO_PASSWORD
+        created_users = 0
+        for username, org_name, role, first, last in USERS:
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"first_name": first, "last_name": last,
+                                             "is_staff": role == Role.ADMIN})
+            if created:
+                user.set_password(password)
+                user.save(update_fields=["password"])
+                created_users += 1
+            Membership.objects.get_or_create(user=user, organisation=orgs[org_name], defaults={"role": role})
+
+        created_families = 0
+        today = timezone.localdate()
+        for username, org_name, role, *_ in USERS:
+            if role != Role.CASE_MANAGER:
+                continue
+            user = User.objects.get(username=username)
+            if Family.objects.filter(created_by=user).exists():
+                continue  # this case manager's caseload was seeded before: stay idempotent
+            rng = random.Random(f"demo-{username}")
+            town_name = "Beispielstadt" if org_name == TOWN else "Musterdorf"
+            for _ in range(options["families"]):
+                demo = demo_family(rng, town_name, today)
+                family = family_create(
+                    organisation=orgs[org_name], family_name=demo.family_name, acting_user=user,
+                    opened_on=demo.opened_on, address=demo.address, phone=demo.phone, notes=demo.notes,
+                    status=demo.status, benefit_status_at_intake=demo.benefit_status_at_intake,
+                    preferred_languages=demo.languages, interpreter_needed=demo.interpreter_needed,
+                )
+                for member in demo.members:
+                    person_create(
+                        family=family, acting_user=user, role=member.role, given_name=member.given_name,
+                        family_name=member.family_name, date_of_birth=member.date_of_birth, sex=member.sex,
+                        residence_status=member.residence_status, country_of_origin=member.country_of_origin,
+                    )
+                created_families += 1
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo data ready: {created_users} users and {created_families} families created "
+            f"(password from DEMO_PASSWORD)."))

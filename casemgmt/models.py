@@ -1,0 +1,325 @@
+"""Domain models: tenants, memberships, families and their members.
+
+Privacy decisions live next to the fields: names, contact data, notes, date of birth,
+residence status and country of origin are encrypted; only what statistics need stays in
+clear (birth year, sex, family role, case dates and outcomes). ``__str__`` never returns
+personal data, because django-auditlog stores it as ``object_repr``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+from typing import ClassVar
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.db.models import Q
+
+from privacy.classification import DataCategory
+from privacy.fields import BlindIndexField, EncryptedCharField, EncryptedDateField, EncryptedTextField
+
+NAME_MAX_LENGTH = 100
+
+
+def not_in_future(value: datetime.date) -> None:
+    """A date of birth cannot lie in the future."""
+    if value > timezone.localdate():
+        raise ValidationError("Date of birth cannot be in the future.", code="future_date")
+
+
+LANGUAGE_CODE_RE = re.compile(r"^[a-z]{2,3}$")
+
+
+def validate_language_codes(value: object) -> None:
+    """Preferred languages: a short list of ISO 639-1/-3 codes, e.g. ["ar", "ku"]."""
+    if not isinstance(value, list) or len(value) > 10:
+        raise ValidationError("Give a list of at most 10 ISO 639 language codes.", code="invalid_languages")
+    for code in value:
+        if not isinstance(code, str) or not LANGUAGE_CODE_RE.match(code):
+            raise ValidationError(
+                "Language codes are ISO 639 codes in lower case, such as 'ar' or 'prs'.",
+                code="invalid_language_code",
+            )
+
+
+def not_before_1900(value: datetime.date) -> None:
+    """Guard against typos such as 0199 for 1999."""
+    if value.year < 1900:
+        raise ValidationError("Date of birth must be in 1900 or later.", code="too_early")
+NOTES_MAX_LENGTH = 20_000
+
+
+class User(AbstractUser):
+    """A staff account; what it may do comes from its memberships."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "username": DataCategory.ACCOUNT,
+        "first_name": DataCategory.ACCOUNT,
+        "last_name": DataCategory.ACCOUNT,
+        "email": DataCategory.ACCOUNT,
+        "last_login": DataCategory.ACCOUNT,
+        "date_joined": DataCategory.ACCOUNT,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "password", "is_superuser", "is_staff", "is_active")
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class Organisation(models.Model):
+    """A tenant: a district with its member towns as children, or a provider."""
+
+    class Kind(models.TextChoices):
+        DISTRICT = "district", "District (Landkreis)"
+        TOWN = "town", "Member town (kreisangehörige Gemeinde)"
+        CITY = "city", "Independent city (kreisfreie Stadt)"
+        PROVIDER = "provider", "Provider (Träger)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    reference_prefix = models.CharField(
+        max_length=8,
+        default="F",
+        help_text="Prefix of family reference numbers, e.g. F-2026-00042.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {}
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "name", "kind", "parent", "reference_prefix", "created_at")
+
+    class Meta:
+        ordering = ("name",)
+        constraints = (
+            models.UniqueConstraint(fields=("name",), name="organisation_name_unique"),
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="organisation_not_own_parent"),
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    CASE_MANAGER = "case_manager", "Case manager"
+    SUPERVISOR = "supervisor", "Supervisor"
+    DPO = "dpo", "Data protection officer"
+    ADMIN = "admin", "Administrator"
+
+
+class Membership(models.Model):
+    """A user's role in one organisation: being a member grants no case access by itself."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {"user": DataCategory.ACCOUNT}
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "organisation", "role", "created_at")
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=("user", "organisation"), name="membership_one_role_per_organisation"),
+        )
+
+    def __str__(self) -> str:
+        return f"Membership {self.pk} ({self.role})"
+
+
+class FamilyReferenceCounter(models.Model):
+    """Per organisation and year, the last family number handed out (locked while incremented)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {}
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "organisation", "year", "last_number")
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=("organisation", "year"), name="family_reference_counter_unique"),
+        )
+
+
+class BenefitStatus(models.TextChoices):
+    SGB_II = "sgb_ii", "SGB II (Bürgergeld)"
+    SGB_XII = "sgb_xii", "SGB XII (social assistance)"
+    ASYLBLG = "asylblg", "AsylbLG (asylum seekers' benefits)"
+    NONE = "none", "No benefits"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Family(models.Model):
+    """A household case (Familie / Bedarfsgemeinschaft)."""
+
+    class Status(models.TextChoices):
+        INTAKE = "intake", "Intake"
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        CLOSED = "closed", "Closed"
+
+    class ClosureOutcome(models.TextChoices):
+        SELF_SUFFICIENT = "self_sufficient", "Self-sufficient"
+        GOALS_ACHIEVED = "goals_achieved", "Goals achieved"
+        MOVED_AWAY = "moved_away", "Moved away"
+        TRANSFERRED = "transferred", "Transferred to another service"
+        WITHDREW = "withdrew", "Withdrew"
+        NO_CONTACT = "no_contact", "Contact lost"
+        OTHER = "other", "Other"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=32, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="families")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.INTAKE)
+    case_manager = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="assigned_families"
+    )
+    opened_on = models.DateField()
+    closed_on = models.DateField(null=True, blank=True)
+    benefit_status_at_intake = models.CharField(
+        max_length=10, choices=BenefitStatus.choices, default=BenefitStatus.UNKNOWN
+    )
+    benefit_status_at_closure = models.CharField(max_length=10, choices=BenefitStatus.choices, blank=True)
+    closure_outcome = models.CharField(max_length=20, choices=ClosureOutcome.choices, blank=True)
+    # Languages stay in clear: interpreter planning and statistics need them, and a list
+    # of ISO 639 codes without a name identifies nobody.
+    preferred_languages = models.JSONField(default=list, blank=True, validators=[validate_language_codes])
+    interpreter_needed = models.BooleanField(default=False)
+
+    family_name = EncryptedCharField(max_length=NAME_MAX_LENGTH)
+    address = EncryptedTextField(max_length=500, blank=True)
+    phone = EncryptedCharField(max_length=40, blank=True)
+    notes = EncryptedTextField(max_length=NOTES_MAX_LENGTH, blank=True)
+    family_name_index = BlindIndexField(sources=("family_name",), context="family.family_name")
+
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "family_name": DataCategory.IDENTIFICATION,
+        "family_name_index": DataCategory.IDENTIFICATION,
+        "address": DataCategory.CONTACT,
+        "phone": DataCategory.CONTACT,
+        "notes": DataCategory.CASE_NOTES,
+        "status": DataCategory.CASE_ADMINISTRATION,
+        "opened_on": DataCategory.CASE_ADMINISTRATION,
+        "closed_on": DataCategory.CASE_ADMINISTRATION,
+        "closure_outcome": DataCategory.CASE_ADMINISTRATION,
+        "case_manager": DataCategory.CASE_ADMINISTRATION,
+        "benefit_status_at_intake": DataCategory.SOCIAL_BENEFITS,
+        "benefit_status_at_closure": DataCategory.SOCIAL_BENEFITS,
+        "preferred_languages": DataCategory.LANGUAGE,
+        "interpreter_needed": DataCategory.LANGUAGE,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id", "reference", "organisation", "created_by", "created_at", "updated_at",
+    )
+
+    class Meta:
+        verbose_name_plural = "families"
+        ordering = ("-opened_on", "reference")
+        constraints = (
+            models.UniqueConstraint(fields=("organisation", "reference"), name="family_reference_unique"),
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("opened_on")),
+                name="family_closed_after_opened",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_on__isnull=False),
+                name="family_closed_has_date",
+            ),
+        )
+        indexes = (models.Index(fields=("organisation", "status"), name="family_org_status"),)
+
+    def __str__(self) -> str:
+        return self.reference or f"Family {self.pk}"
+
+
+class Person(models.Model):
+    """A family member (Familienmitglied)."""
+
+    class Role(models.TextChoices):
+        PARENT = "parent", "Parent"
+        CHILD = "child", "Child"
+        OTHER = "other", "Other household member"
+
+    class Sex(models.TextChoices):
+        FEMALE = "female", "Female"
+        MALE = "male", "Male"
+        DIVERSE = "diverse", "Diverse"
+        UNSPECIFIED = "unspecified", "Not specified"
+
+    class ResidenceStatus(models.TextChoices):
+        GERMAN_CITIZEN = "german_citizen", "German citizen"
+        EU_CITIZEN = "eu_citizen", "EU/EEA citizen (freedom of movement)"
+        SETTLEMENT_PERMIT = "settlement_permit", "Settlement permit (Niederlassungserlaubnis)"
+        RESIDENCE_PERMIT = "residence_permit", "Residence permit (Aufenthaltserlaubnis)"
+        TEMPORARY_PROTECTION = "temporary_protection", "Temporary protection (§ 24 AufenthG)"
+        ASYLUM_PENDING = "asylum_pending", "Asylum procedure pending (Aufenthaltsgestattung)"
+        TOLERATED = "tolerated", "Tolerated stay (Duldung)"
+        OTHER = "other", "Other"
+        UNKNOWN = "unknown", "Unknown"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="members")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    given_name = EncryptedCharField(max_length=NAME_MAX_LENGTH)
+    family_name = EncryptedCharField(max_length=NAME_MAX_LENGTH)
+    date_of_birth = EncryptedDateField(null=True, blank=True, validators=[not_in_future, not_before_1900])
+    # Only the birth year stays in clear: statistics need age bands, never the exact date.
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    sex = models.CharField(max_length=12, choices=Sex.choices, default=Sex.UNSPECIFIED)
+    residence_status = EncryptedCharField(max_length=30, choices=ResidenceStatus.choices, blank=True)
+    country_of_origin = EncryptedCharField(
+        max_length=2,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 code such as SY.", "invalid_country")],
+        help_text="ISO 3166-1 alpha-2",
+    )
+
+    given_name_index = BlindIndexField(sources=("given_name",), context="person.given_name")
+    family_name_index = BlindIndexField(sources=("family_name",), context="person.family_name")
+    full_name_index = BlindIndexField(sources=("given_name", "family_name"), context="person.full_name")
+    date_of_birth_index = BlindIndexField(
+        sources=("date_of_birth",), context="person.date_of_birth", normaliser="date"
+    )
+
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "family": DataCategory.DEMOGRAPHIC,
+        "role": DataCategory.DEMOGRAPHIC,
+        "given_name": DataCategory.IDENTIFICATION,
+        "family_name": DataCategory.IDENTIFICATION,
+        "given_name_index": DataCategory.IDENTIFICATION,
+        "family_name_index": DataCategory.IDENTIFICATION,
+        "full_name_index": DataCategory.IDENTIFICATION,
+        "date_of_birth": DataCategory.DATE_OF_BIRTH,
+        "date_of_birth_index": DataCategory.DATE_OF_BIRTH,
+        "birth_year": DataCategory.DEMOGRAPHIC,
+        "sex": DataCategory.DEMOGRAPHIC,
+        "residence_status": DataCategory.RESIDENCE,
+        "country_of_origin": DataCategory.ORIGIN,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "created_by", "created_at", "updated_at")
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"Person {self.pk}"

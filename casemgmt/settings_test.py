@@ -1,0 +1,22 @@
+"""Test settings: fixed throw-away keys, a fast password hasher, local-memory cache."""
+
+import os
+
+from privacy.keys import new_key
+
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "y" * 40)
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", f"test1:{new_key()},test0:{new_key()}")
+os.environ.setdefault("FIELD_ENCRYPTION_ACTIVE_KEY", "test1")
+os.environ.setdefault("BLIND_INDEX_KEYS", f"btest1:{new_key()}")
+os.environ.setdefault("CACHE_BACKEND", "locmem")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
+
+from casemgmt.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,  # noqa: F405
+    "DEFAULT_THROTTLE_RATES": {"login_address": "1000/min", "login_username": "1000/min"},
+}

@@ -1,0 +1,180 @@
+"""Transparent encrypted model fields and blind index fields.
+
+Models use these like ordinary fields; values are encrypted in ``get_db_prep_value`` and
+decrypted in ``from_db_value``. The column type is always ``text`` because ciphertext is
+longer than the plaintext; ``max_length`` still limits the plaintext through validation.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import FieldError
+from django.core.validators import MaxLengthValidator
+from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from privacy import crypto
+from privacy.blind_index import INDEX_MAX_LENGTH, blind_index
+from privacy.normalise import normalise_name
+
+
+class EncryptedFieldMixin:
+    """Encrypt on the way to the database, decrypt on the way back; refuse value lookups.
+
+    A lookup such as ``name="Ali"`` cannot work on randomised ciphertext, and silently
+    returning no rows (as some libraries do) hides bugs: it raises instead. Search goes
+    through a :class:`BlindIndexField`.
+    """
+
+    encrypted = True
+    _allowed_lookups = frozenset({"isnull"})
+
+    model: type[models.Model]
+    column: str
+
+    def get_internal_type(self) -> str:
+        return "TextField"
+
+    def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
+        return models.TextField().db_type(connection)
+
+    @property
+    def encryption_context(self) -> str:
+        return f"{self.model._meta.db_table}.{self.column}"
+
+    def serialise(self, value: Any) -> str:
+        return str(value)
+
+    def deserialise(self, value: str) -> Any:
+        return value
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)  # type: ignore[misc]
+        if value is None:
+            return None
+        return crypto.encrypt(self.serialise(value), context=self.encryption_context)
+
+    def get_db_prep_value(
+        self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False
+    ) -> Any:
+        # Skip the parent's adaptation (e.g. DateField's adapt_datefield_value): the
+        # database only ever sees the ciphertext string.
+        if not prepared:
+            value = self.get_prep_value(value)
+        return value
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        return self.deserialise(crypto.decrypt(value, context=self.encryption_context))
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        if lookup_name not in self._allowed_lookups:
+            raise FieldError(
+                f"Encrypted field {self.model.__name__}.{self.column} supports only isnull "
+                f"lookups, not {lookup_name!r}: search through its blind index."
+            )
+        return super().get_lookup(lookup_name)  # type: ignore[misc]
+
+    def get_transform(self, lookup_name: str) -> Any:
+        raise FieldError(f"Encrypted field {self.model.__name__}.{self.column} has no transforms.")
+
+    def value_to_string(self, obj: models.Model) -> str:
+        # dumpdata would write plaintext into fixtures: refuse loudly instead.
+        raise FieldError(
+            f"Encrypted field {self.model.__name__}.{self.column} is not serialisable: "
+            "fixtures must never hold personal data."
+        )
+
+
+class EncryptedCharField(EncryptedFieldMixin, models.CharField):  # type: ignore[misc]
+    """A CharField stored as AES-GCM ciphertext; ``max_length`` limits the plaintext."""
+
+
+class EncryptedTextField(EncryptedFieldMixin, models.TextField):  # type: ignore[misc]
+    """A TextField stored as AES-GCM ciphertext; unlike Django's, ``max_length`` is enforced."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.max_length is not None:
+            self.validators.append(MaxLengthValidator(self.max_length))
+
+
+class EncryptedDateField(EncryptedFieldMixin, models.DateField):  # type: ignore[misc]
+    """A DateField stored as AES-GCM ciphertext of its ISO form."""
+
+    def serialise(self, value: Any) -> str:
+        return value.isoformat()
+
+    def deserialise(self, value: str) -> datetime.date:
+        return datetime.date.fromisoformat(value)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        return getattr(model_instance, self.attname)
+
+
+class BlindIndexField(models.CharField):  # type: ignore[type-arg]
+    """Keyed HMAC of one or more source fields, recomputed on every save.
+
+    ``sources`` name the fields whose normalised values are joined (with a space) before
+    hashing, e.g. ``("given_name", "family_name")`` for a full-name index. ``context`` names
+    the index space; two indexes that share it can be searched with the same terms.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        sources: tuple[str, ...] = (),
+        context: str = "",
+        normaliser: str = "name",
+        **kwargs: Any,
+    ) -> None:
+        self.sources = tuple(sources)
+        self.context = context
+        self.normaliser = normaliser
+        kwargs.setdefault("max_length", INDEX_MAX_LENGTH)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("db_index", True)
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["sources"] = self.sources
+        kwargs["context"] = self.context
+        kwargs["normaliser"] = self.normaliser
+        for key, default in (("max_length", INDEX_MAX_LENGTH), ("editable", False), ("db_index", True),
+                             ("null", True), ("blank", True)):
+            if kwargs.get(key, default) == default:
+                kwargs.pop(key, None)
+        return name, path, args, kwargs
+
+    def normalise(self, value: Any) -> str:
+        if value is None:
+            return ""
+        if self.normaliser == "date":
+            return value.isoformat() if isinstance(value, datetime.date) else str(value)
+        return normalise_name(str(value))
+
+    def compute(self, instance: models.Model) -> str | None:
+        parts = [self.normalise(getattr(instance, source)) for source in self.sources]
+        if not all(parts):
+            return None
+        return blind_index(" ".join(parts), context=self.context)
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = self.compute(model_instance)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+def blind_index_fields_for(model: type[models.Model], changed: set[str]) -> list[str]:
+    """The blind index fields to re-save when ``changed`` fields are saved with ``update_fields``."""
+    return [
+        f.name
+        for f in model._meta.concrete_fields
+        if isinstance(f, BlindIndexField) and changed.intersection(f.sources)
+    ]
