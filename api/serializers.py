@@ -7,6 +7,10 @@ from typing import Any
 from rest_framework import serializers
 
 
+#: Same words whether an object does not exist or belongs to someone else.
+NOT_FOUND = "No such object, or not accessible to you."
+
+
 class StrictInputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     """Rejects fields it does not know instead of silently ignoring them.
 
@@ -15,12 +19,20 @@ class StrictInputSerializer(serializers.ModelSerializer):  # type: ignore[type-a
     """
 
     def to_internal_value(self, data: Any) -> Any:
+        unknown: list[str] = []
         if isinstance(data, dict):
             writable = {name for name, field in self.fields.items() if not field.read_only}
             unknown = sorted(set(data) - writable)
-            if unknown:
-                raise serializers.ValidationError(
-                    {name: [serializers.ErrorDetail("Unknown or read-only field.", code="unknown_field")]
-                     for name in unknown}
-                )
-        return super().to_internal_value(data)
+        errors: dict[str, Any] = {
+            name: [serializers.ErrorDetail("Unknown or read-only field.", code="unknown_field")]
+            for name in unknown
+        }
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            # Report every problem at once: unknown fields and invalid values together.
+            detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+            raise serializers.ValidationError({**detail, **errors}) from exc
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import FieldError
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.db.models.lookups import Exact
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from privacy import crypto
@@ -71,6 +72,9 @@ class EncryptedFieldMixin:
         return self.deserialise(crypto.decrypt(value, context=self.encryption_context))
 
     def get_lookup(self, lookup_name: str) -> Any:
+        if lookup_name == "exact":
+            # ``filter(field=None)`` goes through "exact" before Django turns it into isnull.
+            return _NoneOnlyExact
         if lookup_name not in self._allowed_lookups:
             raise FieldError(
                 f"Encrypted field {self.model.__name__}.{self.column} supports only isnull "
@@ -87,6 +91,19 @@ class EncryptedFieldMixin:
             f"Encrypted field {self.model.__name__}.{self.column} is not serialisable: "
             "fixtures must never hold personal data."
         )
+
+
+class _NoneOnlyExact(Exact):
+    """``exact`` on an encrypted field, allowed only as ``= None`` (which becomes isnull)."""
+
+    def __init__(self, lhs: Any, rhs: Any) -> None:
+        if rhs is not None:
+            field = lhs.output_field
+            raise FieldError(
+                f"Encrypted field {field.model.__name__}.{field.column} supports only isnull "
+                "lookups, not 'exact': search through its blind index."
+            )
+        super().__init__(lhs, rhs)
 
 
 class EncryptedCharField(EncryptedFieldMixin, models.CharField):  # type: ignore[misc]

@@ -9,19 +9,28 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from privacy.normalise import normalise_name
 
 
-class LoginAddressThrottle(SimpleRateThrottle):
+class _SettingsRateThrottle(SimpleRateThrottle):
+    """Reads its rate when used, so a changed setting applies without a restart of the class."""
+
+    def get_rate(self) -> str | None:
+        rate: str | None = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return rate
+
+
+class LoginAddressThrottle(_SettingsRateThrottle):
     scope = "login_address"
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class LoginUsernameThrottle(SimpleRateThrottle):
+class LoginUsernameThrottle(_SettingsRateThrottle):
     scope = "login_username"
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:

@@ -35,6 +35,10 @@ class LoginView(KnoxLoginView):
     permission_classes = (AllowAny,)
     throttle_classes = (LoginAddressThrottle, LoginUsernameThrottle)
 
+    def get_authenticate_header(self, request: Request) -> str:
+        # Failed logins answer 401 (with a challenge), not DRF's 403 for views without auth.
+        return "Token"
+
     @extend_schema(request=LoginInputSerializer, responses={200: TokenOutputSerializer}, auth=[])
     def post(self, request: Request, format: Any = None) -> Response:
         serializer = LoginInputSerializer(data=request.data)

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.serializers import StrictInputSerializer
+from api.serializers import NOT_FOUND, StrictInputSerializer
 from casemgmt import policies
 from casemgmt.models import Family, Organisation
 
@@ -15,7 +15,7 @@ class FamilyInputSerializer(StrictInputSerializer):
     """What a case manager may send when opening or editing a family."""
 
     organisation = serializers.PrimaryKeyRelatedField(
-        queryset=Organisation.objects.none(), required=False,
+        queryset=Organisation.objects.none(), required=False, error_messages={"does_not_exist": NOT_FOUND},
         help_text="Needed only when the case manager works for several organisations.",
     )
     status = serializers.ChoiceField(

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.serializers import StrictInputSerializer
+from api.serializers import NOT_FOUND, StrictInputSerializer
 from casemgmt.models import Person
 from casemgmt.selectors.families import families_visible_to
 
@@ -14,7 +14,9 @@ from casemgmt.selectors.families import families_visible_to
 class PersonInputSerializer(StrictInputSerializer):
     """What a case manager may send for a family member."""
 
-    family = serializers.PrimaryKeyRelatedField(queryset=Person.objects.none())
+    family = serializers.PrimaryKeyRelatedField(
+        queryset=Person.objects.none(), error_messages={"does_not_exist": NOT_FOUND}
+    )
 
     class Meta:
         model = Person

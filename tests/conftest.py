@@ -1,0 +1,54 @@
+"""Shared fixtures: two tenants, case managers in each, API clients authenticated by token."""
+
+from __future__ import annotations
+
+import pytest
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from casemgmt.models import Organisation, Role, User
+from tests.factories import OrganisationFactory, make_user
+
+
+@pytest.fixture
+def district(db: None) -> Organisation:
+    return OrganisationFactory(name="Landkreis Musterland", reference_prefix="LK")
+
+
+@pytest.fixture
+def town(district: Organisation) -> Organisation:
+    return OrganisationFactory(name="Stadt Beispielstadt", kind=Organisation.Kind.TOWN, parent=district,
+                               reference_prefix="BS")
+
+
+@pytest.fixture
+def other_district(db: None) -> Organisation:
+    return OrganisationFactory(name="Landkreis Anderswo", reference_prefix="AW")
+
+
+@pytest.fixture
+def case_manager(district: Organisation) -> User:
+    return make_user(district, Role.CASE_MANAGER, username="cm1")
+
+
+@pytest.fixture
+def other_case_manager(other_district: Organisation) -> User:
+    return make_user(other_district, Role.CASE_MANAGER, username="cm_other")
+
+
+def client_for(user: User | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        _, token = AuthToken.objects.create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+@pytest.fixture
+def api(case_manager: User) -> APIClient:
+    return client_for(case_manager)
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()

@@ -1,0 +1,138 @@
+"""AES-GCM envelope: round trip, key ids, nonces, binding to the column, tamper and key errors."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from django.test import override_settings
+
+from privacy import crypto, keys
+from privacy.keys import Keyring, new_key
+
+
+def test_round_trip_and_fresh_nonce() -> None:
+    a = crypto.encrypt("Amina Haddad", context="t.c")
+    b = crypto.encrypt("Amina Haddad", context="t.c")
+    assert a != b  # a fresh nonce every time: equal plaintexts do not show as equal
+    assert crypto.decrypt(a, context="t.c") == "Amina Haddad"
+    assert a.startswith("e1:test1:")
+    assert "Amina" not in a
+
+
+def test_unicode_and_empty_round_trip() -> None:
+    for value in ("", "Ümit Şahin-Öztürk", "محمد", "😀" * 10):
+        assert crypto.decrypt(crypto.encrypt(value, context="t.c"), context="t.c") == value
+
+
+def test_ciphertext_bound_to_column() -> None:
+    token = crypto.encrypt("secret", context="casemgmt_person.given_name")
+    with pytest.raises(crypto.DecryptionError, match="casemgmt_person.family_name"):
+        crypto.decrypt(token, context="casemgmt_person.family_name")
+
+
+@pytest.mark.parametrize("position", [10, 20, -1])
+def test_tampered_value_raises(position: int) -> None:
+    token = crypto.encrypt("secret value", context="t.c")
+    prefix, kid, body = token.split(":")
+    raw = bytearray(base64.urlsafe_b64decode(body))
+    raw[position] ^= 0x01
+    tampered = f"{prefix}:{kid}:{base64.urlsafe_b64encode(bytes(raw)).decode()}"
+    with pytest.raises(crypto.DecryptionError, match="failed authentication") as info:
+        crypto.decrypt(tampered, context="t.c")
+    assert "secret" not in str(info.value)
+
+
+def test_relabelled_key_id_fails() -> None:
+    token = crypto.encrypt("secret", context="t.c")
+    relabelled = token.replace("e1:test1:", "e1:test0:")
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(relabelled, context="t.c")
+
+
+@pytest.mark.parametrize("bad", ["plain text", "e1:test1:!!!not-base64!!!", "e1:test1:AAAA", "e2:x:y"])
+def test_malformed_values_raise(bad: str) -> None:
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(bad, context="t.c")
+
+
+def test_unknown_key_id_raises() -> None:
+    token = crypto.encrypt("secret", context="t.c")
+    ring = Keyring(purpose="encryption", keys={"other": keys.KEY_BYTES * b"\x01"}, active="other")
+    with override_settings(FIELD_ENCRYPTION_KEYRING=ring):
+        keys.reset_cache()
+        try:
+            with pytest.raises(crypto.DecryptionError, match="Unknown encryption key id 'test1'"):
+                crypto.decrypt(token, context="t.c")
+        finally:
+            keys.reset_cache()
+    keys.reset_cache()
+
+
+def test_wrong_key_material_raises() -> None:
+    token = crypto.encrypt("secret", context="t.c")
+    ring = Keyring(purpose="encryption", keys={"test1": keys.KEY_BYTES * b"\x02"}, active="test1")
+    with override_settings(FIELD_ENCRYPTION_KEYRING=ring):
+        keys.reset_cache()
+        try:
+            with pytest.raises(crypto.DecryptionError, match="failed authentication"):
+                crypto.decrypt(token, context="t.c")
+        finally:
+            keys.reset_cache()
+    keys.reset_cache()
+
+
+def test_inactive_key_still_decrypts() -> None:
+    old = crypto.encrypt("written before rotation", context="t.c", kid="test0")
+    assert crypto.key_id_of(old) == "test0"
+    assert crypto.decrypt(old, context="t.c") == "written before rotation"
+    assert crypto.key_id_of(crypto.encrypt("new", context="t.c")) == "test1"
+
+
+def test_keyring_validation() -> None:
+    with pytest.raises(keys.KeyConfigurationError, match="32 bytes"):
+        Keyring(purpose="encryption", keys={"k": b"short"}, active="k")
+    with pytest.raises(keys.KeyConfigurationError, match="not among"):
+        Keyring(purpose="encryption", keys={"k": 32 * b"a"}, active="missing")
+    with pytest.raises(keys.KeyConfigurationError, match="invalid"):
+        Keyring(purpose="encryption", keys={"bad id!": 32 * b"a"}, active="bad id!")
+
+
+def test_load_keyrings_from_environment(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {"FIELD_ENCRYPTION_KEYS": f"a:{new_key()},b:{new_key()}", "FIELD_ENCRYPTION_ACTIVE_KEY": "b",
+           "BLIND_INDEX_KEYS": f"x:{new_key()}"}
+    enc, bidx = keys.load_keyrings(env=env, debug=False, dev_key_file=tmp_path / "k.json")
+    assert enc.active == "b" and sorted(enc.keys) == ["a", "b"]
+    assert bidx.active == "x"
+    assert not (tmp_path / "k.json").exists()
+
+
+def test_missing_keys_in_production_refuse_to_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(keys.KeyConfigurationError, match="not configured"):
+        keys.load_keyrings(env={}, debug=False, dev_key_file=tmp_path / "k.json")
+    with pytest.raises(keys.KeyConfigurationError, match="both"):
+        keys.load_keyrings(env={"FIELD_ENCRYPTION_KEYS": f"a:{new_key()}"}, debug=False,
+                           dev_key_file=tmp_path / "k.json")
+
+
+def test_same_key_for_both_purposes_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    k = new_key()
+    with pytest.raises(keys.KeyConfigurationError, match="must differ"):
+        keys.load_keyrings(env={"FIELD_ENCRYPTION_KEYS": f"a:{k}", "BLIND_INDEX_KEYS": f"b:{k}"},
+                           debug=False, dev_key_file=tmp_path / "k.json")
+
+
+def test_dev_key_file_generated_once_with_owner_only_mode(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "var" / "dev-keys.json"
+    first = keys.load_keyrings(env={}, debug=True, dev_key_file=path)
+    second = keys.load_keyrings(env={}, debug=True, dev_key_file=path)
+    assert first == second
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_key_errors_never_contain_key_material(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    secret = "c2VjcmV0LWtleS1tYXRlcmlhbA"  # valid base64, wrong length
+    with pytest.raises(keys.KeyConfigurationError) as info:
+        keys.load_keyrings(env={"FIELD_ENCRYPTION_KEYS": f"a:{secret}", "BLIND_INDEX_KEYS": f"b:{new_key()}"},
+                           debug=False, dev_key_file=tmp_path / "k.json")
+    assert secret not in str(info.value)
