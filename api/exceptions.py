@@ -57,6 +57,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, exceptions.APIException):
         code = exc.detail.code if isinstance(exc.detail, exceptions.ErrorDetail) else exc.default_code
         response.data = {"code": code, "detail": str(exc.detail)}
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            response.data["retry_after"] = int(exc.wait)
+        wait = getattr(exc, "wait", None)
+        if isinstance(exc, exceptions.Throttled) and wait is not None:
+            response.data["retry_after"] = int(wait)
     return response

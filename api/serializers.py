@@ -6,7 +6,6 @@ from typing import Any
 
 from rest_framework import serializers
 
-
 #: Same words whether an object does not exist or belongs to someone else.
 NOT_FOUND = "No such object, or not accessible to you."
 

@@ -17,8 +17,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.utils import timezone
 from django.db.models import Q
+from django.utils import timezone
 
 from privacy.classification import DataCategory
 from privacy.fields import BlindIndexField, EncryptedCharField, EncryptedDateField, EncryptedTextField
@@ -51,6 +51,8 @@ def not_before_1900(value: datetime.date) -> None:
     """Guard against typos such as 0199 for 1999."""
     if value.year < 1900:
         raise ValidationError("Date of birth must be in 1900 or later.", code="too_early")
+
+
 NOTES_MAX_LENGTH = 20_000
 
 
@@ -96,7 +98,14 @@ class Organisation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {}
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "name", "kind", "parent", "reference_prefix", "created_at")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "name",
+        "kind",
+        "parent",
+        "reference_prefix",
+        "created_at",
+    )
 
     class Meta:
         ordering = ("name",)
@@ -130,7 +139,9 @@ class Membership(models.Model):
 
     class Meta:
         constraints = (
-            models.UniqueConstraint(fields=("user", "organisation"), name="membership_one_role_per_organisation"),
+            models.UniqueConstraint(
+                fields=("user", "organisation"), name="membership_one_role_per_organisation"
+            ),
         )
 
     def __str__(self) -> str:
@@ -151,6 +162,9 @@ class FamilyReferenceCounter(models.Model):
         constraints = (
             models.UniqueConstraint(fields=("organisation", "year"), name="family_reference_counter_unique"),
         )
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_number}"
 
 
 class BenefitStatus(models.TextChoices):
@@ -225,7 +239,12 @@ class Family(models.Model):
         "interpreter_needed": DataCategory.LANGUAGE,
     }
     NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
-        "id", "reference", "organisation", "created_by", "created_at", "updated_at",
+        "id",
+        "reference",
+        "organisation",
+        "created_by",
+        "created_at",
+        "updated_at",
     )
 
     class Meta:
@@ -286,7 +305,9 @@ class Person(models.Model):
     country_of_origin = EncryptedCharField(
         max_length=2,
         blank=True,
-        validators=[RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 code such as SY.", "invalid_country")],
+        validators=[
+            RegexValidator(r"^[A-Z]{2}$", "Use an ISO 3166-1 alpha-2 code such as SY.", "invalid_country")
+        ],
         help_text="ISO 3166-1 alpha-2",
     )
 

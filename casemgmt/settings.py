@@ -43,7 +43,7 @@ if not SECRET_KEY:
             "SECRET_KEY is not set. Set it to a long random value (it signs sessions; it is "
             "never used for field encryption). Only DEBUG=true runs without it."
         )
-    SECRET_KEY = "django-insecure-development-only-" + "x" * 40  # noqa: S105 - DEBUG only
+    SECRET_KEY = "django-insecure-development-only-" + "x" * 40
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -123,6 +123,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# No guardian "AnonymousUser" account: anonymous requests never get object permissions.
+ANONYMOUS_USER_NAME = None
+GUARDIAN_RAISE_403 = False
+
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
@@ -174,6 +178,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {"BenefitStatusEnum": "casemgmt.models.BenefitStatus"},
 }
 
 CACHES = {

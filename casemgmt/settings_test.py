@@ -13,7 +13,7 @@ os.environ.setdefault("CACHE_BACKEND", "locmem")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
 
-from casemgmt.settings import *  # noqa: E402,F403
+from casemgmt.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REST_FRAMEWORK = {

@@ -40,7 +40,5 @@ def unclassified_fields(model: type[models.Model]) -> list[str]:
     personal = set(getattr(model, "PERSONAL_DATA", {}))
     not_personal = set(getattr(model, "NOT_PERSONAL", ()))
     return [
-        f.name
-        for f in model._meta.concrete_fields
-        if f.name not in personal and f.name not in not_personal
+        f.name for f in model._meta.concrete_fields if f.name not in personal and f.name not in not_personal
     ]

@@ -13,8 +13,8 @@ from typing import Any
 from django.core.exceptions import FieldError
 from django.core.validators import MaxLengthValidator
 from django.db import models
-from django.db.models.lookups import Exact
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.lookups import Exact
 
 from privacy import crypto
 from privacy.blind_index import INDEX_MAX_LENGTH, blind_index
@@ -57,9 +57,7 @@ class EncryptedFieldMixin:
             return None
         return crypto.encrypt(self.serialise(value), context=self.encryption_context)
 
-    def get_db_prep_value(
-        self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False
-    ) -> Any:
+    def get_db_prep_value(self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False) -> Any:
         # Skip the parent's adaptation (e.g. DateField's adapt_datefield_value): the
         # database only ever sees the ciphertext string.
         if not prepared:
@@ -93,7 +91,7 @@ class EncryptedFieldMixin:
         )
 
 
-class _NoneOnlyExact(Exact):
+class _NoneOnlyExact(Exact):  # type: ignore[type-arg]
     """``exact`` on an encrypted field, allowed only as ``= None`` (which becomes isnull)."""
 
     def __init__(self, lhs: Any, rhs: Any) -> None:
@@ -106,11 +104,11 @@ class _NoneOnlyExact(Exact):
         super().__init__(lhs, rhs)
 
 
-class EncryptedCharField(EncryptedFieldMixin, models.CharField):  # type: ignore[misc]
+class EncryptedCharField(EncryptedFieldMixin, models.CharField):  # type: ignore[misc,type-arg]
     """A CharField stored as AES-GCM ciphertext; ``max_length`` limits the plaintext."""
 
 
-class EncryptedTextField(EncryptedFieldMixin, models.TextField):  # type: ignore[misc]
+class EncryptedTextField(EncryptedFieldMixin, models.TextField):  # type: ignore[misc,type-arg]
     """A TextField stored as AES-GCM ciphertext; unlike Django's, ``max_length`` is enforced."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -119,11 +117,11 @@ class EncryptedTextField(EncryptedFieldMixin, models.TextField):  # type: ignore
             self.validators.append(MaxLengthValidator(self.max_length))
 
 
-class EncryptedDateField(EncryptedFieldMixin, models.DateField):  # type: ignore[misc]
+class EncryptedDateField(EncryptedFieldMixin, models.DateField):  # type: ignore[misc,type-arg]
     """A DateField stored as AES-GCM ciphertext of its ISO form."""
 
     def serialise(self, value: Any) -> str:
-        return value.isoformat()
+        return str(value.isoformat())
 
     def deserialise(self, value: str) -> datetime.date:
         return datetime.date.fromisoformat(value)
@@ -163,8 +161,13 @@ class BlindIndexField(models.CharField):  # type: ignore[type-arg]
         kwargs["sources"] = self.sources
         kwargs["context"] = self.context
         kwargs["normaliser"] = self.normaliser
-        for key, default in (("max_length", INDEX_MAX_LENGTH), ("editable", False), ("db_index", True),
-                             ("null", True), ("blank", True)):
+        for key, default in (
+            ("max_length", INDEX_MAX_LENGTH),
+            ("editable", False),
+            ("db_index", True),
+            ("null", True),
+            ("blank", True),
+        ):
             if kwargs.get(key, default) == default:
                 kwargs.pop(key, None)
         return name, path, args, kwargs

@@ -17,8 +17,9 @@ def district(db: None) -> Organisation:
 
 @pytest.fixture
 def town(district: Organisation) -> Organisation:
-    return OrganisationFactory(name="Stadt Beispielstadt", kind=Organisation.Kind.TOWN, parent=district,
-                               reference_prefix="BS")
+    return OrganisationFactory(
+        name="Stadt Beispielstadt", kind=Organisation.Kind.TOWN, parent=district, reference_prefix="BS"
+    )
 
 
 @pytest.fixture

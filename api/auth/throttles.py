@@ -19,8 +19,8 @@ class _SettingsRateThrottle(SimpleRateThrottle):
     """Reads its rate when used, so a changed setting applies without a restart of the class."""
 
     def get_rate(self) -> str | None:
-        rate: str | None = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-        return rate
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(str(self.scope))
+        return None if rate is None else str(rate)
 
 
 class LoginAddressThrottle(_SettingsRateThrottle):

@@ -52,7 +52,8 @@ class LoginView(KnoxLoginView):
             # Same answer for unknown users, wrong passwords and deactivated accounts.
             raise exceptions.AuthenticationFailed("Invalid username or password.")
         request.user = user
-        return super().post(request, format=format)
+        response: Response = super().post(request, format=format)
+        return response
 
 
 class LogoutView(KnoxLogoutView):
@@ -60,7 +61,8 @@ class LogoutView(KnoxLogoutView):
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, format: Any = None) -> Response:
-        return super().post(request, format=format)
+        response: Response = super().post(request, format=format)
+        return response
 
 
 class LogoutAllView(KnoxLogoutAllView):
@@ -68,7 +70,8 @@ class LogoutAllView(KnoxLogoutAllView):
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, format: Any = None) -> Response:
-        return super().post(request, format=format)
+        response: Response = super().post(request, format=format)
+        return response
 
 
 class MeView(APIView):

@@ -15,7 +15,9 @@ class FamilyInputSerializer(StrictInputSerializer):
     """What a case manager may send when opening or editing a family."""
 
     organisation = serializers.PrimaryKeyRelatedField(
-        queryset=Organisation.objects.none(), required=False, error_messages={"does_not_exist": NOT_FOUND},
+        queryset=Organisation.objects.none(),
+        required=False,
+        error_messages={"does_not_exist": NOT_FOUND},
         help_text="Needed only when the case manager works for several organisations.",
     )
     status = serializers.ChoiceField(
@@ -28,8 +30,16 @@ class FamilyInputSerializer(StrictInputSerializer):
     class Meta:
         model = Family
         fields = (
-            "organisation", "family_name", "address", "phone", "notes", "status", "opened_on",
-            "benefit_status_at_intake", "preferred_languages", "interpreter_needed",
+            "organisation",
+            "family_name",
+            "address",
+            "phone",
+            "notes",
+            "status",
+            "opened_on",
+            "benefit_status_at_intake",
+            "preferred_languages",
+            "interpreter_needed",
         )
         extra_kwargs = {"opened_on": {"required": False}}
 
@@ -58,9 +68,23 @@ class FamilyOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-
     class Meta:
         model = Family
         fields = (
-            "id", "reference", "organisation", "status", "family_name", "address", "phone", "notes",
-            "case_manager", "opened_on", "closed_on", "benefit_status_at_intake",
-            "benefit_status_at_closure", "closure_outcome", "preferred_languages",
-            "interpreter_needed", "created_at", "updated_at",
+            "id",
+            "reference",
+            "organisation",
+            "status",
+            "family_name",
+            "address",
+            "phone",
+            "notes",
+            "case_manager",
+            "opened_on",
+            "closed_on",
+            "benefit_status_at_intake",
+            "benefit_status_at_closure",
+            "closure_outcome",
+            "preferred_languages",
+            "interpreter_needed",
+            "created_at",
+            "updated_at",
         )
         read_only_fields = fields

@@ -20,7 +20,8 @@ from casemgmt.services.families import family_create, family_update
 
 class FamilyFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(
-        method="filter_name", max_length=200,
+        method="filter_name",
+        max_length=200,
         help_text="Exact family name, matched through its blind index (umlaut and case variants match).",
     )
     status = django_filters.ChoiceFilter(choices=Family.Status.choices)
@@ -34,7 +35,9 @@ class FamilyFilter(django_filters.FilterSet):
 
 
 class FamilyViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet  # type: ignore[type-arg]
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,  # type: ignore[type-arg]
 ):
     """Families (household cases) of the caller's caseload."""
 
@@ -57,8 +60,13 @@ class FamilyViewSet(
                 raise exceptions.PermissionDenied("Only case managers may open families.")
             if len(organisations) > 1:
                 raise exceptions.ValidationError(
-                    {"organisation": [exceptions.ErrorDetail(
-                        "You work for several organisations: name one.", code="required")]}
+                    {
+                        "organisation": [
+                            exceptions.ErrorDetail(
+                                "You work for several organisations: name one.", code="required"
+                            )
+                        ]
+                    }
                 )
             organisation = organisations[0]
         family = family_create(organisation=organisation, acting_user=request.user, **data)  # type: ignore[arg-type]

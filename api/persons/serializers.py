@@ -21,8 +21,14 @@ class PersonInputSerializer(StrictInputSerializer):
     class Meta:
         model = Person
         fields = (
-            "family", "role", "given_name", "family_name", "date_of_birth", "sex",
-            "residence_status", "country_of_origin",
+            "family",
+            "role",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "sex",
+            "residence_status",
+            "country_of_origin",
         )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -44,7 +50,17 @@ class PersonOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-
     class Meta:
         model = Person
         fields = (
-            "id", "family", "role", "given_name", "family_name", "date_of_birth", "birth_year", "sex",
-            "residence_status", "country_of_origin", "created_at", "updated_at",
+            "id",
+            "family",
+            "role",
+            "given_name",
+            "family_name",
+            "date_of_birth",
+            "birth_year",
+            "sex",
+            "residence_status",
+            "country_of_origin",
+            "created_at",
+            "updated_at",
         )
         read_only_fields = fields

@@ -20,10 +20,13 @@ from casemgmt.services.persons import person_create, person_update
 class PersonFilter(django_filters.FilterSet):
     family = django_filters.UUIDFilter(field_name="family_id")
     name = django_filters.CharFilter(
-        method="filter_name", max_length=200,
+        method="filter_name",
+        max_length=200,
         help_text="A given name, a family name, or both (either order), matched through blind indexes.",
     )
-    date_of_birth = django_filters.DateFilter(method="filter_date_of_birth", help_text="Exact date, YYYY-MM-DD.")
+    date_of_birth = django_filters.DateFilter(
+        method="filter_date_of_birth", help_text="Exact date, YYYY-MM-DD."
+    )
 
     class Meta:
         model = Person
@@ -37,7 +40,9 @@ class PersonFilter(django_filters.FilterSet):
 
 
 class PersonViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet  # type: ignore[type-arg]
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,  # type: ignore[type-arg]
 ):
     """Members of the families in the caller's caseload."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.db.models import Q, QuerySet
 
@@ -49,7 +50,7 @@ def date_of_birth_filter(date_of_birth: datetime.date) -> Q:
 def person_list(
     *,
     user: User,
-    family_id: object | None = None,
+    family_id: uuid.UUID | str | None = None,
     name: str | None = None,
     date_of_birth: datetime.date | None = None,
 ) -> QuerySet[Person]:

@@ -5,18 +5,25 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from casemgmt.models import Family, Person
 from tests.factories import make_family, make_person
 
 FAMILIES = "/api/v1/families/"
 PERSONS = "/api/v1/persons/"
-TOMORROW = (datetime.date.today() + datetime.timedelta(days=2)).isoformat()
+TOMORROW = (timezone.localdate() + datetime.timedelta(days=2)).isoformat()
 
 
 def person_payload(family_obj: Family, **overrides: object) -> dict[str, object]:
-    data: dict[str, object] = {"family": str(family_obj.pk), "role": "child", "given_name": "Yusuf",
-                               "family_name": "Haddad", "date_of_birth": "2015-06-01", "sex": "male"}
+    data: dict[str, object] = {
+        "family": str(family_obj.pk),
+        "role": "child",
+        "given_name": "Yusuf",
+        "family_name": "Haddad",
+        "date_of_birth": "2015-06-01",
+        "sex": "male",
+    }
     data.update(overrides)
     return data
 
@@ -68,8 +75,13 @@ def test_error_body_never_echoes_values(api, case_manager) -> None:  # type: ign
 
 @pytest.mark.parametrize(
     ("body", "content_type"),
-    [(b"{not json", "application/json"), (b"[1, 2]", "application/json"), (b'"text"', "application/json"),
-     (b"family_name=A", "application/x-www-form-urlencoded"), (b"\xff\xfe", "application/json")],
+    [
+        (b"{not json", "application/json"),
+        (b"[1, 2]", "application/json"),
+        (b'"text"', "application/json"),
+        (b"family_name=A", "application/x-www-form-urlencoded"),
+        (b"\xff\xfe", "application/json"),
+    ],
 )
 def test_malformed_bodies(api, case_manager, body: bytes, content_type: str) -> None:  # type: ignore[no-untyped-def]
     response = api.generic("POST", FAMILIES, body, content_type=content_type)

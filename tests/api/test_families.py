@@ -14,9 +14,19 @@ URL = "/api/v1/families/"
 
 
 def test_create_family_assigns_reference_and_case_manager(api, case_manager, district) -> None:  # type: ignore[no-untyped-def]
-    response = api.post(URL, {"family_name": "Haddad", "address": "Am Markt 3, Musterdorf",
-                              "phone": "+49 151 555", "notes": "Erstgespräch", "preferred_languages": ["ar"],
-                              "interpreter_needed": True, "benefit_status_at_intake": "sgb_ii"}, format="json")
+    response = api.post(
+        URL,
+        {
+            "family_name": "Haddad",
+            "address": "Am Markt 3, Musterdorf",
+            "phone": "+49 151 555",
+            "notes": "Erstgespräch",
+            "preferred_languages": ["ar"],
+            "interpreter_needed": True,
+            "benefit_status_at_intake": "sgb_ii",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["family_name"] == "Haddad"
@@ -26,13 +36,24 @@ def test_create_family_assigns_reference_and_case_manager(api, case_manager, dis
     assert body["reference"].startswith("LK-")
     year = body["opened_on"][:4]
     assert body["reference"] == f"LK-{year}-00001"
-    assert set(body) >= {"id", "reference", "organisation", "status", "family_name", "address", "phone",
-                         "notes", "case_manager"}
+    assert set(body) >= {
+        "id",
+        "reference",
+        "organisation",
+        "status",
+        "family_name",
+        "address",
+        "phone",
+        "notes",
+        "case_manager",
+    }
 
 
 def test_references_count_up_per_organisation(api, case_manager) -> None:  # type: ignore[no-untyped-def]
-    refs = [api.post(URL, {"family_name": f"F{i}", "opened_on": "2025-03-01"}, format="json").json()["reference"]
-            for i in range(3)]
+    refs = [
+        api.post(URL, {"family_name": f"F{i}", "opened_on": "2025-03-01"}, format="json").json()["reference"]
+        for i in range(3)
+    ]
     assert refs == ["LK-2025-00001", "LK-2025-00002", "LK-2025-00003"]
 
 

@@ -20,9 +20,16 @@ def family(case_manager):  # type: ignore[no-untyped-def]
 
 
 def payload(family, **overrides):  # type: ignore[no-untyped-def]
-    data = {"family": str(family.pk), "role": "parent", "given_name": "Elif", "family_name": "Şahin",
-            "date_of_birth": "1990-05-17", "sex": "female", "residence_status": "settlement_permit",
-            "country_of_origin": "TR"}
+    data = {
+        "family": str(family.pk),
+        "role": "parent",
+        "given_name": "Elif",
+        "family_name": "Şahin",
+        "date_of_birth": "1990-05-17",
+        "sex": "female",
+        "residence_status": "settlement_permit",
+        "country_of_origin": "TR",
+    }
     data.update(overrides)
     return data
 
@@ -32,11 +39,21 @@ def test_create_read_update(api, family) -> None:  # type: ignore[no-untyped-def
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["given_name"] == "Elif" and body["birth_year"] == 1990
-    assert set(body) >= {"id", "family", "given_name", "family_name", "date_of_birth", "role", "sex",
-                         "residence_status", "country_of_origin"}
+    assert set(body) >= {
+        "id",
+        "family",
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "role",
+        "sex",
+        "residence_status",
+        "country_of_origin",
+    }
     pid = body["id"]
-    response = api.patch(f"{URL}{pid}/", {"date_of_birth": "1991-01-02", "residence_status": "german_citizen"},
-                         format="json")
+    response = api.patch(
+        f"{URL}{pid}/", {"date_of_birth": "1991-01-02", "residence_status": "german_citizen"}, format="json"
+    )
     assert response.status_code == 200, response.json()
     got = api.get(f"{URL}{pid}/").json()
     assert got["date_of_birth"] == "1991-01-02" and got["birth_year"] == 1991
@@ -71,8 +88,12 @@ def test_search_by_name(api, case_manager, query: str, expected: set[str]) -> No
     people = {
         "huseyin": make_person(f1, case_manager, given_name="Hüseyin", family_name="Öztürk"),
         "ayse": make_person(f1, case_manager, given_name="Ayşe", family_name="Öztürk"),
-        "abdul": make_person(make_family(case_manager, family_name="Al-Masri"), case_manager,
-                             given_name="Abdul Rahman", family_name="Al-Masri"),
+        "abdul": make_person(
+            make_family(case_manager, family_name="Al-Masri"),
+            case_manager,
+            given_name="Abdul Rahman",
+            family_name="Al-Masri",
+        ),
     }
     body = api.get(URL, {"name": query}).json()
     assert {r["id"] for r in body["results"]} == {str(people[k].pk) for k in expected}

@@ -33,8 +33,9 @@ def test_encrypted_fields_are_personal(model) -> None:  # type: ignore[no-untype
 def test_identifying_case_fields_are_encrypted() -> None:
     from casemgmt.models import Family, Person
 
-    for model, names in ((Family, ("family_name", "address", "phone", "notes")),
-                         (Person, ("given_name", "family_name", "date_of_birth", "residence_status",
-                                   "country_of_origin"))):
+    for model, names in (
+        (Family, ("family_name", "address", "phone", "notes")),
+        (Person, ("given_name", "family_name", "date_of_birth", "residence_status", "country_of_origin")),
+    ):
         for name in names:
             assert isinstance(model._meta.get_field(name), EncryptedFieldMixin), f"{model.__name__}.{name}"

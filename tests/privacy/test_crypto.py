@@ -27,7 +27,7 @@ def test_unicode_and_empty_round_trip() -> None:
 
 def test_ciphertext_bound_to_column() -> None:
     token = crypto.encrypt("secret", context="casemgmt_person.given_name")
-    with pytest.raises(crypto.DecryptionError, match="casemgmt_person.family_name"):
+    with pytest.raises(crypto.DecryptionError, match=r"casemgmt_person\.family_name"):
         crypto.decrypt(token, context="casemgmt_person.family_name")
 
 
@@ -99,8 +99,11 @@ def test_keyring_validation() -> None:
 
 
 def test_load_keyrings_from_environment(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    env = {"FIELD_ENCRYPTION_KEYS": f"a:{new_key()},b:{new_key()}", "FIELD_ENCRYPTION_ACTIVE_KEY": "b",
-           "BLIND_INDEX_KEYS": f"x:{new_key()}"}
+    env = {
+        "FIELD_ENCRYPTION_KEYS": f"a:{new_key()},b:{new_key()}",
+        "FIELD_ENCRYPTION_ACTIVE_KEY": "b",
+        "BLIND_INDEX_KEYS": f"x:{new_key()}",
+    }
     enc, bidx = keys.load_keyrings(env=env, debug=False, dev_key_file=tmp_path / "k.json")
     assert enc.active == "b" and sorted(enc.keys) == ["a", "b"]
     assert bidx.active == "x"
@@ -111,15 +114,19 @@ def test_missing_keys_in_production_refuse_to_start(tmp_path) -> None:  # type: 
     with pytest.raises(keys.KeyConfigurationError, match="not configured"):
         keys.load_keyrings(env={}, debug=False, dev_key_file=tmp_path / "k.json")
     with pytest.raises(keys.KeyConfigurationError, match="both"):
-        keys.load_keyrings(env={"FIELD_ENCRYPTION_KEYS": f"a:{new_key()}"}, debug=False,
-                           dev_key_file=tmp_path / "k.json")
+        keys.load_keyrings(
+            env={"FIELD_ENCRYPTION_KEYS": f"a:{new_key()}"}, debug=False, dev_key_file=tmp_path / "k.json"
+        )
 
 
 def test_same_key_for_both_purposes_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
     k = new_key()
     with pytest.raises(keys.KeyConfigurationError, match="must differ"):
-        keys.load_keyrings(env={"FIELD_ENCRYPTION_KEYS": f"a:{k}", "BLIND_INDEX_KEYS": f"b:{k}"},
-                           debug=False, dev_key_file=tmp_path / "k.json")
+        keys.load_keyrings(
+            env={"FIELD_ENCRYPTION_KEYS": f"a:{k}", "BLIND_INDEX_KEYS": f"b:{k}"},
+            debug=False,
+            dev_key_file=tmp_path / "k.json",
+        )
 
 
 def test_dev_key_file_generated_once_with_owner_only_mode(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -133,6 +140,9 @@ def test_dev_key_file_generated_once_with_owner_only_mode(tmp_path) -> None:  # 
 def test_key_errors_never_contain_key_material(tmp_path) -> None:  # type: ignore[no-untyped-def]
     secret = "c2VjcmV0LWtleS1tYXRlcmlhbA"  # valid base64, wrong length
     with pytest.raises(keys.KeyConfigurationError) as info:
-        keys.load_keyrings(env={"FIELD_ENCRYPTION_KEYS": f"a:{secret}", "BLIND_INDEX_KEYS": f"b:{new_key()}"},
-                           debug=False, dev_key_file=tmp_path / "k.json")
+        keys.load_keyrings(
+            env={"FIELD_ENCRYPTION_KEYS": f"a:{secret}", "BLIND_INDEX_KEYS": f"b:{new_key()}"},
+            debug=False,
+            dev_key_file=tmp_path / "k.json",
+        )
     assert secret not in str(info.value)

@@ -13,22 +13,42 @@ from casemgmt.models import Family, Person
 from privacy import crypto
 from tests.factories import make_family, make_person
 
-ENCRYPTED_PERSON_COLUMNS = ("given_name", "family_name", "date_of_birth", "residence_status", "country_of_origin")
+ENCRYPTED_PERSON_COLUMNS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "residence_status",
+    "country_of_origin",
+)
 
 
 def raw_row(table: str, pk: object, columns: tuple[str, ...]) -> dict[str, object]:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE id = %s", [pk.hex if connection.vendor == "sqlite" else pk])  # type: ignore[union-attr]
+        cursor.execute(
+            f"SELECT {', '.join(columns)} FROM {table} WHERE id = %s",
+            [pk.hex if connection.vendor == "sqlite" else pk],
+        )  # type: ignore[union-attr]
         row = cursor.fetchone()
     return dict(zip(columns, row, strict=True))
 
 
 def test_person_round_trip_and_raw_row_holds_no_plaintext(case_manager) -> None:  # type: ignore[no-untyped-def]
-    family = make_family(case_manager, family_name="Öztürk", address="Lindenweg 7, 12345 Musterdorf",
-                         phone="+49 151 1234567", notes="Sohn hat Asthma; Termin beim Kinderarzt.")
-    person = make_person(family, case_manager, given_name="Hüseyin", family_name="Öztürk",
-                         date_of_birth=datetime.date(1979, 3, 2), residence_status="tolerated",
-                         country_of_origin="TR")
+    family = make_family(
+        case_manager,
+        family_name="Öztürk",
+        address="Lindenweg 7, 12345 Musterdorf",
+        phone="+49 151 1234567",
+        notes="Sohn hat Asthma; Termin beim Kinderarzt.",
+    )
+    person = make_person(
+        family,
+        case_manager,
+        given_name="Hüseyin",
+        family_name="Öztürk",
+        date_of_birth=datetime.date(1979, 3, 2),
+        residence_status="tolerated",
+        country_of_origin="TR",
+    )
     fresh = Person.objects.get(pk=person.pk)
     assert (fresh.given_name, fresh.family_name) == ("Hüseyin", "Öztürk")
     assert fresh.date_of_birth == datetime.date(1979, 3, 2)
@@ -51,8 +71,11 @@ def test_person_round_trip_and_raw_row_holds_no_plaintext(case_manager) -> None:
 def test_blind_index_columns_hold_no_plaintext(case_manager) -> None:  # type: ignore[no-untyped-def]
     family = make_family(case_manager, family_name="Haddad")
     person = make_person(family, case_manager, given_name="Amina", family_name="Haddad")
-    row = raw_row("casemgmt_person", person.pk, ("given_name_index", "family_name_index", "full_name_index",
-                                                 "date_of_birth_index"))
+    row = raw_row(
+        "casemgmt_person",
+        person.pk,
+        ("given_name_index", "family_name_index", "full_name_index", "date_of_birth_index"),
+    )
     for value in row.values():
         assert isinstance(value, str) and value.startswith("btest1:")
         assert "amina" not in value.lower() and "haddad" not in value.lower()
@@ -66,9 +89,11 @@ def test_ciphertext_moved_to_another_column_fails(case_manager) -> None:  # type
     person = make_person(family, case_manager, given_name="Amina", family_name="Haddad")
     given = raw_row("casemgmt_person", person.pk, ("given_name",))["given_name"]
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE casemgmt_person SET family_name = %s WHERE id = %s",
-                       [given, person.pk.hex if connection.vendor == "sqlite" else person.pk])
-    with pytest.raises(crypto.DecryptionError, match="casemgmt_person.family_name"):
+        cursor.execute(
+            "UPDATE casemgmt_person SET family_name = %s WHERE id = %s",
+            [given, person.pk.hex if connection.vendor == "sqlite" else person.pk],
+        )
+    with pytest.raises(crypto.DecryptionError, match=r"casemgmt_person\.family_name"):
         Person.objects.get(pk=person.pk)
 
 
@@ -78,15 +103,18 @@ def test_tampered_row_raises_on_read(case_manager) -> None:  # type: ignore[no-u
     assert isinstance(stored, str)
     flipped = stored[:-3] + ("A" if stored[-3] != "A" else "B") + stored[-2:]
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE casemgmt_family SET notes = %s WHERE id = %s",
-                       [flipped, family.pk.hex if connection.vendor == "sqlite" else family.pk])
+        cursor.execute(
+            "UPDATE casemgmt_family SET notes = %s WHERE id = %s",
+            [flipped, family.pk.hex if connection.vendor == "sqlite" else family.pk],
+        )
     with pytest.raises(crypto.DecryptionError) as info:
         Family.objects.get(pk=family.pk)
     assert "vertraulich" not in str(info.value)
 
 
-@pytest.mark.parametrize("lookup", ["family_name", "family_name__icontains", "family_name__startswith",
-                                    "family_name__in"])
+@pytest.mark.parametrize(
+    "lookup", ["family_name", "family_name__icontains", "family_name__startswith", "family_name__in"]
+)
 def test_value_lookups_on_encrypted_fields_raise(db, lookup: str) -> None:  # type: ignore[no-untyped-def]
     value: object = ["x"] if lookup.endswith("__in") else "x"
     with pytest.raises(FieldError, match="blind index"):
@@ -112,8 +140,9 @@ def test_update_fields_keeps_blind_index_in_step(case_manager) -> None:  # type:
     family = make_family(case_manager)
     person = make_person(family, case_manager, family_name="Haddad")
     before = Person.objects.values_list("family_name_index", flat=True).get(pk=person.pk)
-    person_update(person=person, acting_user=case_manager, family_name="Müller",
-                  date_of_birth=datetime.date(2001, 1, 1))
+    person_update(
+        person=person, acting_user=case_manager, family_name="Müller", date_of_birth=datetime.date(2001, 1, 1)
+    )
     after = Person.objects.get(pk=person.pk)
     assert after.family_name_index != before
     assert after.birth_year == 2001

@@ -32,24 +32,28 @@ class Command(BaseCommand):
     help = "Seed demo organisations, users and families (refuses to run when DEBUG is off)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--families", type=int, default=FAMILIES_PER_CASE_MANAGER,
-                            help="families per case manager")
+        parser.add_argument(
+            "--families", type=int, default=FAMILIES_PER_CASE_MANAGER, help="families per case manager"
+        )
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("seed_demo writes known passwords: it runs only with DEBUG=true.")
         district, _ = Organisation.objects.get_or_create(
-            name=DISTRICT, defaults={"kind": Organisation.Kind.DISTRICT, "reference_prefix": "LK"})
+            name=DISTRICT, defaults={"kind": Organisation.Kind.DISTRICT, "reference_prefix": "LK"}
+        )
         town, _ = Organisation.objects.get_or_create(
-            name=TOWN, defaults={"kind": Organisation.Kind.TOWN, "parent": district, "reference_prefix": "BS"})
+            name=TOWN, defaults={"kind": Organisation.Kind.TOWN, "parent": district, "reference_prefix": "BS"}
+        )
         orgs = {DISTRICT: district, TOWN: town}
         password = settings.DEMO_PASSWORD
         created_users = 0
         for username, org_name, role, first, last in USERS:
             user, created = User.objects.get_or_create(
-                username=username, defaults={"first_name": first, "last_name": last,
-                                             "is_staff": role == Role.ADMIN})
+                username=username,
+                defaults={"first_name": first, "last_name": last, "is_staff": role == Role.ADMIN},
+            )
             if created:
                 user.set_password(password)
                 user.save(update_fields=["password"])
@@ -69,18 +73,34 @@ class Command(BaseCommand):
             for _ in range(options["families"]):
                 demo = demo_family(rng, town_name, today)
                 family = family_create(
-                    organisation=orgs[org_name], family_name=demo.family_name, acting_user=user,
-                    opened_on=demo.opened_on, address=demo.address, phone=demo.phone, notes=demo.notes,
-                    status=demo.status, benefit_status_at_intake=demo.benefit_status_at_intake,
-                    preferred_languages=demo.languages, interpreter_needed=demo.interpreter_needed,
+                    organisation=orgs[org_name],
+                    family_name=demo.family_name,
+                    acting_user=user,
+                    opened_on=demo.opened_on,
+                    address=demo.address,
+                    phone=demo.phone,
+                    notes=demo.notes,
+                    status=demo.status,
+                    benefit_status_at_intake=demo.benefit_status_at_intake,
+                    preferred_languages=demo.languages,
+                    interpreter_needed=demo.interpreter_needed,
                 )
                 for member in demo.members:
                     person_create(
-                        family=family, acting_user=user, role=member.role, given_name=member.given_name,
-                        family_name=member.family_name, date_of_birth=member.date_of_birth, sex=member.sex,
-                        residence_status=member.residence_status, country_of_origin=member.country_of_origin,
+                        family=family,
+                        acting_user=user,
+                        role=member.role,
+                        given_name=member.given_name,
+                        family_name=member.family_name,
+                        date_of_birth=member.date_of_birth,
+                        sex=member.sex,
+                        residence_status=member.residence_status,
+                        country_of_origin=member.country_of_origin,
                     )
                 created_families += 1
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo data ready: {created_users} users and {created_families} families created "
-            f"(password from DEMO_PASSWORD)."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {created_users} users and {created_families} families created "
+                f"(password from DEMO_PASSWORD)."
+            )
+        )

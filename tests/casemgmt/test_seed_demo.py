@@ -1,0 +1,42 @@
+"""Demo data: idempotent, and never in production."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from casemgmt.models import Family, Membership, Organisation, Person, User
+
+
+@override_settings(DEBUG=True, DEMO_PASSWORD="demo-pass")
+def test_seed_is_idempotent(db) -> None:  # type: ignore[no-untyped-def]
+    call_command("seed_demo", families=3, stdout=None)
+    counts = (
+        Organisation.objects.count(),
+        User.objects.count(),
+        Membership.objects.count(),
+        Family.objects.count(),
+        Person.objects.count(),
+    )
+    assert counts[:3] == (2, 6, 6)
+    assert counts[3] == 9 and counts[4] > 9
+    call_command("seed_demo", families=3)
+    assert counts == (
+        Organisation.objects.count(),
+        User.objects.count(),
+        Membership.objects.count(),
+        Family.objects.count(),
+        Person.objects.count(),
+    )
+    assert User.objects.get(username="casemanager3").check_password("demo-pass")
+    town = Organisation.objects.get(kind="town")
+    assert town.parent is not None and town.parent.kind == "district"
+    assert Family.objects.filter(organisation=town).count() == 3
+
+
+@override_settings(DEBUG=False)
+def test_seed_refuses_without_debug(db) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_demo")
+    assert User.objects.count() == 0
