@@ -1,28 +1,91 @@
 """Who may do what. One rule per question, used both to filter lists and to check objects.
 
-Until per-family object permissions arrive, case access follows the case manager role
-in the family's organisation. Being a member with another role (supervisor, DPO, admin)
-grants no access to case content: the same office may also be the immigration or
-benefits authority.
+Being a member of an organisation grants nothing by itself: the same district office may
+also be the immigration or benefits authority. Case content is reached only through a
+grant on the family (to the case manager's caseload, i.e. them and their deputies) or a
+running emergency access, and only while the user still works as a case manager in the
+family's organisation. Supervisors see non-personal case data of their organisations;
+DPOs and administrators see no case content.
 """
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from casemgmt.models import Membership, Organisation, Role, User
+from casemgmt.models import (
+    EmergencyAccess,
+    FamilyGroupObjectPermission,
+    FamilyUserObjectPermission,
+    Membership,
+    Organisation,
+    Role,
+    User,
+)
+
+VIEW_FAMILY = "view_family"
+CHANGE_FAMILY = "change_family"
 
 
-def case_manager_organisation_ids(user: User) -> QuerySet[Membership, object]:
-    """Ids of organisations in which ``user`` is a case manager (a subquery, not a list)."""
-    return Membership.objects.filter(user=user, role=Role.CASE_MANAGER).values("organisation_id")
+def _active(user: User) -> bool:
+    return bool(user.is_authenticated and user.is_active)
 
 
-def case_manager_organisations(user: User) -> QuerySet[Organisation]:
-    """Organisations in which ``user`` may open and work on families."""
-    return Organisation.objects.filter(id__in=case_manager_organisation_ids(user))
+def organisation_ids_with_role(user: User, *roles: str) -> QuerySet[Membership, dict[str, object]]:
+    """Ids of organisations where ``user`` holds one of ``roles`` (a subquery, not a list)."""
+    return Membership.objects.filter(user=user, role__in=roles).values("organisation_id")
 
 
-def is_case_manager_in(user: User, organisation: Organisation) -> bool:
-    """Whether ``user`` works cases in ``organisation``."""
-    return Membership.objects.filter(user=user, organisation=organisation, role=Role.CASE_MANAGER).exists()
+def organisations_with_role(user: User, *roles: str) -> QuerySet[Organisation]:
+    """Organisations where ``user`` holds one of ``roles``."""
+    if not _active(user):
+        return Organisation.objects.none()
+    return Organisation.objects.filter(id__in=organisation_ids_with_role(user, *roles))
+
+
+def managed_organisations(user: User) -> QuerySet[Organisation]:
+    """Organisations an administrator manages: their own and their member towns."""
+    if not _active(user):
+        return Organisation.objects.none()
+    own = organisation_ids_with_role(user, Role.ADMIN)
+    return Organisation.objects.filter(Q(id__in=own) | Q(parent_id__in=own))
+
+
+def has_role(user: User, *roles: str) -> bool:
+    """Whether ``user`` holds one of ``roles`` in any organisation."""
+    return _active(user) and Membership.objects.filter(user=user, role__in=roles).exists()
+
+
+def has_role_in(user: User, organisation: Organisation, *roles: str) -> bool:
+    """Whether ``user`` holds one of ``roles`` in ``organisation``."""
+    return (
+        _active(user)
+        and Membership.objects.filter(user=user, organisation=organisation, role__in=roles).exists()
+    )
+
+
+def family_access(user: User, codename: str = VIEW_FAMILY) -> Q:
+    """The condition on ``Family`` rows that ``user`` may view (or change): one subquery each.
+
+    Lists and single objects use this same condition, so they cannot drift apart.
+    """
+    if not _active(user):
+        return Q(pk__in=[])
+    perm = {"permission__codename": codename, "permission__content_type__app_label": "casemgmt"}
+    direct = FamilyUserObjectPermission.objects.filter(user=user, **perm).values("content_object_id")
+    via_caseload = FamilyGroupObjectPermission.objects.filter(group__user=user, **perm).values(
+        "content_object_id"
+    )
+    emergency = EmergencyAccess.objects.filter(
+        user=user, ended_at__isnull=True, expires_at__gt=timezone.now()
+    ).values("family_id")
+    return (Q(id__in=direct) | Q(id__in=via_caseload) | Q(id__in=emergency)) & Q(
+        organisation_id__in=organisation_ids_with_role(user, Role.CASE_MANAGER)
+    )
+
+
+def supervised_family_filter(user: User) -> Q:
+    """Families whose non-personal data ``user`` may see and assign, as a supervisor."""
+    if not _active(user):
+        return Q(pk__in=[])
+    return Q(organisation_id__in=organisation_ids_with_role(user, Role.SUPERVISOR))

@@ -178,7 +178,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "ENUM_NAME_OVERRIDES": {"BenefitStatusEnum": "casemgmt.models.BenefitStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "BenefitStatusEnum": "casemgmt.models.families.BenefitStatus",
+        "MembershipRoleEnum": "casemgmt.models.organisations.Role",
+        "PersonRoleEnum": "casemgmt.models.families.Person.Role",
+        "FamilyStatusEnum": "casemgmt.models.families.Family.Status",
+        "OpenFamilyStatusEnum": "api.families.serializers.OPEN_FAMILY_STATUSES",
+    },
 }
 
 CACHES = {
@@ -217,3 +223,6 @@ LOGGING = {
 }
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo")
+
+# Break the glass: how long an emergency opening of a family lasts.
+EMERGENCY_ACCESS_HOURS = float(os.environ.get("EMERGENCY_ACCESS_HOURS", "24"))

@@ -8,7 +8,10 @@ from rest_framework import serializers
 
 from api.serializers import NOT_FOUND, StrictInputSerializer
 from casemgmt import policies
-from casemgmt.models import Family, Organisation
+from casemgmt.models import Family, Organisation, Role, User
+
+#: Statuses a case manager may set directly; closing is its own action.
+OPEN_FAMILY_STATUSES = [c for c in Family.Status.choices if c[0] != Family.Status.CLOSED]
 
 
 class FamilyInputSerializer(StrictInputSerializer):
@@ -20,9 +23,7 @@ class FamilyInputSerializer(StrictInputSerializer):
         error_messages={"does_not_exist": NOT_FOUND},
         help_text="Needed only when the case manager works for several organisations.",
     )
-    status = serializers.ChoiceField(
-        choices=[c for c in Family.Status.choices if c[0] != Family.Status.CLOSED], required=False
-    )
+    status = serializers.ChoiceField(choices=OPEN_FAMILY_STATUSES, required=False)
     preferred_languages = serializers.ListField(
         child=serializers.RegexField(r"^[a-z]{2,3}$", max_length=3), max_length=10, required=False
     )
@@ -48,7 +49,7 @@ class FamilyInputSerializer(StrictInputSerializer):
         request = self.context.get("request")
         if request is not None:
             org_field = self.fields["organisation"]
-            org_field.queryset = policies.case_manager_organisations(request.user)  # type: ignore[attr-defined]
+            org_field.queryset = policies.organisations_with_role(request.user, Role.CASE_MANAGER)  # type: ignore[attr-defined]
         if self.instance is not None:
             # Organisation and opening date are fixed once a case exists.
             for name in ("organisation", "opened_on"):
@@ -88,3 +89,38 @@ class FamilyOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-
             "updated_at",
         )
         read_only_fields = fields
+
+
+class FamilyOverviewSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """Non-personal case fields for supervisors: no names, contact data, notes or members."""
+
+    class Meta:
+        model = Family
+        fields = (
+            "id",
+            "reference",
+            "organisation",
+            "status",
+            "case_manager",
+            "opened_on",
+            "closed_on",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class FamilyAssignInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """The case manager to assign; checked against the family's organisation by the service."""
+
+    case_manager = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), error_messages={"does_not_exist": NOT_FOUND}
+    )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - {"case_manager"})
+            if unknown:
+                raise serializers.ValidationError(
+                    {n: [serializers.ErrorDetail("Unknown field.", code="unknown_field")] for n in unknown}
+                )
+        return super().to_internal_value(data)

@@ -8,13 +8,26 @@ import django_filters
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.families.serializers import FamilyInputSerializer, FamilyOutputSerializer
+from api.families.serializers import (
+    FamilyAssignInputSerializer,
+    FamilyInputSerializer,
+    FamilyOutputSerializer,
+    FamilyOverviewSerializer,
+)
+from api.permissions import IsCaseManager, IsSupervisor
 from casemgmt import policies
-from casemgmt.models import Family
-from casemgmt.selectors.families import families_visible_to, name_filter
+from casemgmt.models import Family, Role
+from casemgmt.selectors.families import (
+    families_editable_by,
+    families_supervised_by,
+    families_visible_to,
+    name_filter,
+)
+from casemgmt.services.access import family_assign
 from casemgmt.services.families import family_create, family_update
 
 
@@ -43,10 +56,21 @@ class FamilyViewSet(
 
     serializer_class = FamilyOutputSerializer
     filterset_class = FamilyFilter
+    permission_classes = (IsCaseManager,)
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    def get_permissions(self) -> list[Any]:
+        if self.action == "assign":
+            return [IsSupervisor()]
+        return super().get_permissions()
+
     def get_queryset(self) -> QuerySet[Family]:
-        return families_visible_to(self.request.user)  # type: ignore[arg-type]
+        user = self.request.user
+        if self.action == "assign":
+            return families_supervised_by(user)  # type: ignore[arg-type]
+        if self.action == "partial_update":
+            return families_editable_by(user)  # type: ignore[arg-type]
+        return families_visible_to(user)  # type: ignore[arg-type]
 
     @extend_schema(request=FamilyInputSerializer, responses={201: FamilyOutputSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -55,7 +79,9 @@ class FamilyViewSet(
         data = dict(serializer.validated_data)
         organisation = data.pop("organisation", None)
         if organisation is None:
-            organisations = list(policies.case_manager_organisations(request.user)[:2])  # type: ignore[arg-type]
+            organisations = list(
+                policies.organisations_with_role(request.user, Role.CASE_MANAGER)[:2]  # type: ignore[arg-type]
+            )
             if not organisations:
                 raise exceptions.PermissionDenied("Only case managers may open families.")
             if len(organisations) > 1:
@@ -81,3 +107,39 @@ class FamilyViewSet(
         serializer.is_valid(raise_exception=True)
         family = family_update(family=family, acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
         return Response(FamilyOutputSerializer(family).data)
+
+    @extend_schema(request=FamilyAssignInputSerializer, responses={200: FamilyOverviewSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    def assign(self, request: Request, pk: str | None = None) -> Response:
+        """Assign or transfer the family to a case manager of its organisation (supervisors)."""
+        family = self.get_object()
+        serializer = FamilyAssignInputSerializer(data=request.data, context={"family": family})
+        serializer.is_valid(raise_exception=True)
+        family = family_assign(
+            family=family,
+            case_manager=serializer.validated_data["case_manager"],
+            acting_user=request.user,  # type: ignore[arg-type]
+        )
+        return Response(FamilyOverviewSerializer(family).data)
+
+
+class CaseOverviewFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Family.Status.choices)
+    case_manager = django_filters.UUIDFilter(field_name="case_manager_id")
+    unassigned = django_filters.BooleanFilter(field_name="case_manager", lookup_expr="isnull")
+    organisation = django_filters.UUIDFilter(field_name="organisation_id")
+
+    class Meta:
+        model = Family
+        fields = ("status", "case_manager", "unassigned", "organisation")
+
+
+class CaseOverviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """Supervisors' case list: reference, status, case manager and dates; never names or notes."""
+
+    serializer_class = FamilyOverviewSerializer
+    filterset_class = CaseOverviewFilter
+    permission_classes = (IsSupervisor,)
+
+    def get_queryset(self) -> QuerySet[Family]:
+        return families_supervised_by(self.request.user)  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from api.serializers import NOT_FOUND, StrictInputSerializer
 from casemgmt.models import Person
-from casemgmt.selectors.families import families_visible_to
+from casemgmt.selectors.families import families_editable_by
 
 
 class PersonInputSerializer(StrictInputSerializer):
@@ -36,7 +36,7 @@ class PersonInputSerializer(StrictInputSerializer):
         request = self.context.get("request")
         if request is not None:
             # A family the caller cannot see is reported exactly like one that does not exist.
-            self.fields["family"].queryset = families_visible_to(request.user)  # type: ignore[attr-defined]
+            self.fields["family"].queryset = families_editable_by(request.user)  # type: ignore[attr-defined]
 
     def validate_family(self, value: Any) -> Any:
         if self.instance is not None and value.pk != self.instance.family_id:

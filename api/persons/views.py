@@ -11,9 +11,15 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.permissions import IsCaseManager
 from api.persons.serializers import PersonInputSerializer, PersonOutputSerializer
 from casemgmt.models import Person
-from casemgmt.selectors.persons import date_of_birth_filter, person_name_filter, persons_visible_to
+from casemgmt.selectors.persons import (
+    date_of_birth_filter,
+    person_name_filter,
+    persons_editable_by,
+    persons_visible_to,
+)
 from casemgmt.services.persons import person_create, person_update
 
 
@@ -48,9 +54,12 @@ class PersonViewSet(
 
     serializer_class = PersonOutputSerializer
     filterset_class = PersonFilter
+    permission_classes = (IsCaseManager,)
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Person]:
+        if self.action == "partial_update":
+            return persons_editable_by(self.request.user).select_related("family")  # type: ignore[arg-type]
         return persons_visible_to(self.request.user)  # type: ignore[arg-type]
 
     @extend_schema(request=PersonInputSerializer, responses={201: PersonOutputSerializer})

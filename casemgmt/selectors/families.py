@@ -10,20 +10,27 @@ from privacy.blind_index import name_terms
 
 
 def families_visible_to(user: User) -> QuerySet[Family]:
-    """Families the user may open: filtered in the database with one subquery."""
-    if not user.is_authenticated or not user.is_active:
-        return Family.objects.none()
-    return Family.objects.filter(organisation_id__in=policies.case_manager_organisation_ids(user))
+    """Families whose content the user may read: granted, deputised or opened in an emergency."""
+    return Family.objects.filter(policies.family_access(user, policies.VIEW_FAMILY))
 
 
-def family_list(*, user: User, name: str | None = None) -> QuerySet[Family]:
-    """Visible families, optionally those whose family name matches ``name`` (blind index)."""
-    qs = families_visible_to(user)
-    if name is not None:
-        qs = qs.filter(family_name_index__in=name_terms([name], context="family.family_name"))
-    return qs
+def families_editable_by(user: User) -> QuerySet[Family]:
+    """Families whose content (and members) the user may change."""
+    return Family.objects.filter(policies.family_access(user, policies.CHANGE_FAMILY))
+
+
+def families_supervised_by(user: User) -> QuerySet[Family]:
+    """Families of the organisations the user supervises (for non-personal fields only)."""
+    return Family.objects.filter(policies.supervised_family_filter(user))
+
+
+def families_openable_in_emergency_by(user: User) -> QuerySet[Family]:
+    """Families a case manager may open by breaking the glass: any open case of their organisations."""
+    return Family.objects.filter(
+        organisation_id__in=policies.organisation_ids_with_role(user, "case_manager")
+    ).exclude(status=Family.Status.CLOSED)
 
 
 def name_filter(name: str) -> Q:
-    """Match a family by its name (a helper for other selectors)."""
+    """Match a family by its name through the blind index."""
     return Q(family_name_index__in=name_terms([name], context="family.family_name"))

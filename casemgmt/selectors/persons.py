@@ -8,7 +8,7 @@ import uuid
 from django.db.models import Q, QuerySet
 
 from casemgmt.models import Person, User
-from casemgmt.selectors.families import families_visible_to
+from casemgmt.selectors.families import families_editable_by, families_visible_to
 from privacy.blind_index import name_terms, search_terms
 from privacy.normalise import normalise_name
 
@@ -16,6 +16,11 @@ from privacy.normalise import normalise_name
 def persons_visible_to(user: User) -> QuerySet[Person]:
     """Members of families the user may see; the same rule as for families."""
     return Person.objects.filter(family__in=families_visible_to(user).values("id"))
+
+
+def persons_editable_by(user: User) -> QuerySet[Person]:
+    """Members of families the user may change."""
+    return Person.objects.filter(family__in=families_editable_by(user).values("id"))
 
 
 def person_name_filter(name: str) -> Q:

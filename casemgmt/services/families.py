@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from casemgmt import policies
-from casemgmt.models import Family, FamilyReferenceCounter, Organisation, User
+from casemgmt.models import Family, FamilyReferenceCounter, Organisation, Role, User
+from casemgmt.services.access import family_grant
 from privacy.fields import blind_index_fields_for
 
 #: Fields a case manager may change with a partial update; closing a case is its own action.
@@ -48,7 +49,7 @@ def family_create(
     **fields: Any,
 ) -> Family:
     """Open a family case in ``organisation``; the acting case manager is assigned to it."""
-    if not policies.is_case_manager_in(acting_user, organisation):
+    if not policies.has_role_in(acting_user, organisation, Role.CASE_MANAGER):
         raise PermissionDenied("Only case managers of the organisation may open families in it.")
     unknown = set(fields) - FAMILY_EDITABLE_FIELDS
     if unknown:
@@ -67,6 +68,8 @@ def family_create(
     family.reference = _next_reference(organisation=organisation, year=opened_on.year)
     family.full_clean()
     family.save()
+    # The creator's caseload (them and their deputies) gets the family: a grant, not a role.
+    family_grant(family=family, case_manager=acting_user)
     return family
 
 

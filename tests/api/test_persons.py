@@ -142,4 +142,4 @@ def test_query_count_flat(api, case_manager, family, page_size: int) -> None:  #
     with CaptureQueriesContext(connection) as ctx:
         response = api.get(URL, {"page_size": page_size, "name": "Amina"})
     assert len(response.json()["results"]) == page_size
-    assert len(ctx.captured_queries) == 4, [q["sql"] for q in ctx.captured_queries]
+    assert len(ctx.captured_queries) == 5, [q["sql"] for q in ctx.captured_queries]

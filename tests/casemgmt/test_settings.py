@@ -100,3 +100,13 @@ def test_bad_boolean_refuses(tmp_path: Path, value: str) -> None:
     result = run_manage(["check"], {"DEBUG": value}, tmp_path)
     assert result.returncode != 0
     assert "DEBUG must be true or false" in result.stderr
+
+
+def test_openapi_schema_generates_without_warnings(tmp_path: Path) -> None:
+    result = run_manage(
+        ["spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml")],
+        {"DEBUG": "true"},
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "/api/v1/families/{id}/assign/" in (tmp_path / "schema.yaml").read_text()

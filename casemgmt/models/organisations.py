@@ -1,0 +1,104 @@
+"""Tenants, staff accounts and their roles."""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+from privacy.classification import DataCategory
+
+
+class User(AbstractUser):
+    """A staff account; what it may do comes from its memberships."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "username": DataCategory.ACCOUNT,
+        "first_name": DataCategory.ACCOUNT,
+        "last_name": DataCategory.ACCOUNT,
+        "email": DataCategory.ACCOUNT,
+        "last_login": DataCategory.ACCOUNT,
+        "date_joined": DataCategory.ACCOUNT,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "password", "is_superuser", "is_staff", "is_active")
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class Organisation(models.Model):
+    """A tenant: a district with its member towns as children, or a provider."""
+
+    class Kind(models.TextChoices):
+        DISTRICT = "district", "District (Landkreis)"
+        TOWN = "town", "Member town (kreisangehörige Gemeinde)"
+        CITY = "city", "Independent city (kreisfreie Stadt)"
+        PROVIDER = "provider", "Provider (Träger)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    reference_prefix = models.CharField(
+        max_length=8,
+        default="F",
+        help_text="Prefix of family reference numbers, e.g. F-2026-00042.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {}
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "name",
+        "kind",
+        "parent",
+        "reference_prefix",
+        "created_at",
+    )
+
+    class Meta:
+        ordering = ("name",)
+        constraints = (
+            models.UniqueConstraint(fields=("name",), name="organisation_name_unique"),
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="organisation_not_own_parent"),
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    CASE_MANAGER = "case_manager", "Case manager"
+    SUPERVISOR = "supervisor", "Supervisor"
+    DPO = "dpo", "Data protection officer"
+    ADMIN = "admin", "Administrator"
+
+
+class Membership(models.Model):
+    """A user's role in one organisation: being a member grants no case access by itself."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {"user": DataCategory.ACCOUNT}
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "organisation", "role", "created_at")
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(
+                fields=("user", "organisation"), name="membership_one_role_per_organisation"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"Membership {self.pk} ({self.role})"
