@@ -10,6 +10,8 @@ DPOs and administrators see no case content.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -31,7 +33,7 @@ def _active(user: User) -> bool:
     return bool(user.is_authenticated and user.is_active)
 
 
-def organisation_ids_with_role(user: User, *roles: str) -> QuerySet[Membership, dict[str, object]]:
+def organisation_ids_with_role(user: User, *roles: str) -> QuerySet[Membership, Any]:
     """Ids of organisations where ``user`` holds one of ``roles`` (a subquery, not a list)."""
     return Membership.objects.filter(user=user, role__in=roles).values("organisation_id")
 

@@ -81,7 +81,7 @@ class EmergencyAccessViewSet(
     def get_permissions(self) -> list[Any]:
         if self.action == "create":
             return [IsCaseManager()]
-        return super().get_permissions()
+        return list(super().get_permissions())
 
     def get_queryset(self) -> QuerySet[EmergencyAccess]:
         user = self.request.user

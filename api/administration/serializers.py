@@ -18,7 +18,7 @@ class OrganisationOutputSerializer(serializers.ModelSerializer):  # type: ignore
 
 
 class OrganisationInputSerializer(StrictInputSerializer):
-    parent = serializers.PrimaryKeyRelatedField(
+    parent = serializers.PrimaryKeyRelatedField(  # type: ignore[assignment]
         queryset=Organisation.objects.none(), error_messages={"does_not_exist": NOT_FOUND}
     )
     kind = serializers.ChoiceField(
@@ -28,7 +28,7 @@ class OrganisationInputSerializer(StrictInputSerializer):
     class Meta:
         model = Organisation
         fields = ("name", "kind", "parent", "reference_prefix")
-        extra_kwargs = {"name": {"validators": []}}
+        extra_kwargs: dict[str, Any] = {"name": {"validators": []}}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

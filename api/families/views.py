@@ -62,7 +62,7 @@ class FamilyViewSet(
     def get_permissions(self) -> list[Any]:
         if self.action == "assign":
             return [IsSupervisor()]
-        return super().get_permissions()
+        return list(super().get_permissions())
 
     def get_queryset(self) -> QuerySet[Family]:
         user = self.request.user

@@ -13,7 +13,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from knox.models import AuthToken
 
 from casemgmt import policies
-from casemgmt.models import Caseload, Deputyship, EmergencyAccess, Family, Role, User
+from casemgmt.models import Caseload, Deputyship, EmergencyAccess, Family, Organisation, Role, User
 
 FAMILY_PERMISSIONS = (policies.VIEW_FAMILY, policies.CHANGE_FAMILY)
 EMERGENCY_REASON_MIN_LENGTH = 20
@@ -93,7 +93,7 @@ def deputy_add(*, principal: User, deputy: User, acting_user: User) -> Deputyshi
     return deputyship
 
 
-def _shared_case_manager_organisation(principal: User, deputy: User) -> object:
+def _shared_case_manager_organisation(principal: User, deputy: User) -> Organisation:
     shared = policies.organisations_with_role(principal, Role.CASE_MANAGER).filter(
         id__in=policies.organisation_ids_with_role(deputy, Role.CASE_MANAGER)
     )
@@ -178,4 +178,4 @@ def emergency_access_review(*, access: EmergencyAccess, acting_user: User, note:
 def tokens_revoke(*, user: User) -> int:
     """Revoke every API token of ``user`` (deactivation, lost device)."""
     deleted, _ = AuthToken.objects.filter(user=user).delete()
-    return deleted
+    return int(deleted)
