@@ -110,3 +110,13 @@ def test_openapi_schema_generates_without_warnings(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "/api/v1/families/{id}/assign/" in (tmp_path / "schema.yaml").read_text()
+
+
+def test_passwords_hashed_with_argon2_in_production_settings() -> None:
+    from django.contrib.auth.hashers import make_password
+    from django.test import override_settings
+
+    import casemgmt.settings as production
+
+    with override_settings(PASSWORD_HASHERS=production.PASSWORD_HASHERS):
+        assert make_password("correct horse battery").startswith("argon2$argon2id$")
