@@ -18,6 +18,8 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from casemgmt.errors import Conflict
+
 logger = logging.getLogger(__name__)
 
 
@@ -35,6 +37,9 @@ def _field_errors(detail: Any) -> Any:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Translate Django's own exceptions and give every error the same machine-readable body."""
+    if isinstance(exc, Conflict):
+        body = {"code": exc.code, "detail": exc.message, **exc.extra}
+        return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
     elif isinstance(exc, DjangoPermissionDenied):

@@ -7,12 +7,26 @@ from rest_framework.routers import SimpleRouter
 from api.access.views import DeputyshipViewSet, EmergencyAccessViewSet
 from api.administration.views import MembershipViewSet, OrganisationViewSet, UserViewSet
 from api.auth.views import LoginView, LogoutAllView, LogoutView, MeView
+from api.casework.conferences import ConferenceViewSet
+from api.casework.consents import ConsentViewSet
+from api.casework.contacts import ContactViewSet
+from api.casework.goals import GoalViewSet
+from api.casework.referrals import ReferralViewSet
+from api.catalogue.views import CourseViewSet, FieldOfActionViewSet, ProviderViewSet
 from api.families.views import CaseOverviewViewSet, FamilyViewSet
 from api.persons.views import PersonViewSet
 
 router = SimpleRouter()
 router.register("families", FamilyViewSet, basename="family")
 router.register("persons", PersonViewSet, basename="person")
+router.register("goals", GoalViewSet, basename="goal")
+router.register("referrals", ReferralViewSet, basename="referral")
+router.register("consents", ConsentViewSet, basename="consent")
+router.register("conferences", ConferenceViewSet, basename="conference")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("fields-of-action", FieldOfActionViewSet, basename="field-of-action")
+router.register("providers", ProviderViewSet, basename="provider")
+router.register("courses", CourseViewSet, basename="course")
 router.register("case-overview", CaseOverviewViewSet, basename="case-overview")
 router.register("deputies", DeputyshipViewSet, basename="deputy")
 router.register("emergency-access", EmergencyAccessViewSet, basename="emergency-access")

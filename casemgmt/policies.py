@@ -35,6 +35,8 @@ def _active(user: User) -> bool:
 
 def organisation_ids_with_role(user: User, *roles: str) -> QuerySet[Membership, Any]:
     """Ids of organisations where ``user`` holds one of ``roles`` (a subquery, not a list)."""
+    if not _active(user):
+        return Membership.objects.none().values("organisation_id")
     return Membership.objects.filter(user=user, role__in=roles).values("organisation_id")
 
 
@@ -91,3 +93,31 @@ def supervised_family_filter(user: User) -> Q:
     if not _active(user):
         return Q(pk__in=[])
     return Q(organisation_id__in=organisation_ids_with_role(user, Role.SUPERVISOR))
+
+
+def catalogue_organisation_ids(organisation_ids: Any) -> QuerySet[Organisation, Any]:
+    """Organisations whose catalogue is shared with ``organisation_ids``: their district and its towns.
+
+    A district shares its providers and courses with its member towns, and the towns'
+    own offers are visible across the district; nothing crosses into another district.
+    """
+    members = Organisation.objects.filter(id__in=organisation_ids)
+    roots = Organisation.objects.filter(
+        Q(id__in=members.filter(parent__isnull=True).values("id")) | Q(id__in=members.values("parent_id"))
+    ).values("id")
+    return Organisation.objects.filter(Q(id__in=roots) | Q(parent_id__in=roots)).values("id")
+
+
+def catalogue_visible_organisation_ids(user: User) -> QuerySet[Organisation, Any]:
+    """Catalogue organisations for any member (case managers refer, supervisors plan)."""
+    if not _active(user):
+        return Organisation.objects.none().values("id")
+    return catalogue_organisation_ids(Membership.objects.filter(user=user).values("organisation_id"))
+
+
+def catalogue_editable_organisation_ids(user: User) -> QuerySet[Membership, Any]:
+    """Organisations whose catalogue ``user`` edits: as an administrator or supervisor."""
+    return organisation_ids_with_role(user, Role.ADMIN, Role.SUPERVISOR)
+
+
+ALL_ROLES = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.DPO, Role.ADMIN)

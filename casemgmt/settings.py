@@ -184,6 +184,14 @@ SPECTACULAR_SETTINGS = {
         "PersonRoleEnum": "casemgmt.models.families.Person.Role",
         "FamilyStatusEnum": "casemgmt.models.families.Family.Status",
         "OpenFamilyStatusEnum": "api.families.serializers.OPEN_FAMILY_STATUSES",
+        "ClosureOutcomeEnum": "casemgmt.models.families.Family.ClosureOutcome",
+        "OrganisationKindEnum": "casemgmt.models.organisations.Organisation.Kind",
+        "GoalStatusEnum": "casemgmt.models.casework.Goal.Status",
+        "ReferralStatusEnum": "casemgmt.models.casework.Referral.Status",
+        "ConferenceStatusEnum": "casemgmt.models.casework.CaseConference.Status",
+        "ParticipantKindEnum": "casemgmt.models.casework.ConferenceParticipant.Kind",
+        "ContactKindEnum": "casemgmt.models.casework.Contact.Kind",
+        "AgencyEnum": "casemgmt.models.casework.Agency",
     },
 }
 

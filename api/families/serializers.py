@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from api.serializers import NOT_FOUND, StrictInputSerializer
 from casemgmt import policies
-from casemgmt.models import Family, Organisation, Role, User
+from casemgmt.models import BenefitStatus, Family, Organisation, Role, User
 
 #: Statuses a case manager may set directly; closing is its own action.
 OPEN_FAMILY_STATUSES = [c for c in Family.Status.choices if c[0] != Family.Status.CLOSED]
@@ -123,4 +123,18 @@ class FamilyAssignInputSerializer(serializers.Serializer):  # type: ignore[type-
                 raise serializers.ValidationError(
                     {n: [serializers.ErrorDetail("Unknown field.", code="unknown_field")] for n in unknown}
                 )
+        return super().to_internal_value(data)
+
+
+class FamilyCloseInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Outcome and benefit status at closure: the statistics of success rest on them."""
+
+    outcome = serializers.ChoiceField(choices=Family.ClosureOutcome.choices)
+    benefit_status_at_closure = serializers.ChoiceField(choices=BenefitStatus.choices)
+    closed_on = serializers.DateField(required=False)
+
+    def to_internal_value(self, data: Any) -> Any:
+        from api.access.serializers import reject_unknown
+
+        reject_unknown(data, set(self.fields))
         return super().to_internal_value(data)

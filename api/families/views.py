@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from api.families.serializers import (
     FamilyAssignInputSerializer,
+    FamilyCloseInputSerializer,
     FamilyInputSerializer,
     FamilyOutputSerializer,
     FamilyOverviewSerializer,
@@ -28,7 +29,7 @@ from casemgmt.selectors.families import (
     name_filter,
 )
 from casemgmt.services.access import family_assign
-from casemgmt.services.families import family_create, family_update
+from casemgmt.services.families import family_close, family_create, family_reopen, family_update
 
 
 class FamilyFilter(django_filters.FilterSet):
@@ -68,7 +69,7 @@ class FamilyViewSet(
         user = self.request.user
         if self.action == "assign":
             return families_supervised_by(user)  # type: ignore[arg-type]
-        if self.action == "partial_update":
+        if self.action in ("partial_update", "close", "reopen"):
             return families_editable_by(user)  # type: ignore[arg-type]
         return families_visible_to(user)  # type: ignore[arg-type]
 
@@ -121,6 +122,23 @@ class FamilyViewSet(
             acting_user=request.user,  # type: ignore[arg-type]
         )
         return Response(FamilyOverviewSerializer(family).data)
+
+    @extend_schema(request=FamilyCloseInputSerializer, responses={200: FamilyOutputSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        """Close the case with its outcome; 409 listing the referrals still open."""
+        family = self.get_object()
+        serializer = FamilyCloseInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        family = family_close(family=family, acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return Response(FamilyOutputSerializer(family).data)
+
+    @extend_schema(request=None, responses={200: FamilyOutputSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    def reopen(self, request: Request, pk: str | None = None) -> Response:
+        """Reopen a closed case (an explicit action, so closures stay deliberate)."""
+        family = family_reopen(family=self.get_object(), acting_user=request.user)  # type: ignore[arg-type]
+        return Response(FamilyOutputSerializer(family).data)
 
 
 class CaseOverviewFilter(django_filters.FilterSet):

@@ -64,3 +64,20 @@ class PersonOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-
             "updated_at",
         )
         read_only_fields = fields
+
+
+class DuplicateWarningSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    code = serializers.CharField()
+    message = serializers.CharField()
+    family_reference = serializers.CharField(allow_null=True)
+    person = serializers.UUIDField(allow_null=True)
+
+
+class PersonCreatedSerializer(PersonOutputSerializer):
+    """A new person, with warnings about possible duplicates in the organisation."""
+
+    warnings = DuplicateWarningSerializer(many=True, read_only=True)
+
+    class Meta(PersonOutputSerializer.Meta):
+        fields = (*PersonOutputSerializer.Meta.fields, "warnings")
+        read_only_fields = fields

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.permissions import IsCaseManager
-from api.persons.serializers import PersonInputSerializer, PersonOutputSerializer
+from api.persons.serializers import PersonCreatedSerializer, PersonInputSerializer, PersonOutputSerializer
 from casemgmt.models import Person
 from casemgmt.selectors.persons import (
     date_of_birth_filter,
@@ -20,7 +20,7 @@ from casemgmt.selectors.persons import (
     persons_editable_by,
     persons_visible_to,
 )
-from casemgmt.services.persons import person_create, person_update
+from casemgmt.services.persons import person_create, person_possible_duplicates, person_update
 
 
 class PersonFilter(django_filters.FilterSet):
@@ -62,12 +62,14 @@ class PersonViewSet(
             return persons_editable_by(self.request.user).select_related("family")  # type: ignore[arg-type]
         return persons_visible_to(self.request.user)  # type: ignore[arg-type]
 
-    @extend_schema(request=PersonInputSerializer, responses={201: PersonOutputSerializer})
+    @extend_schema(request=PersonInputSerializer, responses={201: PersonCreatedSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = PersonInputSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         person = person_create(acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
-        return Response(PersonOutputSerializer(person).data, status=status.HTTP_201_CREATED)
+        body = dict(PersonOutputSerializer(person).data)
+        body["warnings"] = person_possible_duplicates(person=person, acting_user=request.user)  # type: ignore[arg-type]
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PersonInputSerializer, responses={200: PersonOutputSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

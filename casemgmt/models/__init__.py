@@ -7,6 +7,18 @@ from casemgmt.models.access import (
     FamilyGroupObjectPermission,
     FamilyUserObjectPermission,
 )
+from casemgmt.models.casework import (
+    Agency,
+    CaseConference,
+    ConferenceParticipant,
+    Consent,
+    Contact,
+    Goal,
+    GoalReview,
+    Referral,
+    ReferralTransition,
+)
+from casemgmt.models.catalogue import DEFAULT_FIELDS_OF_ACTION, Course, FieldOfAction, Provider
 from casemgmt.models.families import (
     NAME_MAX_LENGTH,
     NOTES_MAX_LENGTH,
@@ -21,19 +33,32 @@ from casemgmt.models.families import (
 from casemgmt.models.organisations import Membership, Organisation, Role, User
 
 __all__ = [
+    "DEFAULT_FIELDS_OF_ACTION",
     "NAME_MAX_LENGTH",
     "NOTES_MAX_LENGTH",
+    "Agency",
     "BenefitStatus",
+    "CaseConference",
     "Caseload",
+    "ConferenceParticipant",
+    "Consent",
+    "Contact",
+    "Course",
     "Deputyship",
     "EmergencyAccess",
     "Family",
     "FamilyGroupObjectPermission",
     "FamilyReferenceCounter",
     "FamilyUserObjectPermission",
+    "FieldOfAction",
+    "Goal",
+    "GoalReview",
     "Membership",
     "Organisation",
     "Person",
+    "Provider",
+    "Referral",
+    "ReferralTransition",
     "Role",
     "User",
     "not_before_1900",

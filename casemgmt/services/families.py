@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from casemgmt import policies
-from casemgmt.models import Family, FamilyReferenceCounter, Organisation, Role, User
+from casemgmt.errors import Conflict
+from casemgmt.models import Family, FamilyReferenceCounter, Organisation, Referral, Role, User
 from casemgmt.services.access import family_grant
 from privacy.fields import blind_index_fields_for
 
@@ -88,4 +89,61 @@ def family_update(*, family: Family, acting_user: User, **changes: Any) -> Famil
     family.full_clean()
     changed = set(changes)
     family.save(update_fields=[*changed, *blind_index_fields_for(Family, changed), "updated_at"])
+    return family
+
+
+@transaction.atomic
+def family_close(
+    *,
+    family: Family,
+    outcome: str,
+    benefit_status_at_closure: str,
+    acting_user: User,
+    closed_on: datetime.date | None = None,
+) -> Family:
+    """Close a case with its outcome; every referral must be finished or cancelled first."""
+    family = Family.objects.select_for_update().get(pk=family.pk)
+    if family.status == Family.Status.CLOSED:
+        raise Conflict("This family's case is already closed.", code="already_closed")
+    open_referrals = [
+        str(pk)
+        for pk in family.referrals.filter(status__in=Referral.OPEN_STATUSES).values_list("pk", flat=True)
+    ]
+    if open_referrals:
+        raise Conflict(
+            "Finish or cancel the open referrals before closing the case.",
+            code="open_referrals",
+            referrals=open_referrals,
+        )
+    closed_on = closed_on or timezone.localdate()
+    if closed_on > timezone.localdate():
+        raise ValidationError({"closed_on": "A case cannot be closed in the future."}, code="future_date")
+    if closed_on < family.opened_on:
+        raise ValidationError(
+            {"closed_on": "A case cannot be closed before it was opened."}, code="dates_order"
+        )
+    family.status = Family.Status.CLOSED
+    family.closed_on = closed_on
+    family.closure_outcome = outcome
+    family.benefit_status_at_closure = benefit_status_at_closure
+    family.full_clean()
+    family.save(
+        update_fields=["status", "closed_on", "closure_outcome", "benefit_status_at_closure", "updated_at"]
+    )
+    return family
+
+
+@transaction.atomic
+def family_reopen(*, family: Family, acting_user: User) -> Family:
+    """Reopen a closed case explicitly; the closure fields are cleared."""
+    family = Family.objects.select_for_update().get(pk=family.pk)
+    if family.status != Family.Status.CLOSED:
+        raise Conflict("Only a closed case can be reopened.", code="not_closed", status=family.status)
+    family.status = Family.Status.ACTIVE
+    family.closed_on = None
+    family.closure_outcome = ""
+    family.benefit_status_at_closure = ""
+    family.save(
+        update_fields=["status", "closed_on", "closure_outcome", "benefit_status_at_closure", "updated_at"]
+    )
     return family

@@ -53,3 +53,48 @@ def person_update(*, person: Person, acting_user: User, **changes: Any) -> Perso
     person.full_clean()
     person.save(update_fields=[*changed, *blind_index_fields_for(Person, changed), "updated_at"])
     return person
+
+
+def person_possible_duplicates(*, person: Person, acting_user: User) -> list[dict[str, object]]:
+    """Other members of the same organisation with the same name and date of birth.
+
+    Matched through the blind indexes, so no name is decrypted for the check. The
+    reference of the other family is shown only if the user may see that family; otherwise
+    the warning just says a match exists, so the supervisor can be asked.
+    """
+    if not (person.full_name_index and person.date_of_birth_index):
+        return []
+    from casemgmt.selectors.families import families_visible_to
+
+    matches = (
+        Person.objects.filter(
+            family__organisation_id=person.family.organisation_id,
+            full_name_index=person.full_name_index,
+            date_of_birth_index=person.date_of_birth_index,
+        )
+        .exclude(pk=person.pk)
+        .select_related("family")
+    )
+    visible = set(families_visible_to(acting_user).values_list("id", flat=True))
+    warnings: list[dict[str, object]] = []
+    for match in matches[:5]:
+        if match.family_id in visible:
+            warnings.append(
+                {
+                    "code": "possible_duplicate",
+                    "message": "A person with the same name and date of birth is recorded in this family.",
+                    "family_reference": match.family.reference,
+                    "person": str(match.pk),
+                }
+            )
+        else:
+            warnings.append(
+                {
+                    "code": "possible_duplicate",
+                    "message": "A person with the same name and date of birth is recorded in a family of your "
+                    "organisation that you cannot see; ask your supervisor.",
+                    "family_reference": None,
+                    "person": None,
+                }
+            )
+    return warnings

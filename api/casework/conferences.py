@@ -1,0 +1,191 @@
+"""Case conferences (/api/v1/conferences/): participants under consent, minutes, decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Model, QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.access.serializers import reject_unknown
+from api.casework.base import CaseChildViewSet
+from api.casework.fields import EditableFamilyField, EditablePersonField, FieldOfActionField
+from api.serializers import NOT_FOUND, StrictInputSerializer
+from casemgmt.models import Agency, CaseConference, ConferenceParticipant, User
+from casemgmt.services.conferences import (
+    conference_cancel,
+    conference_create,
+    conference_hold,
+    conference_participant_add,
+    conference_update,
+)
+
+
+class ParticipantInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    kind = serializers.ChoiceField(choices=ConferenceParticipant.Kind.choices)
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        error_messages={"does_not_exist": NOT_FOUND},
+    )
+    person = EditablePersonField(required=False)
+    agency = serializers.ChoiceField(choices=Agency.choices, required=False)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    role = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    legal_basis = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+    def to_internal_value(self, data: Any) -> Any:
+        reject_unknown(data, set(self.fields))
+        return super().to_internal_value(data)
+
+
+class ParticipantOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = ConferenceParticipant
+        fields = (
+            "id",
+            "kind",
+            "user",
+            "person",
+            "agency",
+            "name",
+            "role",
+            "reason",
+            "legal_basis",
+            "consent",
+        )
+        read_only_fields = fields
+
+
+class ConferenceInputSerializer(StrictInputSerializer):
+    family = EditableFamilyField()
+    participants = ParticipantInputSerializer(many=True, required=False)
+
+    class Meta:
+        model = CaseConference
+        fields = ("family", "scheduled_at", "format", "agenda", "participants")
+        validators: list[Any] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance is not None:
+            self.fields["family"].read_only = True
+            self.fields["participants"].read_only = True
+
+
+class DecisionInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    field_of_action = FieldOfActionField()
+    person = EditablePersonField(required=False, allow_null=True)
+    description = serializers.CharField(max_length=10_000)
+    target_date = serializers.DateField(required=False, allow_null=True)
+
+    def to_internal_value(self, data: Any) -> Any:
+        reject_unknown(data, set(self.fields))
+        return super().to_internal_value(data)
+
+
+class ConferenceHoldInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    held_at = serializers.DateTimeField(required=False)
+    minutes = serializers.CharField(max_length=50_000, required=False, allow_blank=True)
+    decisions = DecisionInputSerializer(many=True, required=False)
+
+    def to_internal_value(self, data: Any) -> Any:
+        reject_unknown(data, set(self.fields))
+        return super().to_internal_value(data)
+
+
+class ConferenceOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    participants = ParticipantOutputSerializer(many=True, read_only=True)
+    decided_goals = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = CaseConference
+        fields = (
+            "id",
+            "family",
+            "scheduled_at",
+            "held_at",
+            "format",
+            "status",
+            "agenda",
+            "minutes",
+            "participants",
+            "decided_goals",
+            "created_at",
+            "updated_at",
+        )
+        read_only_fields = fields
+
+
+class ConferenceFilter(django_filters.FilterSet):
+    family = django_filters.UUIDFilter(field_name="family_id")
+    status = django_filters.ChoiceFilter(choices=CaseConference.Status.choices)
+    scheduled_from = django_filters.IsoDateTimeFilter(field_name="scheduled_at", lookup_expr="gte")
+    scheduled_to = django_filters.IsoDateTimeFilter(field_name="scheduled_at", lookup_expr="lte")
+
+    class Meta:
+        model = CaseConference
+        fields = ("family", "status", "scheduled_from", "scheduled_to")
+
+
+class ConferenceViewSet(CaseChildViewSet):
+    """Multi-agency case conferences (Fallkonferenzen)."""
+
+    model = CaseConference
+    serializer_class = ConferenceOutputSerializer
+    input_serializer_class = ConferenceInputSerializer
+    filterset_class = ConferenceFilter
+    write_actions = frozenset({"participants", "hold", "cancel"})
+
+    def base_queryset(self) -> QuerySet[CaseConference]:
+        return CaseConference.objects.prefetch_related("participants", "decided_goals")
+
+    @extend_schema(request=ConferenceInputSerializer, responses={201: ConferenceOutputSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().create(request, *args, **kwargs)
+
+    @extend_schema(request=ConferenceInputSerializer, responses={200: ConferenceOutputSerializer})
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().partial_update(request, *args, **kwargs)
+
+    def create_object(self, data: dict[str, Any]) -> Model:
+        return conference_create(acting_user=self.user, **data)
+
+    def update_object(self, instance: Model, data: dict[str, Any]) -> Model:
+        return conference_update(conference=instance, acting_user=self.user, **data)  # type: ignore[arg-type]
+
+    @extend_schema(request=ParticipantInputSerializer, responses={201: ParticipantOutputSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    def participants(self, request: Request, pk: str | None = None) -> Response:
+        """Invite a participant; an external agency needs a valid consent of the family (else 409)."""
+        conference = self.get_object()
+        serializer = ParticipantInputSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        participant = conference_participant_add(
+            conference=conference, acting_user=self.user, participant=dict(serializer.validated_data)
+        )
+        return Response(ParticipantOutputSerializer(participant).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ConferenceHoldInputSerializer, responses={200: ConferenceOutputSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    def hold(self, request: Request, pk: str | None = None) -> Response:
+        """Record the conference as held, with minutes; decisions become goals in the same request."""
+        conference = self.get_object()
+        serializer = ConferenceHoldInputSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data["decisions"] = [dict(d) for d in data.get("decisions", [])]
+        conference = conference_hold(conference=conference, acting_user=self.user, **data)
+        return self.respond(conference)
+
+    @extend_schema(request=None, responses={200: ConferenceOutputSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Cancel a planned conference."""
+        return self.respond(conference_cancel(conference=self.get_object(), acting_user=self.user))

@@ -1,0 +1,123 @@
+"""Consents to share (/api/v1/consents/): created and withdrawn, never deleted."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.casework.base import CaseChildViewSet
+from api.casework.fields import EditableFamilyField, EditablePersonField
+from api.serializers import StrictInputSerializer
+from casemgmt.models import Consent
+from casemgmt.services.consents import consent_create, consent_withdraw
+
+
+class ConsentInputSerializer(StrictInputSerializer):
+    family = EditableFamilyField()
+    person = EditablePersonField(required=False, allow_null=True)
+
+    class Meta:
+        model = Consent
+        fields = (
+            "family",
+            "person",
+            "given_by_representative",
+            "recipient",
+            "recipient_name",
+            "purpose",
+            "given_on",
+            "valid_until",
+        )
+
+
+class ConsentWithdrawInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    withdrawn_on = serializers.DateField(required=False)
+
+    def to_internal_value(self, data: Any) -> Any:
+        from api.access.serializers import reject_unknown
+
+        reject_unknown(data, {"withdrawn_on"})
+        return super().to_internal_value(data)
+
+
+class ConsentOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    valid_today = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Consent
+        fields = (
+            "id",
+            "family",
+            "person",
+            "given_by_representative",
+            "recipient",
+            "recipient_name",
+            "purpose",
+            "given_on",
+            "valid_until",
+            "withdrawn_on",
+            "valid_today",
+            "created_at",
+        )
+        read_only_fields = fields
+
+    def get_valid_today(self, consent: Consent) -> bool:
+        return consent.covers(timezone.localdate())
+
+
+class ConsentFilter(django_filters.FilterSet):
+    family = django_filters.UUIDFilter(field_name="family_id")
+    person = django_filters.UUIDFilter(field_name="person_id")
+    recipient = django_filters.ChoiceFilter(choices=Consent._meta.get_field("recipient").choices)
+    valid = django_filters.BooleanFilter(method="filter_valid", help_text="Valid today.")
+
+    class Meta:
+        model = Consent
+        fields = ("family", "person", "recipient", "valid")
+
+    def filter_valid(self, queryset: QuerySet[Consent], name: str, value: bool | None) -> QuerySet[Consent]:
+        today = timezone.localdate()
+        condition = (
+            Q(given_on__lte=today)
+            & (Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+            & (Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=today))
+        )
+        if value is None:
+            return queryset
+        return queryset.filter(condition) if value else queryset.exclude(condition)
+
+
+class ConsentViewSet(CaseChildViewSet):
+    """Consents of a family to share with agencies (Schweigepflichtentbindungen)."""
+
+    model = Consent
+    serializer_class = ConsentOutputSerializer
+    input_serializer_class = ConsentInputSerializer
+    filterset_class = ConsentFilter
+    http_method_names = ["get", "post", "head", "options"]
+    write_actions = frozenset({"withdraw"})
+
+    @extend_schema(request=ConsentInputSerializer, responses={201: ConsentOutputSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().create(request, *args, **kwargs)
+
+    def create_object(self, data: dict[str, Any]) -> Model:
+        return consent_create(acting_user=self.user, **data)
+
+    @extend_schema(request=ConsentWithdrawInputSerializer, responses={200: ConsentOutputSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
+    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+        """Withdraw the consent; sharing with that agency stops, the record stays."""
+        consent = self.get_object()
+        serializer = ConsentWithdrawInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        consent = consent_withdraw(consent=consent, acting_user=self.user, **serializer.validated_data)
+        return self.respond(consent)

@@ -1,0 +1,293 @@
+"""The catalogue: fields of action, providers and courses (read by all staff, edited by
+administrators and supervisors of the owning organisation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Count, Q, QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api.permissions import _RoleGate
+from api.serializers import NOT_FOUND, StrictInputSerializer
+from casemgmt import policies
+from casemgmt.models import Course, FieldOfAction, Organisation, Provider, Referral, Role
+from casemgmt.services.catalogue import (
+    course_create,
+    course_update,
+    field_of_action_create,
+    field_of_action_update,
+    provider_create,
+    provider_update,
+)
+
+
+class IsStaff(_RoleGate):
+    roles = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.DPO, Role.ADMIN)
+
+
+class CanEditCatalogue(_RoleGate):
+    roles = (Role.SUPERVISOR, Role.ADMIN)
+    message = "Only administrators and supervisors edit the catalogue."
+
+
+def editable_organisations(user: Any) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(id__in=policies.catalogue_editable_organisation_ids(user))
+
+
+class CatalogueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """Read for every staff member; writes for administrators and supervisors."""
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_permissions(self) -> list[Any]:
+        if self.action in ("create", "partial_update"):
+            return [IsAuthenticated(), CanEditCatalogue()]
+        return [IsAuthenticated(), IsStaff()]
+
+    def visible_organisation_ids(self) -> Any:
+        return policies.catalogue_visible_organisation_ids(self.request.user)  # type: ignore[arg-type]
+
+    def editable_organisation_ids(self) -> Any:
+        return policies.catalogue_editable_organisation_ids(self.request.user)  # type: ignore[arg-type]
+
+
+# --- fields of action
+
+
+class FieldOfActionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = FieldOfAction
+        fields = ("id", "organisation", "code", "name", "name_de", "is_active")
+        read_only_fields = fields
+
+
+class FieldOfActionInputSerializer(StrictInputSerializer):
+    organisation = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.none(), error_messages={"does_not_exist": NOT_FOUND}
+    )
+
+    class Meta:
+        model = FieldOfAction
+        fields = ("organisation", "code", "name", "name_de", "is_active")
+        validators: list[Any] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["organisation"].queryset = editable_organisations(request.user)  # type: ignore[attr-defined]
+        if self.instance is not None:
+            for name in ("organisation", "code"):
+                self.fields[name].read_only = True
+
+
+class FieldOfActionViewSet(CatalogueViewSet):
+    """Fields of action: the defaults and those an organisation added (Handlungsfelder)."""
+
+    serializer_class = FieldOfActionSerializer
+    pagination_class = None
+
+    def get_queryset(self) -> QuerySet[FieldOfAction]:
+        if self.action == "partial_update":
+            return FieldOfAction.objects.filter(organisation_id__in=self.editable_organisation_ids())
+        return FieldOfAction.objects.filter(
+            Q(organisation__isnull=True) | Q(organisation_id__in=self.visible_organisation_ids())
+        )
+
+    @extend_schema(request=FieldOfActionInputSerializer, responses={201: FieldOfActionSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = FieldOfActionInputSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("is_active", None)
+        field = field_of_action_create(acting_user=request.user, **data)  # type: ignore[arg-type]
+        return Response(FieldOfActionSerializer(field).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=FieldOfActionInputSerializer, responses={200: FieldOfActionSerializer})
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        field = self.get_object()
+        serializer = FieldOfActionInputSerializer(
+            field, data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        field = field_of_action_update(field=field, acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return Response(FieldOfActionSerializer(field).data)
+
+
+# --- providers
+
+
+class ProviderSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = Provider
+        fields = ("id", "organisation", "name", "address", "phone", "created_at")
+        read_only_fields = fields
+
+
+class ProviderInputSerializer(StrictInputSerializer):
+    organisation = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.none(), error_messages={"does_not_exist": NOT_FOUND}
+    )
+
+    class Meta:
+        model = Provider
+        fields = ("organisation", "name", "address", "phone")
+        validators: list[Any] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["organisation"].queryset = editable_organisations(request.user)  # type: ignore[attr-defined]
+        if self.instance is not None:
+            self.fields["organisation"].read_only = True
+
+
+class ProviderViewSet(CatalogueViewSet):
+    """Providers (Träger) of the district's catalogue."""
+
+    serializer_class = ProviderSerializer
+    filterset_fields = ("organisation",)
+
+    def get_queryset(self) -> QuerySet[Provider]:
+        ids = (
+            self.editable_organisation_ids()
+            if self.action == "partial_update"
+            else self.visible_organisation_ids()
+        )
+        return Provider.objects.filter(organisation_id__in=ids)
+
+    @extend_schema(request=ProviderInputSerializer, responses={201: ProviderSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = ProviderInputSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        provider = provider_create(acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return Response(ProviderSerializer(provider).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ProviderInputSerializer, responses={200: ProviderSerializer})
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        provider = self.get_object()
+        serializer = ProviderInputSerializer(
+            provider, data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        provider = provider_update(provider=provider, acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return Response(ProviderSerializer(provider).data)
+
+
+# --- courses
+
+
+class CourseSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    seats_taken = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Course
+        fields = (
+            "id",
+            "provider",
+            "organisation",
+            "title",
+            "course_type",
+            "cefr_level",
+            "starts_on",
+            "ends_on",
+            "place",
+            "capacity",
+            "seats_taken",
+            "created_at",
+        )
+        read_only_fields = fields
+
+
+class CourseInputSerializer(StrictInputSerializer):
+    provider = serializers.PrimaryKeyRelatedField(
+        queryset=Provider.objects.none(), error_messages={"does_not_exist": NOT_FOUND}
+    )
+
+    class Meta:
+        model = Course
+        fields = (
+            "provider",
+            "title",
+            "course_type",
+            "cefr_level",
+            "starts_on",
+            "ends_on",
+            "place",
+            "capacity",
+        )
+        validators: list[Any] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["provider"].queryset = Provider.objects.filter(  # type: ignore[attr-defined]
+                organisation_id__in=policies.catalogue_editable_organisation_ids(request.user)
+            )
+        if self.instance is not None:
+            self.fields["provider"].read_only = True
+
+
+class CourseFilter(django_filters.FilterSet):
+    provider = django_filters.UUIDFilter(field_name="provider_id")
+    course_type = django_filters.ChoiceFilter(choices=Course.Type.choices)
+    cefr_level = django_filters.ChoiceFilter(choices=Course.CefrLevel.choices)
+    starts_from = django_filters.DateFilter(field_name="starts_on", lookup_expr="gte")
+    has_seats = django_filters.BooleanFilter(method="filter_has_seats")
+
+    class Meta:
+        model = Course
+        fields = ("provider", "course_type", "cefr_level", "starts_from", "has_seats")
+
+    def filter_has_seats(self, queryset: QuerySet[Course], name: str, value: bool | None) -> QuerySet[Course]:
+        from django.db.models import F
+
+        if value is None:
+            return queryset
+        condition = Q(seats_taken__lt=F("capacity"))
+        return queryset.filter(condition) if value else queryset.exclude(condition)
+
+
+class CourseViewSet(CatalogueViewSet):
+    """Courses and offers with capacity and seats taken (Angebote, Integrationskurse)."""
+
+    serializer_class = CourseSerializer
+    filterset_class = CourseFilter
+
+    def get_queryset(self) -> QuerySet[Course]:
+        ids = (
+            self.editable_organisation_ids()
+            if self.action == "partial_update"
+            else self.visible_organisation_ids()
+        )
+        return Course.objects.filter(organisation_id__in=ids).annotate(
+            seats_taken=Count("referrals", filter=Q(referrals__status__in=Referral.SEAT_STATUSES))
+        )
+
+    def _respond(self, course: Course, code: int) -> Response:
+        return Response(CourseSerializer(self.get_queryset().get(pk=course.pk)).data, status=code)
+
+    @extend_schema(request=CourseInputSerializer, responses={201: CourseSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = CourseInputSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        course = course_create(acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return self._respond(course, status.HTTP_201_CREATED)
+
+    @extend_schema(request=CourseInputSerializer, responses={200: CourseSerializer})
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        course = self.get_object()
+        serializer = CourseInputSerializer(
+            course, data=request.data, partial=True, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        course = course_update(course=course, acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return self._respond(course, status.HTTP_200_OK)

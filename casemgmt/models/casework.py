@@ -1,0 +1,430 @@
+"""The case work of a family: goals and reviews, referrals, consents, conferences, contacts.
+
+Every object here belongs to exactly one family and is authorised through it. Free text is
+encrypted; what statistics need (field of action, dates, statuses, kinds) stays in clear.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import ClassVar
+
+from django.db import models
+from django.db.models import Q
+
+from casemgmt.models.catalogue import Course, FieldOfAction, Provider
+from casemgmt.models.families import Family, Person
+from casemgmt.models.organisations import User
+from privacy.classification import DataCategory
+from privacy.fields import EncryptedCharField, EncryptedTextField
+
+TEXT_MAX_LENGTH = 10_000
+
+
+class Agency(models.TextChoices):
+    """Recipients of shared case information (consent) and external conference participants."""
+
+    JOBCENTER = "jobcenter", "Jobcenter"
+    IMMIGRATION_OFFICE = "immigration_office", "Immigration office (Ausländerbehörde)"
+    YOUTH_OFFICE = "youth_office", "Youth office (Jugendamt)"
+    SCHOOL = "school", "School"
+    COURSE_PROVIDER = "course_provider", "Course provider"
+    HEALTH_OFFICE = "health_office", "Health office (Gesundheitsamt)"
+    SOCIAL_WELFARE_OFFICE = "social_welfare_office", "Social welfare office (Sozialamt)"
+    OTHER = "other", "Other"
+
+
+class Goal(models.Model):
+    """A goal agreed with a family or one of its members in one field of action."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        ACHIEVED = "achieved", "Achieved"
+        PARTLY_ACHIEVED = "partly_achieved", "Partly achieved"
+        NOT_ACHIEVED = "not_achieved", "Not achieved"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN_STATUSES: ClassVar[frozenset[str]] = frozenset({"open", "in_progress"})
+    ACHIEVED_STATUSES: ClassVar[frozenset[str]] = frozenset({"achieved", "partly_achieved"})
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="goals")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="goals")
+    field_of_action = models.ForeignKey(FieldOfAction, on_delete=models.PROTECT, related_name="goals")
+    description = EncryptedTextField(max_length=TEXT_MAX_LENGTH)
+    agreed_on = models.DateField()
+    target_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    achieved_at = models.DateField(null=True, blank=True)
+    conference = models.ForeignKey(
+        "CaseConference", null=True, blank=True, on_delete=models.SET_NULL, related_name="decided_goals"
+    )
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "family": DataCategory.CASE_ADMINISTRATION,
+        "person": DataCategory.CASE_ADMINISTRATION,
+        "field_of_action": DataCategory.CASE_ADMINISTRATION,
+        "description": DataCategory.CASE_NOTES,
+        "agreed_on": DataCategory.CASE_ADMINISTRATION,
+        "target_date": DataCategory.CASE_ADMINISTRATION,
+        "status": DataCategory.CASE_ADMINISTRATION,
+        "achieved_at": DataCategory.CASE_ADMINISTRATION,
+        "conference": DataCategory.CASE_ADMINISTRATION,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "created_by", "created_at", "updated_at")
+
+    class Meta:
+        ordering = ("agreed_on", "created_at")
+        indexes = (
+            models.Index(fields=("family", "status"), name="goal_family_status"),
+            models.Index(fields=("field_of_action", "status"), name="goal_field_status"),
+        )
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(target_date__isnull=True) | Q(target_date__gte=models.F("agreed_on")),
+                name="goal_target_after_agreed",
+            ),
+            models.CheckConstraint(
+                condition=Q(achieved_at__isnull=True) | Q(achieved_at__gte=models.F("agreed_on")),
+                name="goal_achieved_after_agreed",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"Goal {self.pk}"
+
+
+class GoalReview(models.Model):
+    """A review of a goal: a dated progress note and the status it leads to."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="reviews")
+    reviewed_on = models.DateField()
+    note = EncryptedTextField(max_length=TEXT_MAX_LENGTH, blank=True)
+    status = models.CharField(max_length=20, choices=Goal.Status.choices)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "goal": DataCategory.CASE_ADMINISTRATION,
+        "reviewed_on": DataCategory.CASE_ADMINISTRATION,
+        "note": DataCategory.CASE_NOTES,
+        "status": DataCategory.CASE_ADMINISTRATION,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "created_by", "created_at")
+
+    class Meta:
+        ordering = ("reviewed_on", "created_at")
+
+    def __str__(self) -> str:
+        return f"Goal review {self.pk}"
+
+
+class Referral(models.Model):
+    """A person referred to a course or provider (Vermittlung), with a checked lifecycle."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SENT = "sent", "Sent"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        ENROLLED = "enrolled", "Enrolled"
+        COMPLETED = "completed", "Completed"
+        DROPPED_OUT = "dropped_out", "Dropped out"
+        CANCELLED = "cancelled", "Cancelled"
+
+    #: The lifecycle: which states each state may move to.
+    TRANSITIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "draft": ("sent", "cancelled"),
+        "sent": ("accepted", "declined", "cancelled"),
+        "accepted": ("enrolled", "cancelled"),
+        "enrolled": ("completed", "dropped_out", "cancelled"),
+        "declined": (),
+        "completed": (),
+        "dropped_out": (),
+        "cancelled": (),
+    }
+    OPEN_STATUSES: ClassVar[frozenset[str]] = frozenset({"draft", "sent", "accepted", "enrolled"})
+    #: States that hold a seat in the course.
+    SEAT_STATUSES: ClassVar[tuple[str, ...]] = ("enrolled", "completed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="referrals")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="referrals")
+    course = models.ForeignKey(
+        Course, null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+    )
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="referrals")
+    goal = models.ForeignKey(Goal, null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    note = EncryptedTextField(max_length=TEXT_MAX_LENGTH, blank=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "family": DataCategory.CASE_ADMINISTRATION,
+        "person": DataCategory.CASE_ADMINISTRATION,
+        "course": DataCategory.CASE_ADMINISTRATION,
+        "provider": DataCategory.CASE_ADMINISTRATION,
+        "goal": DataCategory.CASE_ADMINISTRATION,
+        "status": DataCategory.CASE_ADMINISTRATION,
+        "note": DataCategory.CASE_NOTES,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "created_by", "created_at", "updated_at")
+
+    class Meta:
+        ordering = ("created_at", "id")
+        indexes = (
+            models.Index(fields=("course", "status"), name="referral_course_status"),
+            models.Index(fields=("family", "status"), name="referral_family_status"),
+        )
+
+    def __str__(self) -> str:
+        return f"Referral {self.pk}"
+
+    def allowed_transitions(self) -> tuple[str, ...]:
+        return self.TRANSITIONS[self.status]
+
+
+class ReferralTransition(models.Model):
+    """One step of a referral's lifecycle, with time and actor."""
+
+    id = models.BigAutoField(primary_key=True)
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=20, choices=Referral.Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Referral.Status.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "referral": DataCategory.CASE_ADMINISTRATION,
+        "from_status": DataCategory.CASE_ADMINISTRATION,
+        "to_status": DataCategory.CASE_ADMINISTRATION,
+        "at": DataCategory.CASE_ADMINISTRATION,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "actor")
+
+    class Meta:
+        ordering = ("at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class Consent(models.Model):
+    """A family's consent to share with an agency (Schweigepflichtentbindung); never deleted."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="consents")
+    person = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="consents",
+        help_text="Who gave it; empty when the family's legal representative gave it.",
+    )
+    given_by_representative = EncryptedCharField(
+        max_length=200, blank=True, help_text="Name of the legal representative, if not a member."
+    )
+    recipient = models.CharField(max_length=30, choices=Agency.choices)
+    recipient_name = models.CharField(max_length=200, blank=True, help_text="e.g. 'Jobcenter Musterland'")
+    purpose = EncryptedTextField(max_length=2000)
+    given_on = models.DateField()
+    valid_until = models.DateField(null=True, blank=True)
+    withdrawn_on = models.DateField(null=True, blank=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "family": DataCategory.CASE_ADMINISTRATION,
+        "person": DataCategory.CASE_ADMINISTRATION,
+        "given_by_representative": DataCategory.IDENTIFICATION,
+        "recipient": DataCategory.CASE_ADMINISTRATION,
+        "recipient_name": DataCategory.CASE_ADMINISTRATION,
+        "purpose": DataCategory.CASE_NOTES,
+        "given_on": DataCategory.CASE_ADMINISTRATION,
+        "valid_until": DataCategory.CASE_ADMINISTRATION,
+        "withdrawn_on": DataCategory.CASE_ADMINISTRATION,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "created_by", "created_at", "updated_at")
+
+    class Meta:
+        ordering = ("-given_on", "created_at")
+        indexes = (models.Index(fields=("family", "recipient"), name="consent_family_recipient"),)
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("given_on")),
+                name="consent_valid_after_given",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=models.F("given_on")),
+                name="consent_withdrawn_after_given",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"Consent {self.pk} ({self.recipient})"
+
+    def covers(self, on: datetime.date) -> bool:
+        """Whether the consent allows sharing on ``on``."""
+        return (
+            self.given_on <= on
+            and (self.valid_until is None or on <= self.valid_until)
+            and (self.withdrawn_on is None or on < self.withdrawn_on)
+        )
+
+
+class CaseConference(models.Model):
+    """A multi-agency case conference (Fallkonferenz) about one family."""
+
+    class Format(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        VIDEO = "video", "Video"
+        PHONE = "phone", "Phone"
+        HYBRID = "hybrid", "Hybrid"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        HELD = "held", "Held"
+        CANCELLED = "cancelled", "Cancelled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="conferences")
+    scheduled_at = models.DateTimeField()
+    held_at = models.DateTimeField(null=True, blank=True)
+    format = models.CharField(max_length=20, choices=Format.choices, default=Format.IN_PERSON)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
+    agenda = EncryptedTextField(max_length=TEXT_MAX_LENGTH, blank=True)
+    minutes = EncryptedTextField(max_length=TEXT_MAX_LENGTH * 5, blank=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "family": DataCategory.CASE_ADMINISTRATION,
+        "scheduled_at": DataCategory.CASE_ADMINISTRATION,
+        "held_at": DataCategory.CASE_ADMINISTRATION,
+        "format": DataCategory.CASE_ADMINISTRATION,
+        "status": DataCategory.CASE_ADMINISTRATION,
+        "agenda": DataCategory.CASE_NOTES,
+        "minutes": DataCategory.CASE_NOTES,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "created_by", "created_at", "updated_at")
+
+    class Meta:
+        ordering = ("-scheduled_at",)
+        constraints = (
+            # A family cannot have two conferences at the same time (cancelled ones aside).
+            models.UniqueConstraint(
+                fields=("family", "scheduled_at"),
+                condition=~Q(status="cancelled"),
+                name="conference_one_at_a_time",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"Case conference {self.pk}"
+
+
+class ConferenceParticipant(models.Model):
+    """Who takes part: a staff user, or an external agency's representative under a consent."""
+
+    class Kind(models.TextChoices):
+        INTERNAL = "internal", "Internal (staff)"
+        EXTERNAL = "external", "External agency"
+        FAMILY = "family", "Family member"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conference = models.ForeignKey(CaseConference, on_delete=models.CASCADE, related_name="participants")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    agency = models.CharField(max_length=30, choices=Agency.choices, blank=True)
+    name = EncryptedCharField(max_length=200, blank=True)
+    role = models.CharField(max_length=200, blank=True, help_text="Function, e.g. 'Fallmanagerin Jobcenter'")
+    reason = models.CharField(max_length=500, blank=True, help_text="Why invited")
+    legal_basis = models.CharField(max_length=300, blank=True)
+    consent = models.ForeignKey(Consent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "conference": DataCategory.CASE_ADMINISTRATION,
+        "person": DataCategory.CASE_ADMINISTRATION,
+        "agency": DataCategory.CASE_ADMINISTRATION,
+        "name": DataCategory.IDENTIFICATION,
+        "consent": DataCategory.CASE_ADMINISTRATION,
+        "user": DataCategory.ACCOUNT,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "kind", "role", "reason", "legal_basis")
+
+    class Meta:
+        ordering = ("kind", "id")
+        constraints = (
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="internal", user__isnull=False)
+                    | Q(kind="external", consent__isnull=False)
+                    | Q(kind="family", person__isnull=False)
+                ),
+                name="participant_kind_complete",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"Participant {self.pk} ({self.kind})"
+
+
+class Contact(models.Model):
+    """A contact with the family: home visit, office, phone, video or accompaniment."""
+
+    class Kind(models.TextChoices):
+        HOME_VISIT = "home_visit", "Home visit (Hausbesuch)"
+        OFFICE = "office", "Office appointment"
+        PHONE = "phone", "Phone"
+        VIDEO = "video", "Video"
+        ACCOMPANIMENT = "accompaniment", "Accompaniment (Begleitung)"
+
+    class InitiatedBy(models.TextChoices):
+        CASE_MANAGER = "case_manager", "Case manager"
+        FAMILY = "family", "Family"
+        OTHER = "other", "Other"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="contacts")
+    occurred_on = models.DateField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    initiated_by = models.CharField(max_length=20, choices=InitiatedBy.choices)
+    duration_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    notes = EncryptedTextField(max_length=TEXT_MAX_LENGTH, blank=True)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "family": DataCategory.CASE_ADMINISTRATION,
+        "occurred_on": DataCategory.CASE_ADMINISTRATION,
+        "kind": DataCategory.CASE_ADMINISTRATION,
+        "initiated_by": DataCategory.CASE_ADMINISTRATION,
+        "duration_minutes": DataCategory.CASE_ADMINISTRATION,
+        "notes": DataCategory.CASE_NOTES,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "created_by", "created_at", "updated_at")
+
+    class Meta:
+        ordering = ("-occurred_on", "-created_at")
+        constraints = (
+            models.CheckConstraint(
+                condition=Q(duration_minutes__isnull=True) | Q(duration_minutes__lte=24 * 60),
+                name="contact_duration_bounded",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"Contact {self.pk}"

@@ -1,0 +1,39 @@
+"""Checks shared by the case-work services."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from casemgmt.models import Family, Person
+
+
+def require_open_family(family: Family) -> None:
+    """Case work is recorded only on open cases; a closed family is reopened explicitly first."""
+    if family.status == Family.Status.CLOSED:
+        raise ValidationError({"family": "This family's case is closed; reopen it first."}, code="closed")
+
+
+def require_member(person: Person | None, family: Family, field: str = "person") -> None:
+    """A person named in a family's record must belong to that family."""
+    if person is not None and person.family_id != family.pk:
+        raise ValidationError({field: "This person is not a member of the family."}, code="not_member")
+
+
+def require_not_future(value: datetime.date | None, field: str) -> None:
+    if value is not None and value > timezone.localdate():
+        raise ValidationError({field: "This date cannot be in the future."}, code="future_date")
+
+
+def apply_changes(instance: models.Model, changes: dict[str, Any], editable: frozenset[str]) -> list[str]:
+    """Set the allowed fields from ``changes`` and return the names to save."""
+    unknown = set(changes) - editable
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+    for name, value in changes.items():
+        setattr(instance, name, value)
+    return list(changes)

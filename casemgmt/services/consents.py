@@ -1,0 +1,92 @@
+"""Consents to share (Schweigepflichtentbindung): given, and withdrawn, never deleted."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from casemgmt.errors import Conflict
+from casemgmt.models import Consent, Family, Person, User
+from casemgmt.services.common import require_member, require_not_future, require_open_family
+
+
+@transaction.atomic
+def consent_create(
+    *,
+    family: Family,
+    recipient: str,
+    purpose: str,
+    given_on: datetime.date,
+    acting_user: User,
+    person: Person | None = None,
+    given_by_representative: str = "",
+    recipient_name: str = "",
+    valid_until: datetime.date | None = None,
+) -> Consent:
+    """Record a consent given by a member or by the family's legal representative."""
+    require_open_family(family)
+    require_member(person, family)
+    if person is None and not given_by_representative.strip():
+        raise ValidationError(
+            {
+                "person": "Name the member who consents, or the legal representative (given_by_representative)."
+            },
+            code="required",
+        )
+    require_not_future(given_on, "given_on")
+    if valid_until is not None and valid_until < given_on:
+        raise ValidationError(
+            {"valid_until": "A consent cannot expire before it was given."}, code="dates_order"
+        )
+    consent = Consent(
+        family=family,
+        person=person,
+        given_by_representative=given_by_representative.strip(),
+        recipient=recipient,
+        recipient_name=recipient_name,
+        purpose=purpose,
+        given_on=given_on,
+        valid_until=valid_until,
+        created_by=acting_user,
+    )
+    consent.full_clean()
+    consent.save()
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(
+    *, consent: Consent, acting_user: User, withdrawn_on: datetime.date | None = None
+) -> Consent:
+    """Withdraw a consent: sharing stops from that day; the record stays for accountability."""
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    if consent.withdrawn_on is not None:
+        raise Conflict(
+            "This consent was already withdrawn.",
+            code="already_withdrawn",
+            withdrawn_on=consent.withdrawn_on.isoformat(),
+        )
+    withdrawn_on = withdrawn_on or timezone.localdate()
+    require_not_future(withdrawn_on, "withdrawn_on")
+    if withdrawn_on < consent.given_on:
+        raise ValidationError(
+            {"withdrawn_on": "A consent cannot be withdrawn before it was given."}, code="dates_order"
+        )
+    consent.withdrawn_on = withdrawn_on
+    consent.save(update_fields=["withdrawn_on", "updated_at"])
+    return consent
+
+
+def consents_covering(family: Family, agency: str, on: datetime.date) -> QuerySet[Consent]:
+    """Consents of ``family`` that allow sharing with ``agency`` on ``on``."""
+    return Consent.objects.filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=on),
+        Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=on),
+        family=family,
+        recipient=agency,
+        given_on__lte=on,
+    ).order_by("-given_on")

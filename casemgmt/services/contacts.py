@@ -1,0 +1,49 @@
+"""Contacts with the family (home visits, office appointments, calls)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import transaction
+
+from casemgmt.models import Contact, Family, User
+from casemgmt.services.common import apply_changes, require_not_future, require_open_family
+
+CONTACT_EDITABLE_FIELDS = frozenset({"occurred_on", "kind", "initiated_by", "duration_minutes", "notes"})
+
+
+@transaction.atomic
+def contact_create(
+    *,
+    family: Family,
+    occurred_on: datetime.date,
+    kind: str,
+    initiated_by: str,
+    acting_user: User,
+    **fields: Any,
+) -> Contact:
+    """Record a contact; who initiated it shows whether families start coming on their own."""
+    require_open_family(family)
+    require_not_future(occurred_on, "occurred_on")
+    contact = Contact(
+        family=family,
+        occurred_on=occurred_on,
+        kind=kind,
+        initiated_by=initiated_by,
+        created_by=acting_user,
+        **fields,
+    )
+    contact.full_clean()
+    contact.save()
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, acting_user: User, **changes: Any) -> Contact:
+    require_open_family(contact.family)
+    names = apply_changes(contact, changes, CONTACT_EDITABLE_FIELDS)
+    require_not_future(contact.occurred_on, "occurred_on")
+    contact.full_clean()
+    contact.save(update_fields=[*names, "updated_at"])
+    return contact

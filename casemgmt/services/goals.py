@@ -1,0 +1,114 @@
+"""Goals and their reviews."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from casemgmt.errors import Conflict
+from casemgmt.models import CaseConference, Family, FieldOfAction, Goal, GoalReview, Person, User
+from casemgmt.services.common import apply_changes, require_member, require_not_future, require_open_family
+
+
+def fields_of_action_for(family: Family) -> Any:
+    """Fields of action a family's goals may use: the defaults and those of its organisation or district."""
+    org = family.organisation
+    return FieldOfAction.objects.filter(
+        Q(organisation__isnull=True) | Q(organisation_id=org.pk) | Q(organisation_id=org.parent_id),
+        is_active=True,
+    )
+
+
+def _require_field(field_of_action: FieldOfAction, family: Family) -> None:
+    if not fields_of_action_for(family).filter(pk=field_of_action.pk).exists():
+        raise ValidationError(
+            {"field_of_action": "This field of action is not available to the family's organisation."},
+            code="unavailable",
+        )
+
+
+@transaction.atomic
+def goal_create(
+    *,
+    family: Family,
+    field_of_action: FieldOfAction,
+    description: str,
+    acting_user: User,
+    person: Person | None = None,
+    agreed_on: datetime.date | None = None,
+    target_date: datetime.date | None = None,
+    conference: CaseConference | None = None,
+) -> Goal:
+    """Record a goal agreed with the family (or one member)."""
+    require_open_family(family)
+    require_member(person, family)
+    _require_field(field_of_action, family)
+    agreed_on = agreed_on or timezone.localdate()
+    require_not_future(agreed_on, "agreed_on")
+    if target_date is not None and target_date < agreed_on:
+        raise ValidationError(
+            {"target_date": "The target date cannot be before the agreement."}, code="dates_order"
+        )
+    goal = Goal(
+        family=family,
+        person=person,
+        field_of_action=field_of_action,
+        description=description,
+        agreed_on=agreed_on,
+        target_date=target_date,
+        conference=conference,
+        created_by=acting_user,
+    )
+    goal.full_clean()
+    goal.save()
+    return goal
+
+
+GOAL_EDITABLE_FIELDS = frozenset({"description", "target_date", "field_of_action", "person"})
+
+
+@transaction.atomic
+def goal_update(*, goal: Goal, acting_user: User, **changes: Any) -> Goal:
+    """Edit a goal's wording, target date, field or member; its status changes through reviews."""
+    require_open_family(goal.family)
+    if "person" in changes:
+        require_member(changes["person"], goal.family)
+    if "field_of_action" in changes:
+        _require_field(changes["field_of_action"], goal.family)
+    names = apply_changes(goal, changes, GOAL_EDITABLE_FIELDS)
+    if goal.target_date is not None and goal.target_date < goal.agreed_on:
+        raise ValidationError(
+            {"target_date": "The target date cannot be before the agreement."}, code="dates_order"
+        )
+    goal.full_clean()
+    goal.save(update_fields=[*names, "updated_at"])
+    return goal
+
+
+@transaction.atomic
+def goal_review_add(
+    *, goal: Goal, status: str, acting_user: User, note: str = "", reviewed_on: datetime.date | None = None
+) -> GoalReview:
+    """Review a goal: the note is kept, and the goal takes the review's status."""
+    goal = Goal.objects.select_for_update().select_related("family").get(pk=goal.pk)
+    require_open_family(goal.family)
+    if goal.status == Goal.Status.CANCELLED:
+        raise Conflict("A cancelled goal cannot be reviewed.", code="goal_cancelled", goal_status=goal.status)
+    reviewed_on = reviewed_on or timezone.localdate()
+    require_not_future(reviewed_on, "reviewed_on")
+    if reviewed_on < goal.agreed_on:
+        raise ValidationError(
+            {"reviewed_on": "A review cannot be before the goal was agreed."}, code="dates_order"
+        )
+    review = GoalReview(goal=goal, reviewed_on=reviewed_on, note=note, status=status, created_by=acting_user)
+    review.full_clean()
+    review.save()
+    goal.status = status
+    goal.achieved_at = reviewed_on if status in Goal.ACHIEVED_STATUSES else None
+    goal.save(update_fields=["status", "achieved_at", "updated_at"])
+    return review

@@ -1,0 +1,109 @@
+"""Referrals to courses and providers, with a checked lifecycle and capacity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from casemgmt import policies
+from casemgmt.errors import Conflict
+from casemgmt.models import Course, Goal, Person, Provider, Referral, ReferralTransition, User
+from casemgmt.services.common import require_open_family
+
+
+def _in_catalogue_of(organisation_id: object, catalogue_org_id: object) -> bool:
+    return policies.catalogue_organisation_ids([organisation_id]).filter(id=catalogue_org_id).exists()
+
+
+@transaction.atomic
+def referral_create(
+    *,
+    person: Person,
+    acting_user: User,
+    course: Course | None = None,
+    provider: Provider | None = None,
+    goal: Goal | None = None,
+    note: str = "",
+) -> Referral:
+    """Refer a family member to a course (or directly to a provider) of their district's catalogue."""
+    family = person.family
+    require_open_family(family)
+    if course is None and provider is None:
+        raise ValidationError({"course": "Refer to a course or a provider."}, code="required")
+    if course is not None:
+        if provider is not None and provider.pk != course.provider_id:
+            raise ValidationError({"provider": "The course belongs to another provider."}, code="mismatch")
+        provider = course.provider
+        if not _in_catalogue_of(family.organisation_id, course.organisation_id):
+            raise ValidationError(
+                {"course": "This course is not in the catalogue of the family's district."},
+                code="other_district",
+            )
+    assert provider is not None
+    if not _in_catalogue_of(family.organisation_id, provider.organisation_id):
+        raise ValidationError(
+            {"provider": "This provider is not in the catalogue of the family's district."},
+            code="other_district",
+        )
+    if goal is not None and goal.family_id != family.pk:
+        raise ValidationError({"goal": "This goal belongs to another family."}, code="other_family")
+    referral = Referral(
+        family=family,
+        person=person,
+        course=course,
+        provider=provider,
+        goal=goal,
+        note=note,
+        created_by=acting_user,
+    )
+    referral.full_clean()
+    referral.save()
+    ReferralTransition.objects.create(
+        referral=referral, from_status="", to_status=referral.status, at=timezone.now(), actor=acting_user
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_update(*, referral: Referral, acting_user: User, **changes: Any) -> Referral:
+    """Edit the note of a referral (its course and person are fixed; status goes through transitions)."""
+    unknown = set(changes) - {"note"}
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+    require_open_family(referral.family)
+    referral.note = changes.get("note", referral.note)
+    referral.full_clean()
+    referral.save(update_fields=["note", "updated_at"])
+    return referral
+
+
+@transaction.atomic
+def referral_transition(*, referral: Referral, to: str, acting_user: User) -> Referral:
+    """Move a referral along its lifecycle; enrolment locks the course so capacity holds under races."""
+    referral = Referral.objects.select_for_update().select_related("family").get(pk=referral.pk)
+    allowed = referral.allowed_transitions()
+    if to not in allowed:
+        raise Conflict(
+            f"A referral in state '{referral.status}' cannot move to '{to}'.",
+            code="invalid_transition",
+            current=referral.status,
+            allowed=list(allowed),
+        )
+    if to == Referral.Status.ENROLLED and referral.course_id is not None:
+        # The course row lock serialises concurrent enrolments into the same course.
+        course = Course.objects.select_for_update().get(pk=referral.course_id)
+        taken = Referral.objects.filter(course=course, status__in=Referral.SEAT_STATUSES).count()
+        if taken >= course.capacity:
+            raise Conflict(
+                "The course is full.", code="course_full", capacity=course.capacity, seats_taken=taken
+            )
+    previous = referral.status
+    referral.status = to
+    referral.save(update_fields=["status", "updated_at"])
+    ReferralTransition.objects.create(
+        referral=referral, from_status=previous, to_status=to, at=timezone.now(), actor=acting_user
+    )
+    return referral
