@@ -36,7 +36,8 @@ class CaseChildViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return self.request.user  # type: ignore[return-value]
 
     def base_queryset(self) -> QuerySet[Any]:
-        return self.model.objects.all()
+        queryset: QuerySet[Any] = self.model._default_manager.all()
+        return queryset
 
     def is_write(self) -> bool:
         """Whether this request changes the object (then the family must be editable)."""

@@ -102,7 +102,9 @@ class ConferenceHoldInputSerializer(serializers.Serializer):  # type: ignore[typ
 
 class ConferenceOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     participants = ParticipantOutputSerializer(many=True, read_only=True)
-    decided_goals = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    decided_goals: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(  # type: ignore[type-arg]
+        many=True, read_only=True
+    )
 
     class Meta:
         model = CaseConference

@@ -79,5 +79,5 @@ class PersonCreatedSerializer(PersonOutputSerializer):
     warnings = DuplicateWarningSerializer(many=True, read_only=True)
 
     class Meta(PersonOutputSerializer.Meta):
-        fields = (*PersonOutputSerializer.Meta.fields, "warnings")
-        read_only_fields = fields
+        fields = (*PersonOutputSerializer.Meta.fields, "warnings")  # type: ignore[assignment]
+        read_only_fields = fields  # type: ignore[assignment]

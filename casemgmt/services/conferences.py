@@ -31,7 +31,7 @@ def _add_participant(conference: CaseConference, spec: dict[str, Any]) -> Confer
     kind = spec.get("kind")
     participant = ConferenceParticipant(
         conference=conference,
-        kind=kind,
+        kind=str(kind or ""),
         role=spec.get("role", ""),
         reason=spec.get("reason", ""),
         legal_basis=spec.get("legal_basis", ""),
@@ -51,8 +51,8 @@ def _add_participant(conference: CaseConference, spec: dict[str, Any]) -> Confer
         if not agency or not spec.get("reason") or not spec.get("legal_basis"):
             raise ValidationError(
                 {
-                    "participants": "An external participant needs the agency, why they are invited and the legal "
-                    "basis for sharing."
+                    "participants": "An external participant needs the agency, why they are invited "
+                    "and the legal basis for sharing."
                 },
                 code="required",
             )
@@ -64,7 +64,7 @@ def _add_participant(conference: CaseConference, spec: dict[str, Any]) -> Confer
             (c for c in consents_covering(family, agency, day) if day < today or c.covers(today)), None
         )
         if consent is None:
-            raise _missing_consent(family, agency, day if day >= today else day)
+            raise _missing_consent(family, agency, day)
         participant.agency = agency
         participant.name = spec.get("name", "")
         participant.consent = consent

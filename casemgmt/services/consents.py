@@ -33,7 +33,8 @@ def consent_create(
     if person is None and not given_by_representative.strip():
         raise ValidationError(
             {
-                "person": "Name the member who consents, or the legal representative (given_by_representative)."
+                "person": "Name the member who consents, "
+                "or the legal representative (given_by_representative)."
             },
             code="required",
         )

@@ -91,8 +91,8 @@ def person_possible_duplicates(*, person: Person, acting_user: User) -> list[dic
             warnings.append(
                 {
                     "code": "possible_duplicate",
-                    "message": "A person with the same name and date of birth is recorded in a family of your "
-                    "organisation that you cannot see; ask your supervisor.",
+                    "message": "A person with the same name and date of birth is recorded in a family "
+                    "of your organisation that you cannot see; ask your supervisor.",
                     "family_reference": None,
                     "person": None,
                 }

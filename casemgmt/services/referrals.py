@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -14,7 +15,7 @@ from casemgmt.models import Course, Goal, Person, Provider, Referral, ReferralTr
 from casemgmt.services.common import require_open_family
 
 
-def _in_catalogue_of(organisation_id: object, catalogue_org_id: object) -> bool:
+def _in_catalogue_of(organisation_id: uuid.UUID, catalogue_org_id: uuid.UUID) -> bool:
     return policies.catalogue_organisation_ids([organisation_id]).filter(id=catalogue_org_id).exists()
 
 
@@ -42,7 +43,8 @@ def referral_create(
                 {"course": "This course is not in the catalogue of the family's district."},
                 code="other_district",
             )
-    assert provider is not None
+    if provider is None:  # unreachable: a course always has a provider
+        raise ValidationError({"provider": "Refer to a course or a provider."}, code="required")
     if not _in_catalogue_of(family.organisation_id, provider.organisation_id):
         raise ValidationError(
             {"provider": "This provider is not in the catalogue of the family's district."},
