@@ -268,9 +268,11 @@ class CourseViewSet(CatalogueViewSet):
             if self.action == "partial_update"
             else self.visible_organisation_ids()
         )
-        return Course.objects.filter(organisation_id__in=ids).annotate(
-            seats_taken=Count("referrals", filter=Q(referrals__status__in=Referral.SEAT_STATUSES))
-        ).order_by("starts_on", "title", "id")
+        return (
+            Course.objects.filter(organisation_id__in=ids)
+            .annotate(seats_taken=Count("referrals", filter=Q(referrals__status__in=Referral.SEAT_STATUSES)))
+            .order_by("starts_on", "title", "id")
+        )
 
     def _respond(self, course: Course, code: int) -> Response:
         return Response(CourseSerializer(self.get_queryset().get(pk=course.pk)).data, status=code)

@@ -6,7 +6,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
@@ -14,6 +14,7 @@ from knox.models import AuthToken
 
 from casemgmt import policies
 from casemgmt.models import Caseload, Deputyship, EmergencyAccess, Family, Organisation, Role, User
+from casemgmt.services.common import invalid
 
 FAMILY_PERMISSIONS = (policies.VIEW_FAMILY, policies.CHANGE_FAMILY)
 EMERGENCY_REASON_MIN_LENGTH = 20
@@ -46,11 +47,12 @@ def family_revoke(*, family: Family, case_manager: User) -> None:
 
 def _require_assignable(case_manager: User, family: Family) -> None:
     if not case_manager.is_active:
-        raise ValidationError({"case_manager": "This user is deactivated."}, code="inactive")
+        raise invalid("case_manager", "This user is deactivated.", "inactive")
     if not policies.has_role_in(case_manager, family.organisation, Role.CASE_MANAGER):
-        raise ValidationError(
-            {"case_manager": "This user is not a case manager of the family's organisation."},
-            code="not_case_manager",
+        raise invalid(
+            "case_manager",
+            "This user is not a case manager of the family's organisation.",
+            "not_case_manager",
         )
 
 
@@ -61,7 +63,7 @@ def family_assign(*, family: Family, case_manager: User, acting_user: User) -> F
         raise PermissionDenied("Only a supervisor of the family's organisation may assign it.")
     family = Family.objects.select_for_update().get(pk=family.pk)
     if family.status == Family.Status.CLOSED:
-        raise ValidationError({"family": "A closed family cannot be assigned."}, code="closed")
+        raise invalid("family", "A closed family cannot be assigned.", "closed")
     _require_assignable(case_manager, family)
     previous = family.case_manager
     if previous == case_manager:
@@ -81,14 +83,14 @@ def deputy_add(*, principal: User, deputy: User, acting_user: User) -> Deputyshi
     if acting_user != principal and not policies.has_role_in(acting_user, organisation, Role.SUPERVISOR):
         raise PermissionDenied("Only the case manager or their supervisor may name a deputy.")
     if principal == deputy:
-        raise ValidationError({"deputy": "A case manager cannot be their own deputy."}, code="self")
+        raise invalid("deputy", "A case manager cannot be their own deputy.", "self")
     if not deputy.is_active:
-        raise ValidationError({"deputy": "This user is deactivated."}, code="inactive")
+        raise invalid("deputy", "This user is deactivated.", "inactive")
     deputyship, created = Deputyship.objects.get_or_create(
         principal=principal, deputy=deputy, defaults={"organisation": organisation, "created_by": acting_user}
     )
     if not created:
-        raise ValidationError({"deputy": "This deputy is already named."}, code="exists")
+        raise invalid("deputy", "This deputy is already named.", "exists")
     deputy.groups.add(caseload_group(principal))
     return deputyship
 
@@ -99,8 +101,8 @@ def _shared_case_manager_organisation(principal: User, deputy: User) -> Organisa
     )
     organisation = shared.first()
     if organisation is None:
-        raise ValidationError(
-            {"deputy": "The deputy must be a case manager of the same organisation."}, code="not_case_manager"
+        raise invalid(
+            "deputy", "The deputy must be a case manager of the same organisation.", "not_case_manager"
         )
     return organisation
 
@@ -123,14 +125,13 @@ def emergency_access_open(*, family: Family, acting_user: User, reason: str) -> 
     if not policies.has_role_in(acting_user, family.organisation, Role.CASE_MANAGER):
         raise PermissionDenied("Only case managers of the family's organisation may open it in an emergency.")
     if family.status == Family.Status.CLOSED:
-        raise ValidationError({"family": "A closed family cannot be opened in an emergency."}, code="closed")
+        raise invalid("family", "A closed family cannot be opened in an emergency.", "closed")
     if len(reason.strip()) < EMERGENCY_REASON_MIN_LENGTH:
-        raise ValidationError(
-            {"reason": f"Give the reason in at least {EMERGENCY_REASON_MIN_LENGTH} characters."},
-            code="too_short",
+        raise invalid(
+            "reason", f"Give the reason in at least {EMERGENCY_REASON_MIN_LENGTH} characters.", "too_short"
         )
     if Family.objects.filter(policies.family_access(acting_user), pk=family.pk).exists():
-        raise ValidationError({"family": "You already have access to this family."}, code="has_access")
+        raise invalid("family", "You already have access to this family.", "has_access")
     now = timezone.now()
     access = EmergencyAccess(
         family=family,
@@ -164,9 +165,9 @@ def emergency_access_review(*, access: EmergencyAccess, acting_user: User, note:
     if not policies.has_role_in(acting_user, access.family.organisation, Role.SUPERVISOR, Role.DPO):
         raise PermissionDenied("Only a supervisor or the DPO of the organisation may review this.")
     if access.user_id == acting_user.pk:
-        raise ValidationError({"non_field_errors": "Nobody reviews their own emergency access."}, code="own")
+        raise invalid("non_field_errors", "Nobody reviews their own emergency access.", "own")
     if access.reviewed_at is not None:
-        raise ValidationError({"non_field_errors": "This access was already reviewed."}, code="reviewed")
+        raise invalid("non_field_errors", "This access was already reviewed.", "reviewed")
     access.reviewed_by = acting_user
     access.reviewed_at = timezone.now()
     access.review_note = note.strip()

@@ -15,6 +15,7 @@ from django.db import transaction
 from casemgmt import policies
 from casemgmt.models import Membership, Organisation, Role, User
 from casemgmt.services.access import tokens_revoke
+from casemgmt.services.common import invalid
 
 USER_EDITABLE_FIELDS = frozenset({"first_name", "last_name", "email", "is_active"})
 
@@ -76,7 +77,7 @@ def user_update(*, user: User, acting_user: User, **changes: Any) -> User:
     if not users_managed_by(acting_user).filter(pk=user.pk).exists():
         raise PermissionDenied("You do not administer this user.")
     if user == acting_user and changes.get("is_active") is False:
-        raise ValidationError({"is_active": "You cannot deactivate your own account."}, code="self")
+        raise invalid("is_active", "You cannot deactivate your own account.", "self")
     unknown = set(changes) - USER_EDITABLE_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
@@ -110,7 +111,5 @@ def membership_delete(*, membership: Membership, acting_user: User) -> None:
     """Remove a role; grants on families stop working with it (policies require the membership)."""
     _require_manages(acting_user, membership.organisation)
     if membership.user_id == acting_user.pk and membership.role == Role.ADMIN:
-        raise ValidationError(
-            {"non_field_errors": "You cannot remove your own administrator role."}, code="self"
-        )
+        raise invalid("non_field_errors", "You cannot remove your own administrator role.", "self")
     membership.delete()

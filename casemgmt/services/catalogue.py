@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from casemgmt import policies
 from casemgmt.models import Course, FieldOfAction, Organisation, Provider, Role, User
-from casemgmt.services.common import apply_changes
+from casemgmt.services.common import apply_changes, invalid
 
 
 def _require_catalogue_editor(acting_user: User, organisation: Organisation) -> None:
@@ -24,7 +24,7 @@ def field_of_action_create(
     """Add an organisation's own field of action next to the defaults."""
     _require_catalogue_editor(acting_user, organisation)
     if FieldOfAction.objects.filter(organisation__isnull=True, code=code).exists():
-        raise ValidationError({"code": "This is already a default field of action."}, code="unique")
+        raise invalid("code", "This is already a default field of action.", "unique")
     field = FieldOfAction(organisation=organisation, code=code, name=name, name_de=name_de)
     field.full_clean()
     field.save()
@@ -63,12 +63,11 @@ def provider_update(*, provider: Provider, acting_user: User, **changes: Any) ->
 
 def _check_course(course: Course) -> None:
     if course.cefr_level and course.course_type not in Course.LANGUAGE_TYPES:
-        raise ValidationError(
-            {"cefr_level": "Only language and integration courses have a CEFR level."},
-            code="not_language_course",
+        raise invalid(
+            "cefr_level", "Only language and integration courses have a CEFR level.", "not_language_course"
         )
     if course.ends_on and course.starts_on and course.ends_on < course.starts_on:
-        raise ValidationError({"ends_on": "A course cannot end before it starts."}, code="dates_order")
+        raise invalid("ends_on", "A course cannot end before it starts.", "dates_order")
 
 
 @transaction.atomic
@@ -95,9 +94,8 @@ def course_update(*, course: Course, acting_user: User, **changes: Any) -> Cours
     if "capacity" in changes:
         taken = course.referrals.filter(status__in=("enrolled", "completed")).count()
         if course.capacity < taken:
-            raise ValidationError(
-                {"capacity": f"{taken} seats are already taken; the capacity cannot be lower."},
-                code="below_taken",
+            raise invalid(
+                "capacity", f"{taken} seats are already taken; the capacity cannot be lower.", "below_taken"
             )
     _check_course(course)
     course.full_clean()

@@ -15,18 +15,18 @@ from casemgmt.models import Family, Person
 def require_open_family(family: Family) -> None:
     """Case work is recorded only on open cases; a closed family is reopened explicitly first."""
     if family.status == Family.Status.CLOSED:
-        raise ValidationError({"family": "This family's case is closed; reopen it first."}, code="closed")
+        raise invalid("family", "This family's case is closed; reopen it first.", "closed")
 
 
 def require_member(person: Person | None, family: Family, field: str = "person") -> None:
     """A person named in a family's record must belong to that family."""
     if person is not None and person.family_id != family.pk:
-        raise ValidationError({field: "This person is not a member of the family."}, code="not_member")
+        raise invalid(field, "This person is not a member of the family.", "not_member")
 
 
 def require_not_future(value: datetime.date | None, field: str) -> None:
     if value is not None and value > timezone.localdate():
-        raise ValidationError({field: "This date cannot be in the future."}, code="future_date")
+        raise invalid(field, "This date cannot be in the future.", "future_date")
 
 
 def apply_changes(instance: models.Model, changes: dict[str, Any], editable: frozenset[str]) -> list[str]:
@@ -37,3 +37,8 @@ def apply_changes(instance: models.Model, changes: dict[str, Any], editable: fro
     for name, value in changes.items():
         setattr(instance, name, value)
     return list(changes)
+
+
+def invalid(field: str, message: str, code: str) -> ValidationError:
+    """A field error that keeps its machine-readable code (a dict of strings would lose it)."""
+    return ValidationError({field: ValidationError(message, code=code)})

@@ -12,7 +12,7 @@ from django.utils import timezone
 from casemgmt import policies
 from casemgmt.errors import Conflict
 from casemgmt.models import CaseConference, ConferenceParticipant, Family, User
-from casemgmt.services.common import apply_changes, require_member, require_open_family
+from casemgmt.services.common import apply_changes, invalid, require_member, require_open_family
 from casemgmt.services.consents import consents_covering
 from casemgmt.services.goals import goal_create
 
@@ -39,22 +39,22 @@ def _add_participant(conference: CaseConference, spec: dict[str, Any]) -> Confer
     if kind == ConferenceParticipant.Kind.INTERNAL:
         user = spec.get("user")
         if user is None:
-            raise ValidationError({"participants": "An internal participant needs a user."}, code="required")
+            raise invalid("participants", "An internal participant needs a user.", "required")
         if not user.is_active or not policies.has_role_in(user, family.organisation, *policies.ALL_ROLES):
-            raise ValidationError(
-                {"participants": "Internal participants must be active staff of the family's organisation."},
-                code="not_staff",
+            raise invalid(
+                "participants",
+                "Internal participants must be active staff of the family's organisation.",
+                "not_staff",
             )
         participant.user = user
     elif kind == ConferenceParticipant.Kind.EXTERNAL:
         agency = spec.get("agency") or ""
         if not agency or not spec.get("reason") or not spec.get("legal_basis"):
-            raise ValidationError(
-                {
-                    "participants": "An external participant needs the agency, why they are invited "
-                    "and the legal basis for sharing."
-                },
-                code="required",
+            raise invalid(
+                "participants",
+                "An external participant needs the agency, why they are invited "
+                "and the legal basis for sharing.",
+                "required",
             )
         # Inviting shares the case now, and the conference shares it on its day: the consent
         # must cover both (only the day, for a conference recorded afterwards).
@@ -72,10 +72,10 @@ def _add_participant(conference: CaseConference, spec: dict[str, Any]) -> Confer
         person = spec.get("person")
         require_member(person, family, "participants")
         if person is None:
-            raise ValidationError({"participants": "A family participant needs the person."}, code="required")
+            raise invalid("participants", "A family participant needs the person.", "required")
         participant.person = person
     else:
-        raise ValidationError({"participants": "Unknown participant kind."}, code="invalid_choice")
+        raise invalid("participants", "Unknown participant kind.", "invalid_choice")
     participant.full_clean()
     participant.save()
     return participant
@@ -176,7 +176,7 @@ def conference_hold(
     require_open_family(conference.family)
     held_at = held_at or timezone.now()
     if held_at > timezone.now() + datetime.timedelta(minutes=5):
-        raise ValidationError({"held_at": "A conference cannot be held in the future."}, code="future_date")
+        raise invalid("held_at", "A conference cannot be held in the future.", "future_date")
     day = timezone.localtime(held_at).date()
     for participant in conference.participants.filter(kind=ConferenceParticipant.Kind.EXTERNAL):
         if not consents_covering(conference.family, participant.agency, day).exists():

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from casemgmt.errors import Conflict
 from casemgmt.models import Consent, Family, Person, User
-from casemgmt.services.common import require_member, require_not_future, require_open_family
+from casemgmt.services.common import invalid, require_member, require_not_future, require_open_family
 
 
 @transaction.atomic
@@ -31,18 +30,14 @@ def consent_create(
     require_open_family(family)
     require_member(person, family)
     if person is None and not given_by_representative.strip():
-        raise ValidationError(
-            {
-                "person": "Name the member who consents, "
-                "or the legal representative (given_by_representative)."
-            },
-            code="required",
+        raise invalid(
+            "person",
+            "Name the member who consents, or the legal representative (given_by_representative).",
+            "required",
         )
     require_not_future(given_on, "given_on")
     if valid_until is not None and valid_until < given_on:
-        raise ValidationError(
-            {"valid_until": "A consent cannot expire before it was given."}, code="dates_order"
-        )
+        raise invalid("valid_until", "A consent cannot expire before it was given.", "dates_order")
     consent = Consent(
         family=family,
         person=person,
@@ -74,9 +69,7 @@ def consent_withdraw(
     withdrawn_on = withdrawn_on or timezone.localdate()
     require_not_future(withdrawn_on, "withdrawn_on")
     if withdrawn_on < consent.given_on:
-        raise ValidationError(
-            {"withdrawn_on": "A consent cannot be withdrawn before it was given."}, code="dates_order"
-        )
+        raise invalid("withdrawn_on", "A consent cannot be withdrawn before it was given.", "dates_order")
     consent.withdrawn_on = withdrawn_on
     consent.save(update_fields=["withdrawn_on", "updated_at"])
     return consent

@@ -13,6 +13,7 @@ from casemgmt import policies
 from casemgmt.errors import Conflict
 from casemgmt.models import Family, FamilyReferenceCounter, Organisation, Referral, Role, User
 from casemgmt.services.access import family_grant
+from casemgmt.services.common import invalid
 from privacy.fields import blind_index_fields_for
 
 #: Fields a case manager may change with a partial update; closing a case is its own action.
@@ -117,11 +118,9 @@ def family_close(
         )
     closed_on = closed_on or timezone.localdate()
     if closed_on > timezone.localdate():
-        raise ValidationError({"closed_on": "A case cannot be closed in the future."}, code="future_date")
+        raise invalid("closed_on", "A case cannot be closed in the future.", "future_date")
     if closed_on < family.opened_on:
-        raise ValidationError(
-            {"closed_on": "A case cannot be closed before it was opened."}, code="dates_order"
-        )
+        raise invalid("closed_on", "A case cannot be closed before it was opened.", "dates_order")
     family.status = Family.Status.CLOSED
     family.closed_on = closed_on
     family.closure_outcome = outcome

@@ -5,14 +5,19 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from casemgmt.errors import Conflict
 from casemgmt.models import CaseConference, Family, FieldOfAction, Goal, GoalReview, Person, User
-from casemgmt.services.common import apply_changes, require_member, require_not_future, require_open_family
+from casemgmt.services.common import (
+    apply_changes,
+    invalid,
+    require_member,
+    require_not_future,
+    require_open_family,
+)
 
 
 def fields_of_action_for(family: Family) -> Any:
@@ -26,9 +31,10 @@ def fields_of_action_for(family: Family) -> Any:
 
 def _require_field(field_of_action: FieldOfAction, family: Family) -> None:
     if not fields_of_action_for(family).filter(pk=field_of_action.pk).exists():
-        raise ValidationError(
-            {"field_of_action": "This field of action is not available to the family's organisation."},
-            code="unavailable",
+        raise invalid(
+            "field_of_action",
+            "This field of action is not available to the family's organisation.",
+            "unavailable",
         )
 
 
@@ -51,9 +57,7 @@ def goal_create(
     agreed_on = agreed_on or timezone.localdate()
     require_not_future(agreed_on, "agreed_on")
     if target_date is not None and target_date < agreed_on:
-        raise ValidationError(
-            {"target_date": "The target date cannot be before the agreement."}, code="dates_order"
-        )
+        raise invalid("target_date", "The target date cannot be before the agreement.", "dates_order")
     goal = Goal(
         family=family,
         person=person,
@@ -82,9 +86,7 @@ def goal_update(*, goal: Goal, acting_user: User, **changes: Any) -> Goal:
         _require_field(changes["field_of_action"], goal.family)
     names = apply_changes(goal, changes, GOAL_EDITABLE_FIELDS)
     if goal.target_date is not None and goal.target_date < goal.agreed_on:
-        raise ValidationError(
-            {"target_date": "The target date cannot be before the agreement."}, code="dates_order"
-        )
+        raise invalid("target_date", "The target date cannot be before the agreement.", "dates_order")
     goal.full_clean()
     goal.save(update_fields=[*names, "updated_at"])
     return goal
@@ -102,9 +104,7 @@ def goal_review_add(
     reviewed_on = reviewed_on or timezone.localdate()
     require_not_future(reviewed_on, "reviewed_on")
     if reviewed_on < goal.agreed_on:
-        raise ValidationError(
-            {"reviewed_on": "A review cannot be before the goal was agreed."}, code="dates_order"
-        )
+        raise invalid("reviewed_on", "A review cannot be before the goal was agreed.", "dates_order")
     review = GoalReview(goal=goal, reviewed_on=reviewed_on, note=note, status=status, created_by=acting_user)
     review.full_clean()
     review.save()

@@ -12,7 +12,7 @@ from django.utils import timezone
 from casemgmt import policies
 from casemgmt.errors import Conflict
 from casemgmt.models import Course, Goal, Person, Provider, Referral, ReferralTransition, User
-from casemgmt.services.common import require_open_family
+from casemgmt.services.common import invalid, require_open_family
 
 
 def _in_catalogue_of(organisation_id: uuid.UUID, catalogue_org_id: uuid.UUID) -> bool:
@@ -33,25 +33,23 @@ def referral_create(
     family = person.family
     require_open_family(family)
     if course is None and provider is None:
-        raise ValidationError({"course": "Refer to a course or a provider."}, code="required")
+        raise invalid("course", "Refer to a course or a provider.", "required")
     if course is not None:
         if provider is not None and provider.pk != course.provider_id:
-            raise ValidationError({"provider": "The course belongs to another provider."}, code="mismatch")
+            raise invalid("provider", "The course belongs to another provider.", "mismatch")
         provider = course.provider
         if not _in_catalogue_of(family.organisation_id, course.organisation_id):
-            raise ValidationError(
-                {"course": "This course is not in the catalogue of the family's district."},
-                code="other_district",
+            raise invalid(
+                "course", "This course is not in the catalogue of the family's district.", "other_district"
             )
     if provider is None:  # unreachable: a course always has a provider
-        raise ValidationError({"provider": "Refer to a course or a provider."}, code="required")
+        raise invalid("provider", "Refer to a course or a provider.", "required")
     if not _in_catalogue_of(family.organisation_id, provider.organisation_id):
-        raise ValidationError(
-            {"provider": "This provider is not in the catalogue of the family's district."},
-            code="other_district",
+        raise invalid(
+            "provider", "This provider is not in the catalogue of the family's district.", "other_district"
         )
     if goal is not None and goal.family_id != family.pk:
-        raise ValidationError({"goal": "This goal belongs to another family."}, code="other_family")
+        raise invalid("goal", "This goal belongs to another family.", "other_family")
     referral = Referral(
         family=family,
         person=person,
@@ -85,7 +83,7 @@ def referral_update(*, referral: Referral, acting_user: User, **changes: Any) ->
 @transaction.atomic
 def referral_transition(*, referral: Referral, to: str, acting_user: User) -> Referral:
     """Move a referral along its lifecycle; enrolment locks the course so capacity holds under races."""
-    referral = Referral.objects.select_for_update().select_related("family").get(pk=referral.pk)
+    referral = Referral.objects.select_for_update(of=("self",)).select_related("family").get(pk=referral.pk)
     allowed = referral.allowed_transitions()
     if to not in allowed:
         raise Conflict(

@@ -17,16 +17,14 @@ conf without a row here, so nobody can add an endpoint without deciding who may 
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from drf_spectacular.generators import EndpointEnumerator
-
-import datetime
-
 from django.utils import timezone
+from drf_spectacular.generators import EndpointEnumerator
 
 from casemgmt.models import FieldOfAction, Membership, Organisation, Role, User
 from casemgmt.services.access import deputy_add, emergency_access_open
@@ -74,24 +72,54 @@ def world(db: None) -> World:
         family=family, acting_user=emergency_user, reason="Kind in Gefahr, Fallverantwortliche im Urlaub"
     )
     today = timezone.localdate()
-    field = field_of_action_create(organisation=district, code="mobility", name="Mobility",
-                                   acting_user=users["admin"])
-    provider = provider_create(organisation=district, name="VHS Musterland", acting_user=users["admin"])
-    course = course_create(provider=provider, title="Integrationskurs B1", course_type="integration_course",
-                           cefr_level="B1", starts_on=today, ends_on=today + datetime.timedelta(days=180),
-                           capacity=20, acting_user=users["admin"])
-    goal = goal_create(family=family, person=person, field_of_action=FieldOfAction.objects.get(code="language"),
-                       description="B1-Zertifikat", acting_user=users["cm"])
-    referral = referral_create(person=person, course=course, goal=goal, acting_user=users["cm"])
-    consent = consent_create(family=family, person=person, recipient="jobcenter", purpose="Fallkonferenz",
-                             given_on=today - datetime.timedelta(days=10), acting_user=users["cm"])
-    conference = conference_create(
-        family=family, scheduled_at=timezone.now() + datetime.timedelta(days=7), acting_user=users["cm"],
-        participants=[{"kind": "external", "agency": "jobcenter", "name": "Frau Beispiel", "role": "Fallmanagerin",
-                       "reason": "Arbeitsvermittlung", "legal_basis": "Einwilligung Art. 6(1)(a), § 67b SGB X"}],
+    field = field_of_action_create(
+        organisation=district, code="mobility", name="Mobility", acting_user=users["admin"]
     )
-    contact = contact_create(family=family, occurred_on=today, kind="home_visit", initiated_by="family",
-                             acting_user=users["cm"])
+    provider = provider_create(organisation=district, name="VHS Musterland", acting_user=users["admin"])
+    course = course_create(
+        provider=provider,
+        title="Integrationskurs B1",
+        course_type="integration_course",
+        cefr_level="B1",
+        starts_on=today,
+        ends_on=today + datetime.timedelta(days=180),
+        capacity=20,
+        acting_user=users["admin"],
+    )
+    goal = goal_create(
+        family=family,
+        person=person,
+        field_of_action=FieldOfAction.objects.get(code="language"),
+        description="B1-Zertifikat",
+        acting_user=users["cm"],
+    )
+    referral = referral_create(person=person, course=course, goal=goal, acting_user=users["cm"])
+    consent = consent_create(
+        family=family,
+        person=person,
+        recipient="jobcenter",
+        purpose="Fallkonferenz",
+        given_on=today - datetime.timedelta(days=10),
+        acting_user=users["cm"],
+    )
+    conference = conference_create(
+        family=family,
+        scheduled_at=timezone.now() + datetime.timedelta(days=7),
+        acting_user=users["cm"],
+        participants=[
+            {
+                "kind": "external",
+                "agency": "jobcenter",
+                "name": "Frau Beispiel",
+                "role": "Fallmanagerin",
+                "reason": "Arbeitsvermittlung",
+                "legal_basis": "Einwilligung Art. 6(1)(a), § 67b SGB X",
+            }
+        ],
+    )
+    contact = contact_create(
+        family=family, occurred_on=today, kind="home_visit", initiated_by="family", acting_user=users["cm"]
+    )
     ids = {
         "field": str(field.pk),
         "provider": str(provider.pk),
@@ -143,18 +171,72 @@ ADMIN_ONLY_OWN = {
 }
 ADMIN_LIST = {**ADMIN_ONLY_OWN, "admin": "200:x", "admin_other": "200:-"}
 AUTHENTICATED = dict.fromkeys(ROLES, 200) | {"anon": 401}
-CASE_LIST = {"cm": "200:x", "cm_same": "200:-", "cm_other": "200:-", "sup": 403, "sup_other": 403, "dpo": 403,
-             "admin": 403, "admin_other": 403, "anon": 401}
-CASE_CREATE = {"cm": 201, "cm_same": 400, "cm_other": 400, "sup": 403, "sup_other": 403, "dpo": 403,
-               "admin": 403, "admin_other": 403, "anon": 401}
-CATALOGUE_LIST = {"cm": "200:x", "cm_same": "200:x", "cm_other": "200:-", "sup": "200:x", "sup_other": "200:-",
-                  "dpo": "200:x", "admin": "200:x", "admin_other": "200:-", "anon": 401}
-CATALOGUE_GET = {"cm": 200, "cm_same": 200, "cm_other": 404, "sup": 200, "sup_other": 404, "dpo": 200,
-                 "admin": 200, "admin_other": 404, "anon": 401}
-CATALOGUE_CREATE = {"cm": 403, "cm_same": 403, "cm_other": 403, "sup": 201, "sup_other": 400, "dpo": 403,
-                    "admin": 201, "admin_other": 400, "anon": 401}
-CATALOGUE_EDIT = {"cm": 403, "cm_same": 403, "cm_other": 403, "sup": 200, "sup_other": 404, "dpo": 403,
-                  "admin": 200, "admin_other": 404, "anon": 401}
+CASE_LIST = {
+    "cm": "200:x",
+    "cm_same": "200:-",
+    "cm_other": "200:-",
+    "sup": 403,
+    "sup_other": 403,
+    "dpo": 403,
+    "admin": 403,
+    "admin_other": 403,
+    "anon": 401,
+}
+CASE_CREATE = {
+    "cm": 201,
+    "cm_same": 400,
+    "cm_other": 400,
+    "sup": 403,
+    "sup_other": 403,
+    "dpo": 403,
+    "admin": 403,
+    "admin_other": 403,
+    "anon": 401,
+}
+CATALOGUE_LIST = {
+    "cm": "200:x",
+    "cm_same": "200:x",
+    "cm_other": "200:-",
+    "sup": "200:x",
+    "sup_other": "200:-",
+    "dpo": "200:x",
+    "admin": "200:x",
+    "admin_other": "200:-",
+    "anon": 401,
+}
+CATALOGUE_GET = {
+    "cm": 200,
+    "cm_same": 200,
+    "cm_other": 404,
+    "sup": 200,
+    "sup_other": 404,
+    "dpo": 200,
+    "admin": 200,
+    "admin_other": 404,
+    "anon": 401,
+}
+CATALOGUE_CREATE = {
+    "cm": 403,
+    "cm_same": 403,
+    "cm_other": 403,
+    "sup": 201,
+    "sup_other": 400,
+    "dpo": 403,
+    "admin": 201,
+    "admin_other": 400,
+    "anon": 401,
+}
+CATALOGUE_EDIT = {
+    "cm": 403,
+    "cm_same": 403,
+    "cm_other": 403,
+    "sup": 200,
+    "sup_other": 404,
+    "dpo": 403,
+    "admin": 200,
+    "admin_other": 404,
+    "anon": 401,
+}
 
 # (verb, path, target id key, body) -> expected status per role
 MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
@@ -221,8 +303,10 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
     # Closing with a referral still open is a conflict (409) for the one who may close;
     # reopening an open case likewise. Everyone else never gets that far.
     ("POST", "/api/v1/families/{id}/close/"): (
-        "family", lambda w: {"outcome": "self_sufficient", "benefit_status_at_closure": "none"},
-        {**CASE_ONLY_OWN, "cm": 409}),
+        "family",
+        lambda w: {"outcome": "self_sufficient", "benefit_status_at_closure": "none"},
+        {**CASE_ONLY_OWN, "cm": 409},
+    ),
     ("POST", "/api/v1/families/{id}/reopen/"): ("family", None, {**CASE_ONLY_OWN, "cm": 409}),
     # --- persons (authorised through their family)
     ("GET", "/api/v1/persons/"): (
@@ -264,55 +348,112 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
     ("PATCH", "/api/v1/persons/{id}/"): ("person", lambda w: {"given_name": "Amira"}, CASE_ONLY_OWN),
     # --- goals, referrals, consents, conferences, contacts: all through their family
     ("GET", "/api/v1/goals/"): ("goal", None, CASE_LIST),
-    ("POST", "/api/v1/goals/"): (None, lambda w: {
-        "family": w.ids["family"], "field_of_action": w.ids["field"], "description": "Führerschein"}, CASE_CREATE),
+    ("POST", "/api/v1/goals/"): (
+        None,
+        lambda w: {
+            "family": w.ids["family"],
+            "field_of_action": w.ids["field"],
+            "description": "Führerschein",
+        },
+        CASE_CREATE,
+    ),
     ("GET", "/api/v1/goals/{id}/"): ("goal", None, CASE_ONLY_OWN),
     ("PATCH", "/api/v1/goals/{id}/"): ("goal", lambda w: {"description": "B2"}, CASE_ONLY_OWN),
     ("GET", "/api/v1/goals/{id}/reviews/"): ("goal", None, CASE_ONLY_OWN),
-    ("POST", "/api/v1/goals/{id}/reviews/"): ("goal", lambda w: {"status": "in_progress", "note": "läuft"},
-                                              {**CASE_ONLY_OWN, "cm": 201}),
+    ("POST", "/api/v1/goals/{id}/reviews/"): (
+        "goal",
+        lambda w: {"status": "in_progress", "note": "läuft"},
+        {**CASE_ONLY_OWN, "cm": 201},
+    ),
     ("GET", "/api/v1/referrals/"): ("referral", None, CASE_LIST),
-    ("POST", "/api/v1/referrals/"): (None, lambda w: {"person": w.ids["person"], "course": w.ids["course"]},
-                                     CASE_CREATE),
+    ("POST", "/api/v1/referrals/"): (
+        None,
+        lambda w: {"person": w.ids["person"], "course": w.ids["course"]},
+        CASE_CREATE,
+    ),
     ("GET", "/api/v1/referrals/{id}/"): ("referral", None, CASE_ONLY_OWN),
     ("PATCH", "/api/v1/referrals/{id}/"): ("referral", lambda w: {"note": "Rückruf"}, CASE_ONLY_OWN),
     ("POST", "/api/v1/referrals/{id}/transition/"): ("referral", lambda w: {"to": "sent"}, CASE_ONLY_OWN),
     ("GET", "/api/v1/consents/"): ("consent", None, CASE_LIST),
-    ("POST", "/api/v1/consents/"): (None, lambda w: {
-        "family": w.ids["family"], "person": w.ids["person"], "recipient": "school", "purpose": "Schulgespräch",
-        "given_on": timezone.localdate().isoformat()}, CASE_CREATE),
+    ("POST", "/api/v1/consents/"): (
+        None,
+        lambda w: {
+            "family": w.ids["family"],
+            "person": w.ids["person"],
+            "recipient": "school",
+            "purpose": "Schulgespräch",
+            "given_on": timezone.localdate().isoformat(),
+        },
+        CASE_CREATE,
+    ),
     ("GET", "/api/v1/consents/{id}/"): ("consent", None, CASE_ONLY_OWN),
     ("POST", "/api/v1/consents/{id}/withdraw/"): ("consent", None, CASE_ONLY_OWN),
     ("GET", "/api/v1/conferences/"): ("conference", None, CASE_LIST),
-    ("POST", "/api/v1/conferences/"): (None, lambda w: {
-        "family": w.ids["family"], "scheduled_at": "2030-01-15T10:00:00+01:00", "format": "video"}, CASE_CREATE),
+    ("POST", "/api/v1/conferences/"): (
+        None,
+        lambda w: {"family": w.ids["family"], "scheduled_at": "2030-01-15T10:00:00+01:00", "format": "video"},
+        CASE_CREATE,
+    ),
     ("GET", "/api/v1/conferences/{id}/"): ("conference", None, CASE_ONLY_OWN),
-    ("PATCH", "/api/v1/conferences/{id}/"): ("conference", lambda w: {"agenda": "1. Sprachkurs"}, CASE_ONLY_OWN),
+    ("PATCH", "/api/v1/conferences/{id}/"): (
+        "conference",
+        lambda w: {"agenda": "1. Sprachkurs"},
+        CASE_ONLY_OWN,
+    ),
     ("POST", "/api/v1/conferences/{id}/participants/"): (
-        "conference", lambda w: {"kind": "internal", "user": str(w.users["sup"].pk)}, {**CASE_ONLY_OWN, "cm": 201}),
-    ("POST", "/api/v1/conferences/{id}/hold/"): ("conference", lambda w: {"minutes": "Ergebnis"}, CASE_ONLY_OWN),
+        "conference",
+        lambda w: {"kind": "internal", "user": str(w.users["sup"].pk)},
+        {**CASE_ONLY_OWN, "cm": 201},
+    ),
+    ("POST", "/api/v1/conferences/{id}/hold/"): (
+        "conference",
+        lambda w: {"minutes": "Ergebnis"},
+        CASE_ONLY_OWN,
+    ),
     ("POST", "/api/v1/conferences/{id}/cancel/"): ("conference", None, CASE_ONLY_OWN),
     ("GET", "/api/v1/contacts/"): ("contact", None, CASE_LIST),
-    ("POST", "/api/v1/contacts/"): (None, lambda w: {
-        "family": w.ids["family"], "occurred_on": timezone.localdate().isoformat(), "kind": "phone",
-        "initiated_by": "case_manager"}, CASE_CREATE),
+    ("POST", "/api/v1/contacts/"): (
+        None,
+        lambda w: {
+            "family": w.ids["family"],
+            "occurred_on": timezone.localdate().isoformat(),
+            "kind": "phone",
+            "initiated_by": "case_manager",
+        },
+        CASE_CREATE,
+    ),
     ("GET", "/api/v1/contacts/{id}/"): ("contact", None, CASE_ONLY_OWN),
     ("PATCH", "/api/v1/contacts/{id}/"): ("contact", lambda w: {"duration_minutes": 30}, CASE_ONLY_OWN),
     # --- catalogue: read by all staff of the district and its towns, edited by admins and supervisors
     ("GET", "/api/v1/fields-of-action/"): ("field", None, CATALOGUE_LIST),
-    ("POST", "/api/v1/fields-of-action/"): (None, lambda w: {
-        "organisation": str(w.district.pk), "code": "digital", "name": "Digital skills"}, CATALOGUE_CREATE),
+    ("POST", "/api/v1/fields-of-action/"): (
+        None,
+        lambda w: {"organisation": str(w.district.pk), "code": "digital", "name": "Digital skills"},
+        CATALOGUE_CREATE,
+    ),
     ("GET", "/api/v1/fields-of-action/{id}/"): ("field", None, CATALOGUE_GET),
     ("PATCH", "/api/v1/fields-of-action/{id}/"): ("field", lambda w: {"name": "Mobilität"}, CATALOGUE_EDIT),
     ("GET", "/api/v1/providers/"): ("provider", None, CATALOGUE_LIST),
-    ("POST", "/api/v1/providers/"): (None, lambda w: {"organisation": str(w.district.pk), "name": "Caritas"},
-                                     CATALOGUE_CREATE),
+    ("POST", "/api/v1/providers/"): (
+        None,
+        lambda w: {"organisation": str(w.district.pk), "name": "Caritas"},
+        CATALOGUE_CREATE,
+    ),
     ("GET", "/api/v1/providers/{id}/"): ("provider", None, CATALOGUE_GET),
     ("PATCH", "/api/v1/providers/{id}/"): ("provider", lambda w: {"phone": "0123 456"}, CATALOGUE_EDIT),
     ("GET", "/api/v1/courses/"): ("course", None, CATALOGUE_LIST),
-    ("POST", "/api/v1/courses/"): (None, lambda w: {
-        "provider": w.ids["provider"], "title": "Elternkurs", "course_type": "parenting",
-        "starts_on": "2030-02-01", "ends_on": "2030-03-01", "capacity": 12}, CATALOGUE_CREATE),
+    ("POST", "/api/v1/courses/"): (
+        None,
+        lambda w: {
+            "provider": w.ids["provider"],
+            "title": "Elternkurs",
+            "course_type": "parenting",
+            "starts_on": "2030-02-01",
+            "ends_on": "2030-03-01",
+            "capacity": 12,
+        },
+        CATALOGUE_CREATE,
+    ),
     ("GET", "/api/v1/courses/{id}/"): ("course", None, CATALOGUE_GET),
     ("PATCH", "/api/v1/courses/{id}/"): ("course", lambda w: {"capacity": 25}, CATALOGUE_EDIT),
     # --- supervisors' non-personal case list
