@@ -6,7 +6,17 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from casemgmt.models import Family, Membership, Organisation, Person, User
+from casemgmt.models import (
+    CaseConference,
+    Contact,
+    Family,
+    Goal,
+    Membership,
+    Organisation,
+    Person,
+    Referral,
+    User,
+)
 
 
 @override_settings(DEBUG=True, DEMO_PASSWORD="demo-pass")
@@ -21,7 +31,23 @@ def test_seed_is_idempotent(db) -> None:  # type: ignore[no-untyped-def]
     )
     assert counts[:3] == (2, 6, 6)
     assert counts[3] == 9 and counts[4] > 9
+    work = (
+        Goal.objects.count(),
+        Referral.objects.count(),
+        Contact.objects.count(),
+        CaseConference.objects.count(),
+    )
+    assert all(work), work
+    assert set(Referral.objects.values_list("status", flat=True)) == set(Referral.TRANSITIONS)
+    assert CaseConference.objects.filter(status="held", participants__kind="external").exists()
+    assert Family.objects.filter(status="closed").exists()
     call_command("seed_demo", families=3)
+    assert work == (
+        Goal.objects.count(),
+        Referral.objects.count(),
+        Contact.objects.count(),
+        CaseConference.objects.count(),
+    )
     assert counts == (
         Organisation.objects.count(),
         User.objects.count(),

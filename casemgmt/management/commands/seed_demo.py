@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from casemgmt.demo import demo_family
-from casemgmt.models import Family, Membership, Organisation, Role, User
+from casemgmt.demo_casework import close_some, seed_catalogue, seed_family_casework
+from casemgmt.models import Family, Goal, Membership, Organisation, Role, User
 from casemgmt.services.families import family_create
 from casemgmt.services.persons import person_create
 
@@ -60,6 +61,7 @@ class Command(BaseCommand):
                 created_users += 1
             Membership.objects.get_or_create(user=user, organisation=orgs[org_name], defaults={"role": role})
 
+        courses = seed_catalogue(district, User.objects.get(username="admin1"))
         created_families = 0
         today = timezone.localdate()
         for username, org_name, role, *_ in USERS:
@@ -98,6 +100,15 @@ class Command(BaseCommand):
                         country_of_origin=member.country_of_origin,
                     )
                 created_families += 1
+        for username, _org, role, *_ in USERS:
+            user = User.objects.get(username=username)
+            if role != Role.CASE_MANAGER or Goal.objects.filter(family__created_by=user).exists():
+                continue  # case work seeded before
+            rng = random.Random(f"casework-{username}")
+            families = list(Family.objects.filter(created_by=user).order_by("reference"))
+            for index, family in enumerate(families):
+                seed_family_casework(family, user, courses, rng, index)
+            close_some(families, user, rng)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {created_users} users and {created_families} families created "
