@@ -186,5 +186,3 @@ def close_some(families: list[Family], user: User, rng: random.Random) -> None:
             outcome=rng.choice(("self_sufficient", "goals_achieved", "moved_away", "withdrew")),
             benefit_status_at_closure=rng.choice(("none", "none", "sgb_ii")),
         )
-
-
