@@ -15,6 +15,7 @@ from api.casework.referrals import ReferralViewSet
 from api.catalogue.views import CourseViewSet, FieldOfActionViewSet, ProviderViewSet
 from api.families.views import CaseOverviewViewSet, FamilyViewSet
 from api.persons.views import PersonViewSet
+from api.privacy.views import AuditEventViewSet, RegistryView
 
 router = SimpleRouter()
 router.register("families", FamilyViewSet, basename="family")
@@ -28,6 +29,7 @@ router.register("fields-of-action", FieldOfActionViewSet, basename="field-of-act
 router.register("providers", ProviderViewSet, basename="provider")
 router.register("courses", CourseViewSet, basename="course")
 router.register("case-overview", CaseOverviewViewSet, basename="case-overview")
+router.register("audit/events", AuditEventViewSet, basename="audit-event")
 router.register("deputies", DeputyshipViewSet, basename="deputy")
 router.register("emergency-access", EmergencyAccessViewSet, basename="emergency-access")
 router.register("organisations", OrganisationViewSet, basename="organisation")
@@ -39,6 +41,7 @@ urlpatterns = [
     path("auth/logout/", LogoutView.as_view(), name="auth-logout"),
     path("auth/logout-all/", LogoutAllView.as_view(), name="auth-logout-all"),
     path("auth/me/", MeView.as_view(), name="auth-me"),
+    path("privacy/registry/", RegistryView.as_view(), name="privacy-registry"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     *router.urls,

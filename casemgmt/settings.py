@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "guardian",
+    "auditlog",
     "privacy",
     "casemgmt",
     "api",
@@ -73,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Actor and address of every audit entry; DRF token authentication fills in the actor.
+    "privacy.audit.TrustedProxyAuditlogMiddleware",
 ]
 
 ROOT_URLCONF = "casemgmt.urls"
@@ -142,7 +145,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["knox.auth.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.AuditedTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
@@ -242,6 +245,11 @@ LOGGING = {
 }
 
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo")
+
+# --- Audit (privacy/audit.py): django-auditlog with our entry model and masked encrypted fields.
+AUDITLOG_LOGENTRY_MODEL = "privacy.AuditEntry"
+AUDITLOG_MASK_CALLABLE = "privacy.audit.mask"
+AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # Break the glass: how long an emergency opening of a family lasts.
 EMERGENCY_ACCESS_HOURS = float(os.environ.get("EMERGENCY_ACCESS_HOURS", "24"))

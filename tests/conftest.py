@@ -53,3 +53,16 @@ def api(case_manager: User) -> APIClient:
 @pytest.fixture
 def anon() -> APIClient:
     return APIClient()
+
+
+AUDIT_TABLES = ("privacy_auditentry", "privacy_auditchainhead")
+
+
+def app_queries(captured: list[dict[str, str]]) -> list[str]:
+    """The queries a request made for its own work: audit-log writes and savepoints left out."""
+    return [
+        q["sql"]
+        for q in captured
+        if not any(table in q["sql"] for table in AUDIT_TABLES)
+        and not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]

@@ -18,6 +18,7 @@ from api.access.serializers import (
     EmergencyAccessOutputSerializer,
     EmergencyAccessReviewInputSerializer,
 )
+from api.audit import ReadAuditMixin
 from api.permissions import IsCaseManager, IsCaseManagerOrSupervisor, IsCaseManagerSupervisorOrDpo
 from casemgmt import policies
 from casemgmt.models import Deputyship, EmergencyAccess, Role
@@ -32,6 +33,7 @@ from casemgmt.services.access import (
 
 
 class DeputyshipViewSet(
+    ReadAuditMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -69,6 +71,7 @@ class DeputyshipViewSet(
 
 
 class EmergencyAccessViewSet(
+    ReadAuditMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,  # type: ignore[type-arg]

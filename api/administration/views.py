@@ -19,6 +19,7 @@ from api.administration.serializers import (
     UserOutputSerializer,
     UserUpdateInputSerializer,
 )
+from api.audit import ReadAuditMixin
 from api.permissions import IsAdministrator
 from casemgmt import policies
 from casemgmt.models import Membership, Organisation, User
@@ -75,7 +76,7 @@ class OrganisationViewSet(
         return Response(OrganisationOutputSerializer(organisation).data)
 
 
-class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class UserViewSet(ReadAuditMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
     """Staff accounts of the organisations the administrator manages."""
 
     serializer_class = UserOutputSerializer
@@ -103,6 +104,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
 
 class MembershipViewSet(
+    ReadAuditMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.auth.throttles import LoginAddressThrottle, LoginUsernameThrottle
+from api.authentication import AuditedTokenAuthentication
 
 
 class LoginInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -59,6 +60,8 @@ class LoginView(KnoxLoginView):
 class LogoutView(KnoxLogoutView):
     """Revoke the token used for this request."""
 
+    authentication_classes = (AuditedTokenAuthentication,)
+
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, format: Any = None) -> Response:
         response: Response = super().post(request, format=format)
@@ -67,6 +70,8 @@ class LogoutView(KnoxLogoutView):
 
 class LogoutAllView(KnoxLogoutAllView):
     """Revoke every token of the current user (e.g. after a lost device)."""
+
+    authentication_classes = (AuditedTokenAuthentication,)
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, format: Any = None) -> Response:

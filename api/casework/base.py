@@ -14,6 +14,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.audit import ReadAuditMixin
 from api.permissions import IsCaseManager
 from casemgmt.models import User
 from casemgmt.selectors.families import families_editable_by, families_visible_to
@@ -21,7 +22,12 @@ from casemgmt.selectors.families import families_editable_by, families_visible_t
 WRITE_ACTIONS = frozenset({"create", "partial_update", "update", "destroy"})
 
 
-class CaseChildViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class CaseChildViewSet(
+    ReadAuditMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,  # type: ignore[type-arg]
+):  # type: ignore[type-arg]
     """List, retrieve, create and partially update objects that belong to a family."""
 
     model: ClassVar[type[Model]]

@@ -110,6 +110,9 @@ class GoalViewSet(CaseChildViewSet):
     def base_queryset(self) -> QuerySet[Goal]:
         return Goal.objects.select_related("field_of_action")
 
+    def get_audit_model(self) -> type[Model]:
+        return GoalReview if self.action == "reviews" else Goal
+
     def is_write(self) -> bool:
         return super().is_write() or (self.action == "reviews" and self.request.method == "POST")
 

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.audit import ReadAuditMixin
 from api.families.serializers import (
     FamilyAssignInputSerializer,
     FamilyCloseInputSerializer,
@@ -49,6 +50,7 @@ class FamilyFilter(django_filters.FilterSet):
 
 
 class FamilyViewSet(
+    ReadAuditMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,  # type: ignore[type-arg]
@@ -152,7 +154,12 @@ class CaseOverviewFilter(django_filters.FilterSet):
         fields = ("status", "case_manager", "unassigned", "organisation")
 
 
-class CaseOverviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class CaseOverviewViewSet(
+    ReadAuditMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,  # type: ignore[type-arg]
+):  # type: ignore[type-arg]
     """Supervisors' case list: reference, status, case manager and dates; never names or notes."""
 
     serializer_class = FamilyOverviewSerializer

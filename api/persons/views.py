@@ -11,6 +11,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.audit import ReadAuditMixin
 from api.permissions import IsCaseManager
 from api.persons.serializers import PersonCreatedSerializer, PersonInputSerializer, PersonOutputSerializer
 from casemgmt.models import Person
@@ -46,6 +47,7 @@ class PersonFilter(django_filters.FilterSet):
 
 
 class PersonViewSet(
+    ReadAuditMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,  # type: ignore[type-arg]

@@ -17,14 +17,17 @@ from django.db import models
 from django.db.models import Q
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from casemgmt.models.base import AuditContextMixin
 from casemgmt.models.families import Family
 from casemgmt.models.organisations import Organisation, User
 from privacy.classification import DataCategory
 from privacy.fields import EncryptedTextField
 
 
-class FamilyUserObjectPermission(UserObjectPermissionBase):
+class FamilyUserObjectPermission(AuditContextMixin, UserObjectPermissionBase):
     """A permission on one family for one user (direct foreign key: fast, no orphans)."""
+
+    ORGANISATION_PATH = "content_object.organisation_id"
 
     content_object = models.ForeignKey(Family, on_delete=models.CASCADE)
 
@@ -35,8 +38,10 @@ class FamilyUserObjectPermission(UserObjectPermissionBase):
         abstract = False  # guardian's base Meta already makes (grantee, permission, family) unique
 
 
-class FamilyGroupObjectPermission(GroupObjectPermissionBase):
+class FamilyGroupObjectPermission(AuditContextMixin, GroupObjectPermissionBase):
     """A permission on one family for a group (a caseload)."""
+
+    ORGANISATION_PATH = "content_object.organisation_id"
 
     content_object = models.ForeignKey(Family, on_delete=models.CASCADE)
 
@@ -47,7 +52,7 @@ class FamilyGroupObjectPermission(GroupObjectPermissionBase):
         abstract = False  # guardian's base Meta already makes (grantee, permission, family) unique
 
 
-class Caseload(models.Model):
+class Caseload(AuditContextMixin, models.Model):
     """A case manager's caseload: the group that holds the grants of their families."""
 
     owner = models.OneToOneField(User, on_delete=models.CASCADE, related_name="caseload")
@@ -60,8 +65,10 @@ class Caseload(models.Model):
         return f"Caseload {self.pk}"
 
 
-class Deputyship(models.Model):
+class Deputyship(AuditContextMixin, models.Model):
     """``deputy`` stands in for ``principal`` (absence cover) until it is ended."""
+
+    ORGANISATION_PATH = "organisation_id"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
@@ -86,12 +93,14 @@ class Deputyship(models.Model):
         return f"Deputyship {self.pk}"
 
 
-class EmergencyAccess(models.Model):
+class EmergencyAccess(AuditContextMixin, models.Model):
     """Break the glass: time-limited access to a family not assigned to the user.
 
     The reason is encrypted because it usually describes the family's situation ("child
     at risk, mother in hospital"). Every opening stays listed for supervisor and DPO review.
     """
+
+    ORGANISATION_PATH = "family.organisation_id"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     family = models.ForeignKey(Family, on_delete=models.CASCADE, related_name="emergency_accesses")

@@ -13,6 +13,7 @@ from typing import ClassVar
 from django.db import models
 from django.db.models import Q
 
+from casemgmt.models.base import AuditContextMixin
 from casemgmt.models.catalogue import Course, FieldOfAction, Provider
 from casemgmt.models.families import Family, Person
 from casemgmt.models.organisations import User
@@ -35,8 +36,10 @@ class Agency(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class Goal(models.Model):
+class Goal(AuditContextMixin, models.Model):
     """A goal agreed with a family or one of its members in one field of action."""
+
+    ORGANISATION_PATH = "family.organisation_id"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -99,8 +102,10 @@ class Goal(models.Model):
         return f"Goal {self.pk}"
 
 
-class GoalReview(models.Model):
+class GoalReview(AuditContextMixin, models.Model):
     """A review of a goal: a dated progress note and the status it leads to."""
+
+    ORGANISATION_PATH = "goal.family.organisation_id"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="reviews")
@@ -125,8 +130,10 @@ class GoalReview(models.Model):
         return f"Goal review {self.pk}"
 
 
-class Referral(models.Model):
+class Referral(AuditContextMixin, models.Model):
     """A person referred to a course or provider (Vermittlung), with a checked lifecycle."""
+
+    ORGANISATION_PATH = "family.organisation_id"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -192,8 +199,10 @@ class Referral(models.Model):
         return self.TRANSITIONS[self.status]
 
 
-class ReferralTransition(models.Model):
+class ReferralTransition(AuditContextMixin, models.Model):
     """One step of a referral's lifecycle, with time and actor."""
+
+    ORGANISATION_PATH = "referral.family.organisation_id"
 
     id = models.BigAutoField(primary_key=True)
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="transitions")
@@ -217,8 +226,10 @@ class ReferralTransition(models.Model):
         return f"{self.from_status or '-'} -> {self.to_status}"
 
 
-class Consent(models.Model):
+class Consent(AuditContextMixin, models.Model):
     """A family's consent to share with an agency (Schweigepflichtentbindung); never deleted."""
+
+    ORGANISATION_PATH = "family.organisation_id"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="consents")
@@ -282,8 +293,10 @@ class Consent(models.Model):
         )
 
 
-class CaseConference(models.Model):
+class CaseConference(AuditContextMixin, models.Model):
     """A multi-agency case conference (Fallkonferenz) about one family."""
+
+    ORGANISATION_PATH = "family.organisation_id"
 
     class Format(models.TextChoices):
         IN_PERSON = "in_person", "In person"
@@ -334,8 +347,10 @@ class CaseConference(models.Model):
         return f"Case conference {self.pk}"
 
 
-class ConferenceParticipant(models.Model):
+class ConferenceParticipant(AuditContextMixin, models.Model):
     """Who takes part: a staff user, or an external agency's representative under a consent."""
+
+    ORGANISATION_PATH = "conference.family.organisation_id"
 
     class Kind(models.TextChoices):
         INTERNAL = "internal", "Internal (staff)"
@@ -381,8 +396,10 @@ class ConferenceParticipant(models.Model):
         return f"Participant {self.pk} ({self.kind})"
 
 
-class Contact(models.Model):
+class Contact(AuditContextMixin, models.Model):
     """A contact with the family: home visit, office, phone, video or accompaniment."""
+
+    ORGANISATION_PATH = "family.organisation_id"
 
     class Kind(models.TextChoices):
         HOME_VISIT = "home_visit", "Home visit (Hausbesuch)"

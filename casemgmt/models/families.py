@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from casemgmt.models.base import AuditContextMixin
 from casemgmt.models.organisations import Organisation, User
 from privacy.classification import DataCategory
 from privacy.fields import BlindIndexField, EncryptedCharField, EncryptedDateField, EncryptedTextField
@@ -83,8 +84,10 @@ class BenefitStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-class Family(models.Model):
+class Family(AuditContextMixin, models.Model):
     """A household case (Familie / Bedarfsgemeinschaft)."""
+
+    ORGANISATION_PATH = "organisation_id"
 
     class Status(models.TextChoices):
         INTAKE = "intake", "Intake"
@@ -175,8 +178,10 @@ class Family(models.Model):
         return self.reference or f"Family {self.pk}"
 
 
-class Person(models.Model):
+class Person(AuditContextMixin, models.Model):
     """A family member (Familienmitglied)."""
+
+    ORGANISATION_PATH = "family.organisation_id"
 
     class Role(models.TextChoices):
         PARENT = "parent", "Parent"

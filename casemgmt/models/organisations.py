@@ -9,10 +9,11 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 
+from casemgmt.models.base import AuditContextMixin
 from privacy.classification import DataCategory
 
 
-class User(AbstractUser):
+class User(AuditContextMixin, AbstractUser):
     """A staff account; what it may do comes from its memberships."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -31,8 +32,10 @@ class User(AbstractUser):
         return self.username
 
 
-class Organisation(models.Model):
+class Organisation(AuditContextMixin, models.Model):
     """A tenant: a district with its member towns as children, or a provider."""
+
+    ORGANISATION_PATH = "id"
 
     class Kind(models.TextChoices):
         DISTRICT = "district", "District (Landkreis)"
@@ -81,8 +84,10 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Administrator"
 
 
-class Membership(models.Model):
+class Membership(AuditContextMixin, models.Model):
     """A user's role in one organisation: being a member grants no case access by itself."""
+
+    ORGANISATION_PATH = "organisation_id"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")

@@ -120,7 +120,10 @@ def world(db: None) -> World:
     contact = contact_create(
         family=family, occurred_on=today, kind="home_visit", initiated_by="family", acting_user=users["cm"]
     )
+    from privacy.models import AuditEntry
+
     ids = {
+        "audit": str(AuditEntry.objects.get(object_pk=str(family.pk), action=AuditEntry.Action.CREATE).pk),
         "field": str(field.pk),
         "provider": str(provider.pk),
         "course": str(course.pk),
@@ -456,6 +459,18 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
     ),
     ("GET", "/api/v1/courses/{id}/"): ("course", None, CATALOGUE_GET),
     ("PATCH", "/api/v1/courses/{id}/"): ("course", lambda w: {"capacity": 25}, CATALOGUE_EDIT),
+    # --- the DPO's record of processing activities and audit trail (audit: 404 for everyone else)
+    ("GET", "/api/v1/privacy/registry/"): (None, None, dict.fromkeys(ROLES, 403) | {"dpo": 200, "anon": 401}),
+    ("GET", "/api/v1/audit/events/"): (
+        "audit",
+        None,
+        dict.fromkeys(ROLES, 404) | {"dpo": "200:x", "anon": 401},
+    ),
+    ("GET", "/api/v1/audit/events/{id}/"): (
+        "audit",
+        None,
+        dict.fromkeys(ROLES, 404) | {"dpo": 200, "anon": 401},
+    ),
     # --- supervisors' non-personal case list
     ("GET", "/api/v1/case-overview/"): (
         "family",

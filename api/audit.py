@@ -1,0 +1,46 @@
+"""Read audit for DRF views: every successful GET that returns personal data is logged once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Model
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from privacy.audit import log_access
+
+
+def response_object_ids(data: Any) -> list[Any] | None:
+    """The ids of the objects in a list, page or detail body (None if it holds no objects)."""
+    if isinstance(data, dict):
+        if isinstance(data.get("results"), list):
+            return [item.get("id") for item in data["results"] if isinstance(item, dict)]
+        if "id" in data:
+            return [data["id"]]
+        return None
+    if isinstance(data, list):
+        return [item.get("id") for item in data if isinstance(item, dict)]
+    return None
+
+
+class ReadAuditMixin:
+    """Log who read which objects, one audit entry per request (lists, searches, details)."""
+
+    audit_activity: str | None = None
+
+    def get_audit_model(self) -> type[Model]:
+        return self.get_queryset().model  # type: ignore[attr-defined,no-any-return]
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        if request.method == "GET" and isinstance(response, Response) and 200 <= response.status_code < 300:
+            ids = response_object_ids(response.data)
+            if ids is not None:
+                log_access(
+                    request=request,
+                    model=self.get_audit_model(),
+                    object_ids=ids,
+                    activity=self.audit_activity,
+                )
+        return response

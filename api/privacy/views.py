@@ -1,0 +1,319 @@
+"""DPO endpoints: the record of processing activities and the audit trail."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, mixins, serializers, viewsets
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.permissions import _RoleGate
+from casemgmt import policies
+from casemgmt.models import Role
+from privacy import observed, registry
+from privacy.models import AuditEntry
+
+LABELS = {
+    "en": {
+        "title": "Record of processing activities (Art. 30 GDPR)",
+        "generated": "Generated",
+        "period": "Observed period",
+        "controller": "Controller",
+        "toms": "Technical and organisational measures",
+        "purpose": "Purpose",
+        "legal_basis": "Legal basis",
+        "subjects": "Data subjects",
+        "categories": "Categories of personal data (special categories in bold)",
+        "aggregated": "used only in aggregated, anonymised form",
+        "recipients": "Recipients",
+        "transfers": "Transfers to third countries",
+        "retention": "Retention",
+        "risk": "Risk assessment",
+        "observed": "Observed operations",
+        "recipients_used": "Recipients actually used",
+        "footer": "Generated from the running system: categories from the field classification, measures "
+        "from the configuration, figures from the audit log.",
+    },
+    "de": {
+        "title": "Verzeichnis von Verarbeitungstätigkeiten (Art. 30 DSGVO)",
+        "generated": "Erstellt",
+        "period": "Beobachteter Zeitraum",
+        "controller": "Verantwortlicher",
+        "toms": "Technische und organisatorische Maßnahmen",
+        "purpose": "Zweck",
+        "legal_basis": "Rechtsgrundlage",
+        "subjects": "Betroffene Personen",
+        "categories": "Datenkategorien (besondere Kategorien fett)",
+        "aggregated": "nur aggregiert und anonymisiert verwendet",
+        "recipients": "Empfänger",
+        "transfers": "Übermittlung in Drittländer",
+        "retention": "Löschfristen",
+        "risk": "Risikobewertung",
+        "observed": "Beobachtete Vorgänge",
+        "recipients_used": "Tatsächliche Empfänger",
+        "footer": "Aus dem laufenden System erzeugt: Kategorien aus der Feldklassifikation, Maßnahmen aus der "
+        "Konfiguration, Zahlen aus dem Protokoll.",
+    },
+}
+FORMATS = ("json", "csv", "html")
+MAX_PERIOD_DAYS = 10 * 366
+
+
+class IsDpo(_RoleGate):
+    roles = (Role.DPO,)
+    message = "Only the data protection officer may see the record of processing activities."
+
+
+class IsDpoOrNotFound(BasePermission):
+    """The audit trail does not reveal that it exists to anyone but the DPO."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        if not IsDpo().has_permission(request, view):
+            raise exceptions.NotFound()
+        return True
+
+
+def _period(params: Any) -> tuple[datetime.date, datetime.date]:
+    today = timezone.localdate()
+    errors: dict[str, list[str]] = {}
+    values = {}
+    for key, default in (("from", today.replace(month=1, day=1)), ("to", today)):
+        raw = params.get(key)
+        try:
+            values[key] = datetime.date.fromisoformat(raw) if raw else default
+        except ValueError:
+            errors[key] = ["Use a date in the form YYYY-MM-DD."]
+    if errors:
+        raise exceptions.ValidationError(errors)
+    if values["from"] > values["to"]:
+        raise exceptions.ValidationError({"from": ["The period starts after it ends."]})
+    if (values["to"] - values["from"]).days > MAX_PERIOD_DAYS:
+        raise exceptions.ValidationError({"to": ["The period is longer than ten years."]})
+    return values["from"], values["to"]
+
+
+def _choice(params: Any, key: str, allowed: tuple[str, ...], default: str) -> str:
+    value = params.get(key, default)
+    if value not in allowed:
+        raise exceptions.ValidationError({key: [f"Choose one of: {', '.join(allowed)}."]})
+    return str(value)
+
+
+class RegistryView(APIView):
+    """The Art. 30 record, generated from the running system, with observed figures for a period."""
+
+    permission_classes = (IsDpo,)
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # ``format`` is this endpoint's own parameter (json, csv, html), validated below.
+        from rest_framework.renderers import JSONRenderer
+
+        return JSONRenderer(), "application/json"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=list(FORMATS), description="json (default), csv or html"),
+            OpenApiParameter("lang", str, enum=["en", "de"]),
+            OpenApiParameter("from", OpenApiTypes.DATE),
+            OpenApiParameter("to", OpenApiTypes.DATE),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request) -> Any:
+        params = request.query_params
+        unknown = sorted(set(params) - {"format", "lang", "from", "to"})
+        if unknown:
+            raise exceptions.ValidationError({name: ["Unknown parameter."] for name in unknown})
+        fmt = _choice(params, "format", FORMATS, "json")
+        lang = _choice(params, "lang", ("en", "de"), "en")
+        start, end = _period(params)
+        orgs = policies.organisation_ids_with_role(request.user, Role.DPO)  # type: ignore[arg-type]
+        entries = AuditEntry.objects.filter(observed.audit_scope(orgs), observed.period_filter(start, end))
+        ops = observed.operations(entries)
+        used = observed.recipients_used(orgs, start, end)
+        data = registry.record(lang)
+        for activity in data["activities"]:
+            activity["observed"] = {
+                "operations": ops.get(activity["code"], {}),
+                "recipients_used": used.get(activity["code"], {}),
+            }
+        data["period"] = {"from": start.isoformat(), "to": end.isoformat()}
+        data["generated"] = timezone.now().isoformat(timespec="seconds")
+        if fmt == "csv":
+            return self._csv(data)
+        if fmt == "html":
+            html = render_to_string(
+                "privacy/registry.html",
+                {
+                    "record": data,
+                    "t": LABELS[lang],
+                    "lang": lang,
+                    "period": data["period"],
+                    "generated": data["generated"],
+                },
+            )
+            return HttpResponse(html, content_type="text/html; charset=utf-8")
+        return Response(data)
+
+    def _csv(self, data: dict[str, Any]) -> HttpResponse:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(
+            [
+                "code",
+                "name",
+                "purpose",
+                "legal_basis",
+                "special_categories_basis",
+                "data_subjects",
+                "data_categories",
+                "special_categories",
+                "recipients",
+                "third_country_transfers",
+                "retention",
+                "retention_days",
+                "risk_assessment",
+                "operations_create",
+                "operations_update",
+                "operations_delete",
+                "operations_access",
+                "recipients_used",
+            ]
+        )
+        for a in data["activities"]:
+            ops = a["observed"]["operations"]
+            writer.writerow(
+                [
+                    a["code"],
+                    a["name"],
+                    a["purpose"],
+                    a["legal_basis"],
+                    a["special_categories_basis"] or "",
+                    "; ".join(a["data_subjects"]),
+                    "; ".join(c["code"] for c in a["data_categories"]),
+                    "; ".join(c["code"] for c in a["data_categories"] if c["special"]),
+                    "; ".join(r["code"] for r in a["recipients"]),
+                    a["third_country_transfers"],
+                    a["retention"],
+                    a["retention_days"] if a["retention_days"] is not None else "",
+                    a["risk_assessment"],
+                    ops.get("create", 0),
+                    ops.get("update", 0),
+                    ops.get("delete", 0),
+                    ops.get("access", 0),
+                    "; ".join(f"{k}={v}" for k, v in a["observed"]["recipients_used"].items()),
+                ]
+            )
+        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="record-of-processing-activities.csv"'
+        return response
+
+
+class AuditEventSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    model = serializers.SerializerMethodField()
+    action = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AuditEntry
+        fields = (
+            "id",
+            "timestamp",
+            "action",
+            "activity",
+            "model",
+            "object_pk",
+            "object_repr",
+            "object_ids",
+            "changes",
+            "actor",
+            "remote_addr",
+            "organisation_id",
+            "additional_data",
+            "seq",
+            "hash",
+        )
+        read_only_fields = fields
+
+    def get_model(self, entry: AuditEntry) -> str:
+        from django.contrib.contenttypes.models import ContentType
+
+        ct = ContentType.objects.get_for_id(entry.content_type_id)
+        return f"{ct.app_label}.{ct.model}"
+
+    def get_action(self, entry: AuditEntry) -> str:
+        return observed.ACTION_NAMES.get(entry.action, str(entry.action))
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    actor = django_filters.UUIDFilter(field_name="actor_id")
+    object = django_filters.CharFilter(
+        method="filter_object",
+        max_length=64,
+        help_text="An object id: entries about it, including reads that returned it.",
+    )
+    model = django_filters.CharFilter(method="filter_model", max_length=100, help_text="e.g. casemgmt.family")
+    activity = django_filters.ChoiceFilter(choices=[(a.code, a.code) for a in registry.ACTIVITIES])
+    action = django_filters.ChoiceFilter(
+        method="filter_action", choices=[(v, v) for v in observed.ACTION_NAMES.values()]
+    )
+    from_ = django_filters.DateFilter(field_name="timestamp", lookup_expr="date__gte", label="from")
+    to = django_filters.DateFilter(field_name="timestamp", lookup_expr="date__lte")
+
+    class Meta:
+        model = AuditEntry
+        fields = ("actor", "object", "model", "activity", "action", "to")
+
+    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        if data is not None and "from" in data:
+            data = data.copy()
+            data["from_"] = data.get("from")
+        super().__init__(data, *args, **kwargs)
+
+    def filter_object(self, queryset: QuerySet[AuditEntry], name: str, value: str) -> QuerySet[AuditEntry]:
+        from django.db import connection
+        from django.db.models import Q
+
+        if connection.vendor == "postgresql":
+            return queryset.filter(Q(object_pk=value) | Q(object_ids__contains=[value]))
+        return queryset.filter(Q(object_pk=value) | Q(object_ids__icontains=f'"{value}"'))
+
+    def filter_model(self, queryset: QuerySet[AuditEntry], name: str, value: str) -> QuerySet[AuditEntry]:
+        app_label, _, model = value.lower().partition(".")
+        if not model:
+            raise exceptions.ValidationError({"model": ["Use app_label.model, e.g. casemgmt.family."]})
+        return queryset.filter(content_type__app_label=app_label, content_type__model=model)
+
+    def filter_action(self, queryset: QuerySet[AuditEntry], name: str, value: str) -> QuerySet[AuditEntry]:
+        codes = {v: k for k, v in observed.ACTION_NAMES.items()}
+        return queryset.filter(action=codes[value])
+
+
+class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """The audit trail of the DPO's organisations: read only, filterable, paginated."""
+
+    serializer_class = AuditEventSerializer
+    filterset_class = AuditEventFilter
+    permission_classes = (IsDpoOrNotFound,)
+
+    def get_queryset(self) -> QuerySet[AuditEntry]:
+        user = self.request.user
+        if not user.is_authenticated:
+            return AuditEntry.objects.none()  # type: ignore[no-any-return]
+        orgs = policies.organisation_ids_with_role(user, Role.DPO)  # type: ignore[arg-type]
+        entries: QuerySet[AuditEntry] = AuditEntry.objects.filter(observed.audit_scope(orgs))
+        return entries.order_by("-timestamp", "-id")

@@ -1,0 +1,427 @@
+"""The record of processing activities (GDPR Art. 30(1)), declared in code.
+
+Each activity names the models it records; its categories of personal data are derived
+from those models' field classification (``PERSONAL_DATA``), and the technical and
+organisational measures from the running settings, so the record cannot drift from the
+system. Texts are given in German and English; the German social-law bases are stated in
+prose for the DPO to confirm against the state law that applies.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Model
+
+from privacy.classification import SPECIAL_CATEGORIES, DataCategory
+
+Text = dict[str, str]  # {"de": ..., "en": ...}
+
+CONTROLLER: Text = {
+    "de": "Die Kommune (Landkreis bzw. Stadt), die den Dienst betreibt; vertreten durch die Behördenleitung. "
+    "Kontakt der/des Datenschutzbeauftragten: siehe Impressum der Kommune.",
+    "en": "The municipality (district or town) operating the service, represented by its head of administration. "
+    "Contact of the data protection officer: see the municipality's legal notice.",
+}
+
+DATA_SUBJECTS: dict[str, Text] = {
+    "family_members": {
+        "de": "Familienmitglieder (Erwachsene und Kinder)",
+        "en": "Family members (adults and children)",
+    },
+    "legal_representatives": {"de": "Gesetzliche Vertreter", "en": "Legal representatives"},
+    "external_professionals": {
+        "de": "Vertreter externer Stellen",
+        "en": "Representatives of external agencies",
+    },
+    "staff": {"de": "Beschäftigte der Kommune", "en": "Staff of the municipality"},
+}
+
+RECIPIENTS: dict[str, Text] = {
+    "internal_case_management": {
+        "de": "Zuständige Fallverantwortliche und Vertretungen",
+        "en": "Responsible case managers and their deputies",
+    },
+    "jobcenter": {"de": "Jobcenter (nur mit Einwilligung)", "en": "Jobcenter (only with consent)"},
+    "immigration_office": {
+        "de": "Ausländerbehörde (nur mit Einwilligung)",
+        "en": "Immigration office (only with consent)",
+    },
+    "youth_office": {
+        "de": "Jugendamt (mit Einwilligung; § 8a SGB VIII bleibt unberührt)",
+        "en": "Youth office (with consent; child-protection duties unaffected)",
+    },
+    "school": {"de": "Schulen (nur mit Einwilligung)", "en": "Schools (only with consent)"},
+    "course_provider": {"de": "Kurs- und Maßnahmeträger", "en": "Course and programme providers"},
+    "health_office": {
+        "de": "Gesundheitsamt (nur mit Einwilligung)",
+        "en": "Health office (only with consent)",
+    },
+    "supervisors": {
+        "de": "Teamleitung (nur anonymisierte Statistik)",
+        "en": "Supervisors (anonymised statistics only)",
+    },
+    "dpo": {"de": "Datenschutzbeauftragte/r", "en": "Data protection officer"},
+    "it_operations": {
+        "de": "IT-Betrieb (Auftragsverarbeitung, Art. 28 DSGVO)",
+        "en": "IT operations (processor, Art. 28 GDPR)",
+    },
+}
+
+
+@dataclass(frozen=True)
+class ProcessingActivity:
+    """One entry of the record (Art. 30(1)(a)-(g))."""
+
+    code: str
+    name: Text
+    purpose: Text
+    legal_basis: Text
+    models: tuple[str, ...]
+    data_subjects: tuple[str, ...]
+    recipients: tuple[str, ...]
+    retention: Text
+    retention_days: int | None
+    risk: Text
+    special_categories_basis: Text | None = None
+    #: Categories used only in aggregated, anonymised form (statistics).
+    aggregated_only: bool = False
+    third_country_transfers: Text = field(default_factory=lambda: {"de": "Keine", "en": "None"})
+
+    def model_classes(self) -> list[type[Model]]:
+        return [apps.get_model(label) for label in self.models]
+
+    def data_categories(self) -> list[DataCategory]:
+        """Derived from the field classification of the activity's models."""
+        found: set[DataCategory] = set()
+        for model in self.model_classes():
+            found.update(DataCategory(c) for c in getattr(model, "PERSONAL_DATA", {}).values())
+        return sorted(found, key=lambda c: list(DataCategory).index(c))
+
+    def special_categories(self) -> list[DataCategory]:
+        return [c for c in self.data_categories() if c in SPECIAL_CATEGORIES]
+
+
+YEARS = 365
+
+ACTIVITIES: tuple[ProcessingActivity, ...] = (
+    ProcessingActivity(
+        code="case_management",
+        name={
+            "de": "Fallbezogenes Integrationsmanagement (Case-Management mit Familien)",
+            "en": "Integration case management with families",
+        },
+        purpose={
+            "de": "Begleitung von Familien bei Sprache, Bildung, Arbeit, Anerkennung, Gesundheit und "
+            "Teilhabe; Vereinbarung und Überprüfung individueller Ziele (Förderkonzept).",
+            "en": "Supporting families in language, education, work, recognition, health and participation; "
+            "agreeing and reviewing individual goals (support plan).",
+        },
+        legal_basis={
+            "de": "Art. 6 Abs. 1 lit. e DSGVO i. V. m. der landesrechtlichen Aufgabenzuweisung des "
+            "Kommunalen Integrationsmanagements und §§ 67a ff. SGB X (Sozialdatenschutz).",
+            "en": "Art. 6(1)(e) GDPR with the state-law assignment of municipal integration management "
+            "and §§ 67a ff. SGB X (social data protection).",
+        },
+        special_categories_basis={
+            "de": "Art. 9 Abs. 2 lit. a DSGVO (ausdrückliche Einwilligung) für "
+            "Gesundheitsangaben in Notizen und Angaben zur Herkunft.",
+            "en": "Art. 9(2)(a) GDPR (explicit consent) for health details in notes and "
+            "information revealing ethnic origin.",
+        },
+        models=(
+            "casemgmt.Family",
+            "casemgmt.Person",
+            "casemgmt.Goal",
+            "casemgmt.GoalReview",
+            "casemgmt.Contact",
+        ),
+        data_subjects=("family_members", "legal_representatives"),
+        recipients=("internal_case_management", "it_operations"),
+        retention={
+            "de": "3 Jahre nach Abschluss des Falls, danach Löschung bzw. Anonymisierung.",
+            "en": "3 years after the case is closed, then erased or anonymised.",
+        },
+        retention_days=3 * YEARS,
+        risk={
+            "de": "Hoch: Sozialdaten, Aufenthaltsstatus und Angaben zu Kindern; die Kommune ist zugleich "
+            "Kontrollbehörde. Maßnahmen: Feldverschlüsselung, Zugriff nur über Fallzuweisung, "
+            "Protokollierung jedes Lese- und Schreibzugriffs, Notfallzugriff mit Begründung und Prüfung.",
+            "en": "High: social data, residence status and data on children; the municipality is also a "
+            "control authority. Measures: field encryption, access only through case assignment, "
+            "logging of every read and write, emergency access with reason and review.",
+        },
+    ),
+    ProcessingActivity(
+        code="case_conferences",
+        name={
+            "de": "Fallkonferenzen und Datenaustausch mit anderen Stellen",
+            "en": "Case conferences and sharing with other agencies",
+        },
+        purpose={
+            "de": "Abstimmung mit Jobcenter, Ausländerbehörde, Jugendamt, Schulen und Trägern im Interesse "
+            "der Familie, nur im Umfang der Schweigepflichtentbindung.",
+            "en": "Coordinating with jobcenter, immigration office, youth office, schools and providers in "
+            "the family's interest, only within the consent given.",
+        },
+        legal_basis={
+            "de": "Art. 6 Abs. 1 lit. a DSGVO (Einwilligung) i. V. m. § 67b Abs. 2 SGB X; "
+            "Widerruf jederzeit mit Wirkung für die Zukunft.",
+            "en": "Art. 6(1)(a) GDPR (consent) with § 67b(2) SGB X; withdrawal at any time with effect "
+            "for the future.",
+        },
+        special_categories_basis={
+            "de": "Art. 9 Abs. 2 lit. a DSGVO (ausdrückliche Einwilligung).",
+            "en": "Art. 9(2)(a) GDPR (explicit consent).",
+        },
+        models=("casemgmt.CaseConference", "casemgmt.ConferenceParticipant", "casemgmt.Consent"),
+        data_subjects=("family_members", "legal_representatives", "external_professionals"),
+        recipients=(
+            "internal_case_management",
+            "jobcenter",
+            "immigration_office",
+            "youth_office",
+            "school",
+            "health_office",
+            "course_provider",
+        ),
+        retention={
+            "de": "Wie die Fallakte: 3 Jahre nach Abschluss; Einwilligungen bis zum Ablauf der "
+            "Nachweispflicht.",
+            "en": "As the case file: 3 years after closure; consents as long as proof is required.",
+        },
+        retention_days=3 * YEARS,
+        risk={
+            "de": "Hoch: Weitergabe an Kontrollbehörden. Maßnahmen: externe Teilnahme technisch nur bei "
+            "gültiger Einwilligung, Widerruf stoppt jede weitere Weitergabe, Empfänger werden protokolliert.",
+            "en": "High: disclosure to control authorities. Measures: external participation technically "
+            "requires a valid consent, withdrawal stops further sharing, recipients are logged.",
+        },
+    ),
+    ProcessingActivity(
+        code="course_referrals",
+        name={"de": "Vermittlung in Kurse und Angebote", "en": "Referrals to courses and programmes"},
+        purpose={
+            "de": "Vermittlung von Familienmitgliedern in Integrations-, Sprach- und andere Kurse; "
+            "Verfolgung von Teilnahme und Abschluss.",
+            "en": "Referring family members to integration, language and other courses; following "
+            "participation and completion.",
+        },
+        legal_basis={
+            "de": "Art. 6 Abs. 1 lit. e DSGVO i. V. m. §§ 67a ff. SGB X; Übermittlung an Träger "
+            "nur, soweit zur Anmeldung erforderlich.",
+            "en": "Art. 6(1)(e) GDPR with §§ 67a ff. SGB X; disclosure to providers only as far as "
+            "needed for enrolment.",
+        },
+        special_categories_basis={
+            "de": "Art. 9 Abs. 2 lit. a DSGVO für Notizen zur Vermittlung, soweit sie "
+            "Gesundheitsangaben enthalten.",
+            "en": "Art. 9(2)(a) GDPR for referral notes that mention health.",
+        },
+        models=("casemgmt.Referral", "casemgmt.ReferralTransition"),
+        data_subjects=("family_members",),
+        recipients=("internal_case_management", "course_provider"),
+        retention={"de": "3 Jahre nach Abschluss des Falls.", "en": "3 years after the case is closed."},
+        retention_days=3 * YEARS,
+        risk={
+            "de": "Mittel. Maßnahmen: Kapazitätsprüfung ohne Personendaten beim Träger, Protokoll jedes "
+            "Statuswechsels.",
+            "en": "Medium. Measures: capacity checks without personal data at the provider, every status "
+            "change logged.",
+        },
+    ),
+    ProcessingActivity(
+        code="outcome_statistics",
+        name={"de": "Anonymisierte Wirkungsstatistik", "en": "Anonymised outcome statistics"},
+        purpose={
+            "de": "Steuerung und Berichterstattung: Zielerreichung, Kursabschlüsse, Fallabschlüsse, nur "
+            "als Aggregat mit Unterdrückung kleiner Fallzahlen.",
+            "en": "Management and reporting: goal achievement, course completion, case closures, only as "
+            "aggregates with small cells suppressed.",
+        },
+        legal_basis={
+            "de": "Art. 6 Abs. 1 lit. e DSGVO i. V. m. § 67c Abs. 3 SGB X (Planung und Statistik); "
+            "Ergebnisse sind anonym.",
+            "en": "Art. 6(1)(e) GDPR with § 67c(3) SGB X (planning and statistics); results are anonymous.",
+        },
+        models=("casemgmt.Goal", "casemgmt.Referral", "casemgmt.Family", "casemgmt.Contact"),
+        data_subjects=("family_members",),
+        recipients=("supervisors",),
+        retention={
+            "de": "Keine Speicherung personenbezogener Daten; Aggregate unbefristet.",
+            "en": "No personal data stored; aggregates kept without limit.",
+        },
+        retention_days=None,
+        aggregated_only=True,
+        risk={
+            "de": "Gering: Aggregation in der Datenbank ohne Entschlüsselung, Schwellenwert und "
+            "komplementäre Unterdrückung.",
+            "en": "Low: aggregation in the database without decryption, threshold and complementary "
+            "suppression.",
+        },
+    ),
+    ProcessingActivity(
+        code="audit_logging",
+        name={
+            "de": "Protokollierung von Zugriffen und Änderungen",
+            "en": "Audit logging of access and changes",
+        },
+        purpose={
+            "de": "Nachweis der Rechtmäßigkeit (Rechenschaftspflicht), Aufklärung von Missbrauch, "
+            "Auskunft über Zugriffe an Betroffene.",
+            "en": "Demonstrating lawfulness (accountability), investigating misuse, telling data subjects "
+            "who accessed their data.",
+        },
+        legal_basis={
+            "de": "Art. 6 Abs. 1 lit. c DSGVO i. V. m. Art. 5 Abs. 2, Art. 24 und Art. 32 DSGVO.",
+            "en": "Art. 6(1)(c) GDPR with Art. 5(2), Art. 24 and Art. 32 GDPR.",
+        },
+        models=("privacy.AuditEntry",),
+        data_subjects=("staff", "family_members"),
+        recipients=("dpo", "it_operations"),
+        retention={"de": "2 Jahre, danach Löschung.", "en": "2 years, then erased."},
+        retention_days=2 * YEARS,
+        risk={
+            "de": "Mittel. Maßnahmen: keine Klartexte oder Chiffrate verschlüsselter Felder im Protokoll, "
+            "Hash-Verkettung gegen Manipulation, nur lesender Zugriff der/des DSB.",
+            "en": "Medium. Measures: no plaintext or ciphertext of encrypted fields in the log, hash chain "
+            "against tampering, read-only access for the DPO.",
+        },
+    ),
+    ProcessingActivity(
+        code="account_management",
+        name={
+            "de": "Benutzer-, Rollen- und Berechtigungsverwaltung",
+            "en": "Accounts, roles and access management",
+        },
+        purpose={
+            "de": "Anmeldung, Rollen je Organisation, Fallzuweisungen, Vertretungen und Notfallzugriffe.",
+            "en": "Login, roles per organisation, case assignments, deputies and emergency access.",
+        },
+        legal_basis={
+            "de": "Art. 6 Abs. 1 lit. b und c DSGVO i. V. m. dem Beschäftigungsverhältnis.",
+            "en": "Art. 6(1)(b) and (c) GDPR with the employment relationship.",
+        },
+        special_categories_basis={
+            "de": "Art. 9 Abs. 2 lit. a DSGVO für Begründungen von Notfallzugriffen, "
+            "soweit sie Gesundheitsangaben enthalten.",
+            "en": "Art. 9(2)(a) GDPR for emergency-access reasons that mention health.",
+        },
+        models=(
+            "casemgmt.User",
+            "casemgmt.Membership",
+            "casemgmt.Caseload",
+            "casemgmt.Deputyship",
+            "casemgmt.EmergencyAccess",
+            "casemgmt.FamilyUserObjectPermission",
+        ),
+        data_subjects=("staff",),
+        recipients=("it_operations", "dpo"),
+        retention={
+            "de": "Für die Dauer der Beschäftigung; Notfallzugriffe 2 Jahre.",
+            "en": "For the duration of employment; emergency accesses 2 years.",
+        },
+        retention_days=None,
+        risk={
+            "de": "Mittel. Maßnahmen: Argon2-Passwörter, ablaufende Tokens, Drosselung von Anmeldungen, "
+            "Protokoll aller Rechteänderungen.",
+            "en": "Medium. Measures: Argon2 passwords, expiring tokens, login throttling, every change of "
+            "rights logged.",
+        },
+    ),
+)
+
+
+@cache
+def activities_by_code() -> dict[str, ProcessingActivity]:
+    return {a.code: a for a in ACTIVITIES}
+
+
+@cache
+def activity_for_model(label: str) -> str:
+    """The activity that records a model (the first that names it); writes are audited under it."""
+    for activity in ACTIVITIES:
+        if not activity.aggregated_only and label in activity.models:
+            return activity.code
+    return "account_management" if label.startswith(("casemgmt.", "auth.", "knox.")) else "audit_logging"
+
+
+def technical_measures() -> list[Text]:
+    """Art. 32 measures as the running configuration shows them."""
+    enc = settings.FIELD_ENCRYPTION_KEYRING
+    bidx = settings.BLIND_INDEX_KEYRING
+    ttl: datetime.timedelta = settings.REST_KNOX["TOKEN_TTL"]  # type: ignore[assignment]
+    ttl_hours = ttl.total_seconds() / 3600
+    hasher = settings.PASSWORD_HASHERS[0].rsplit(".", 1)[-1].replace("PasswordHasher", "")
+    return [
+        {
+            "de": f"Feldverschlüsselung AES-256-GCM mit Schlüsselkennung; {len(enc.keys)} Schlüssel konfiguriert, "
+            f"aktiv: {enc.active}; Schlüssel nur aus Umgebung/Schlüsseldatei.",
+            "en": f"Field encryption AES-256-GCM with key ids; {len(enc.keys)} key(s) configured, active: "
+            f"{enc.active}; keys only from the environment or a key file.",
+        },
+        {
+            "de": f"Suche über HMAC-SHA256-Blindindizes mit eigenem Schlüssel ({len(bidx.keys)} konfiguriert).",
+            "en": f"Search through HMAC-SHA256 blind indexes with a separate key ({len(bidx.keys)} configured).",
+        },
+        {
+            "de": "Objektberechtigungen je Familie (django-guardian); Mandantentrennung; fremde Objekte "
+            "antworten 404.",
+            "en": "Object permissions per family (django-guardian); tenant separation; other tenants' objects "
+            "answer 404.",
+        },
+        {
+            "de": "Protokollierung aller Schreib- und Lesezugriffe (django-auditlog) mit Hash-Verkettung.",
+            "en": "Logging of every write and read (django-auditlog) with a hash chain.",
+        },
+        {
+            "de": f"Passwörter mit {hasher}; Tokens laufen nach {ttl_hours:g} h ab; Anmeldeversuche gedrosselt.",
+            "en": f"Passwords hashed with {hasher}; tokens expire after {ttl_hours:g} h; login attempts throttled.",
+        },
+        {
+            "de": "Transportverschlüsselung (HTTPS, HSTS) im Produktivbetrieb"
+            + ("" if settings.SECURE_HSTS_SECONDS else " – derzeit nicht aktiv (Entwicklung)")
+            + ".",
+            "en": "Transport encryption (HTTPS, HSTS) in production"
+            + ("" if settings.SECURE_HSTS_SECONDS else " – currently off (development)")
+            + ".",
+        },
+    ]
+
+
+def record(lang: str = "en") -> dict[str, Any]:
+    """The whole record in one language, as plain data (JSON, CSV and HTML are made from it)."""
+    measures = [m[lang] for m in technical_measures()]
+    return {
+        "controller": CONTROLLER[lang],
+        "technical_and_organisational_measures": measures,
+        "activities": [
+            {
+                "code": a.code,
+                "name": a.name[lang],
+                "purpose": a.purpose[lang],
+                "legal_basis": a.legal_basis[lang],
+                "special_categories_basis": a.special_categories_basis[lang]
+                if a.special_categories_basis
+                else None,
+                "data_subjects": [DATA_SUBJECTS[s][lang] for s in a.data_subjects],
+                "data_categories": [
+                    {"code": c.value, "label": str(c.label), "special": c in SPECIAL_CATEGORIES}
+                    for c in a.data_categories()
+                ],
+                "aggregated_only": a.aggregated_only,
+                "recipients": [{"code": r, "label": RECIPIENTS[r][lang]} for r in a.recipients],
+                "third_country_transfers": a.third_country_transfers[lang],
+                "retention": a.retention[lang],
+                "retention_days": a.retention_days,
+                "risk_assessment": a.risk[lang],
+                "models": list(a.models),
+            }
+            for a in ACTIVITIES
+        ],
+    }

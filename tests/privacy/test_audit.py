@@ -1,0 +1,208 @@
+"""The audit trail: writes and reads recorded, encrypted fields masked, chain tamper-evident."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.utils import timezone
+
+from casemgmt.models import Family, Person, Role
+from privacy.audit import log_bulk, verify_chain
+from privacy.models import AuditChainHead, AuditEntry
+from tests.conftest import client_for
+from tests.factories import make_family, make_person, make_user
+
+SECRET_NAME = "Geheimnachname"
+SECRET_NOTE = "Diagnose: Tuberkulose beim Sohn"
+
+
+def audit_table_dump() -> str:
+    """Every column of every audit row, as text: what a database reader would see."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM privacy_auditentry")
+        return "\n".join(" ".join(str(v) for v in row) for row in cursor.fetchall())
+
+
+def raw_value(table: str, column: str, pk: object) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {column} FROM {table} WHERE id = %s", [pk.hex if connection.vendor == "sqlite" else pk]
+        )  # type: ignore[attr-defined]
+        return str(cursor.fetchone()[0])
+
+
+def test_write_audit_masks_encrypted_fields(api, case_manager, district) -> None:  # type: ignore[no-untyped-def]
+    response = api.post(
+        "/api/v1/families/",
+        {"family_name": SECRET_NAME, "notes": SECRET_NOTE},
+        format="json",
+        REMOTE_ADDR="192.0.2.10",
+    )
+    family = Family.objects.get(pk=response.json()["id"])
+    api.patch(
+        f"/api/v1/families/{family.pk}/",
+        {"notes": SECRET_NOTE + " (Update)", "status": "active"},
+        format="json",
+    )
+    entries = AuditEntry.objects.filter(object_pk=str(family.pk), content_type__model="family").order_by(
+        "seq"
+    )
+    create, update = (
+        entries.filter(action=AuditEntry.Action.CREATE).get(),
+        entries.filter(action=AuditEntry.Action.UPDATE).get(),
+    )
+    assert create.actor == case_manager and create.remote_addr == "192.0.2.10"
+    assert create.activity == "case_management" and create.organisation_id == district.pk
+    assert create.object_repr == family.reference  # no personal data in the representation
+    changes = update.changes if isinstance(update.changes, dict) else __import__("json").loads(update.changes)
+    assert changes["notes"] == ["[encrypted]", "[encrypted]"]  # recorded as changed, value masked
+    assert changes["status"] == ["intake", "active"]
+    dump = audit_table_dump()
+    ciphertext = raw_value("casemgmt_family", "notes", family.pk)
+    for secret in (SECRET_NAME, SECRET_NOTE, "Tuberkulose", ciphertext, ciphertext[10:40]):
+        assert secret not in dump
+
+
+def test_person_create_and_delete_masked(case_manager) -> None:  # type: ignore[no-untyped-def]
+    family = make_family(case_manager)
+    person = make_person(family, case_manager, given_name="Zuleikha", family_name=SECRET_NAME)
+    pk = person.pk
+    person.delete()  # deletes log every field: still masked
+    entry = AuditEntry.objects.get(object_pk=str(pk), action=AuditEntry.Action.DELETE)
+    assert entry.activity == "case_management"
+    dump = audit_table_dump()
+    assert "Zuleikha" not in dump and SECRET_NAME not in dump
+    assert not Person.objects.filter(pk=pk).exists()
+
+
+def test_read_audit_one_entry_per_request(api, case_manager) -> None:  # type: ignore[no-untyped-def]
+    families = [make_family(case_manager, family_name=f"Name{i}") for i in range(3)]
+    before = AuditEntry.objects.filter(action=AuditEntry.Action.ACCESS).count()
+    api.get("/api/v1/families/", {"name": SECRET_NAME})
+    api.get("/api/v1/families/")
+    api.get(f"/api/v1/families/{families[0].pk}/")
+    reads = list(AuditEntry.objects.filter(action=AuditEntry.Action.ACCESS).order_by("seq")[before:])
+    assert len(reads) == 3
+    search, listing, detail = reads
+    assert search.object_ids == [] and search.additional_data["filters"] == ["name"]
+    assert sorted(listing.object_ids) == sorted(str(f.pk) for f in families)
+    assert detail.object_ids == [str(families[0].pk)] and detail.object_pk == str(families[0].pk)
+    assert all(r.actor == case_manager and r.activity == "case_management" for r in reads)
+    assert SECRET_NAME not in audit_table_dump()  # search terms are not logged
+
+
+def test_failed_reads_are_not_logged_as_reads(api, other_case_manager) -> None:  # type: ignore[no-untyped-def]
+    foreign = make_family(other_case_manager)
+    assert api.get(f"/api/v1/families/{foreign.pk}/").status_code == 404
+    assert not AuditEntry.objects.filter(action=AuditEntry.Action.ACCESS, object_pk=str(foreign.pk)).exists()
+
+
+def test_forwarded_for_not_trusted_without_proxy(api, case_manager) -> None:  # type: ignore[no-untyped-def]
+    api.get("/api/v1/families/", REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="203.0.113.99")
+    assert AuditEntry.objects.latest("seq").remote_addr == "198.51.100.7"
+
+
+def test_forwarded_for_trusted_behind_configured_proxy(api, case_manager, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    api.get("/api/v1/families/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.99")
+    assert AuditEntry.objects.latest("seq").remote_addr == "203.0.113.99"
+
+
+def test_grants_and_transfers_are_audited(case_manager, district) -> None:  # type: ignore[no-untyped-def]
+    from casemgmt.services.access import family_assign
+
+    family = make_family(case_manager)
+    other = make_user(district, Role.CASE_MANAGER)
+    supervisor = make_user(district, Role.SUPERVISOR)
+    family_assign(family=family, case_manager=other, acting_user=supervisor)
+    grants = AuditEntry.objects.filter(content_type__model="familygroupobjectpermission")
+    assert grants.filter(action=AuditEntry.Action.CREATE).count() == 4  # two grants each for both caseloads
+    assert grants.filter(action=AuditEntry.Action.DELETE).count() == 2
+
+
+def test_bulk_writes_get_one_entry(case_manager) -> None:  # type: ignore[no-untyped-def]
+    families = [make_family(case_manager, family_name=f"B{i}") for i in range(3)]
+    Family.objects.filter(pk__in=[f.pk for f in families]).update(status="paused")
+    entry = log_bulk(
+        model=Family,
+        action=AuditEntry.Action.UPDATE,
+        object_ids=[f.pk for f in families],
+        actor=case_manager,
+        note="status paused",
+    )
+    assert entry.seq is not None and len(entry.object_ids) == 3 and entry.activity == "case_management"
+
+
+# --- the hash chain
+
+
+def test_chain_intact_and_detects_edits(case_manager) -> None:  # type: ignore[no-untyped-def]
+    for i in range(3):
+        make_family(case_manager, family_name=f"C{i}")
+    intact, message, checked = verify_chain()
+    assert intact, message
+    assert checked == AuditEntry.objects.count() == AuditChainHead.objects.get().seq
+    victim = AuditEntry.objects.order_by("seq")[2]
+    AuditEntry.objects.filter(pk=victim.pk).update(object_repr="harmless")
+    intact, message, _ = verify_chain()
+    assert not intact and f"link {victim.seq}" in message and "altered" in message
+    with pytest.raises(CommandError, match="altered"):
+        call_command("verify_audit")
+
+
+def test_chain_detects_deleted_rows(case_manager) -> None:  # type: ignore[no-untyped-def]
+    for i in range(3):
+        make_family(case_manager, family_name=f"D{i}")
+    middle = AuditEntry.objects.order_by("seq")[3]
+    AuditEntry.objects.filter(pk=middle.pk).delete()
+    intact, message, _ = verify_chain()
+    assert not intact and f"link {middle.seq} is missing" in message
+
+
+def test_chain_detects_truncation(case_manager) -> None:  # type: ignore[no-untyped-def]
+    make_family(case_manager)
+    AuditEntry.objects.filter(pk=AuditEntry.objects.latest("seq").pk).delete()
+    intact, message, _ = verify_chain()
+    assert not intact and "deleted" in message
+
+
+def test_chain_detects_changed_actor_or_time(case_manager, district) -> None:  # type: ignore[no-untyped-def]
+    make_family(case_manager)
+    entry = AuditEntry.objects.latest("seq")
+    AuditEntry.objects.filter(pk=entry.pk).update(timestamp=entry.timestamp - datetime.timedelta(days=1))
+    assert not verify_chain()[0]
+
+
+def test_verify_audit_command_ok(case_manager, capsys) -> None:  # type: ignore[no-untyped-def]
+    make_family(case_manager)
+    call_command("verify_audit")
+    assert "chain intact" in capsys.readouterr().out
+
+
+def test_no_api_write_to_the_audit_trail(district) -> None:  # type: ignore[no-untyped-def]
+    dpo = make_user(district, Role.DPO)
+    client = client_for(dpo)
+    entry = log_bulk(model=Family, action=AuditEntry.Action.UPDATE, object_ids=[], note="x")
+    assert client.post("/api/v1/audit/events/", {}, format="json").status_code == 405
+    for method in ("put", "patch", "delete"):
+        assert getattr(client, method)(f"/api/v1/audit/events/{entry.pk}/").status_code == 405
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_admin_shows_audit_read_only(admin_user, client) -> None:  # type: ignore[no-untyped-def]
+    entry = log_bulk(model=Family, action=AuditEntry.Action.UPDATE, object_ids=[], note="x")
+    client.force_login(admin_user)
+    assert client.get("/admin/privacy/auditentry/").status_code == 200
+    assert client.get("/admin/privacy/auditentry/add/").status_code == 403
+    assert client.post(f"/admin/privacy/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    page = client.get(f"/admin/privacy/auditentry/{entry.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_timestamps_are_aware(case_manager) -> None:  # type: ignore[no-untyped-def]
+    make_family(case_manager)
+    assert timezone.is_aware(AuditEntry.objects.latest("seq").timestamp)
