@@ -15,7 +15,14 @@ from api.casework.referrals import ReferralViewSet
 from api.catalogue.views import CourseViewSet, FieldOfActionViewSet, ProviderViewSet
 from api.families.views import CaseOverviewViewSet, FamilyViewSet
 from api.persons.views import PersonViewSet
-from api.privacy.views import AuditEventViewSet, RegistryView
+from api.privacy.views import (
+    AuditEventViewSet,
+    ErasureRequestViewSet,
+    LegalHoldView,
+    RegistryView,
+    RestrictionView,
+    SubjectExportView,
+)
 
 router = SimpleRouter()
 router.register("families", FamilyViewSet, basename="family")
@@ -30,6 +37,7 @@ router.register("providers", ProviderViewSet, basename="provider")
 router.register("courses", CourseViewSet, basename="course")
 router.register("case-overview", CaseOverviewViewSet, basename="case-overview")
 router.register("audit/events", AuditEventViewSet, basename="audit-event")
+router.register("privacy/erasure-requests", ErasureRequestViewSet, basename="erasure-request")
 router.register("deputies", DeputyshipViewSet, basename="deputy")
 router.register("emergency-access", EmergencyAccessViewSet, basename="emergency-access")
 router.register("organisations", OrganisationViewSet, basename="organisation")
@@ -42,6 +50,11 @@ urlpatterns = [
     path("auth/logout-all/", LogoutAllView.as_view(), name="auth-logout-all"),
     path("auth/me/", MeView.as_view(), name="auth-me"),
     path("privacy/registry/", RegistryView.as_view(), name="privacy-registry"),
+    path("privacy/subjects/<str:person_id>/export/", SubjectExportView.as_view(), name="subject-export"),
+    path(
+        "privacy/subjects/<str:person_id>/restriction/", RestrictionView.as_view(), name="subject-restriction"
+    ),
+    path("privacy/families/<str:family_id>/legal-hold/", LegalHoldView.as_view(), name="family-legal-hold"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     *router.urls,

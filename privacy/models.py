@@ -3,12 +3,15 @@ organisation it concerns, the objects a read returned, and a hash chain."""
 
 from __future__ import annotations
 
+import uuid
 from typing import ClassVar
 
 from auditlog.models import AbstractLogEntry
+from django.conf import settings
 from django.db import models
 
 from privacy.classification import DataCategory
+from privacy.fields import EncryptedTextField
 
 
 class AuditEntry(AbstractLogEntry):
@@ -67,3 +70,89 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain at {self.seq}"
+
+
+class Restriction(models.Model):
+    """Restriction of processing (Art. 18): while active, only the DPO reads the person's data,
+    and nobody changes or shares it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey("casemgmt.Person", on_delete=models.CASCADE, related_name="restrictions")
+    reason = EncryptedTextField(max_length=2000)
+    restricted_at = models.DateTimeField()
+    restricted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "person": DataCategory.CASE_ADMINISTRATION,
+        "reason": DataCategory.CASE_NOTES,
+        "restricted_by": DataCategory.ACCOUNT,
+        "lifted_by": DataCategory.ACCOUNT,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "restricted_at", "lifted_at")
+    ORGANISATION_PATH: ClassVar[str] = "person.family.organisation_id"
+
+    class Meta:
+        ordering = ("-restricted_at",)
+        constraints = (
+            models.UniqueConstraint(
+                fields=("person",), condition=models.Q(lifted_at__isnull=True), name="one_active_restriction"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"Restriction {self.pk}"
+
+    def get_additional_data(self) -> dict[str, str] | None:
+        return {"organisation": str(self.person.family.organisation_id)}
+
+
+class ErasureRequest(models.Model):
+    """A request to erase a person's or a family's data (Art. 17), kept without personal data:
+    the subject's id, who asked, the decision and counts of what was anonymised."""
+
+    class Subject(models.TextChoices):
+        PERSON = "person", "Person"
+        FAMILY = "family", "Family"
+
+    class Outcome(models.TextChoices):
+        PREVIEWED = "previewed", "Dry run"
+        REFUSED = "refused", "Refused"
+        EXECUTED = "executed", "Executed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject_type = models.CharField(max_length=10, choices=Subject.choices)
+    subject_id = models.UUIDField()
+    organisation_id = models.UUIDField(db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    refusal_code = models.CharField(max_length=40, blank=True)
+    summary = models.JSONField(default=dict)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "subject_id": DataCategory.CASE_ADMINISTRATION,
+        "requested_by": DataCategory.ACCOUNT,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "subject_type",
+        "organisation_id",
+        "requested_at",
+        "outcome",
+        "refusal_code",
+        "summary",
+    )
+
+    class Meta:
+        ordering = ("-requested_at",)
+
+    def __str__(self) -> str:
+        return f"Erasure request {self.pk} ({self.outcome})"

@@ -294,6 +294,41 @@ ACTIVITIES: tuple[ProcessingActivity, ...] = (
         },
     ),
     ProcessingActivity(
+        code="data_subject_rights",
+        name={
+            "de": "Bearbeitung von Betroffenenrechten (Auskunft, Einschränkung, Löschung)",
+            "en": "Handling data subject rights (access, restriction, erasure)",
+        },
+        purpose={
+            "de": "Auskunft nach Art. 15, Einschränkung nach Art. 18, Löschung und Anonymisierung nach "
+            "Art. 17 DSGVO sowie Fristenlöschung.",
+            "en": "Access (Art. 15), restriction (Art. 18), erasure and anonymisation (Art. 17 GDPR) and "
+            "retention deletion.",
+        },
+        legal_basis={
+            "de": "Art. 6 Abs. 1 lit. c DSGVO i. V. m. Art. 12–18 DSGVO und § 84 SGB X.",
+            "en": "Art. 6(1)(c) GDPR with Art. 12–18 GDPR and § 84 SGB X.",
+        },
+        special_categories_basis={
+            "de": "Art. 9 Abs. 2 lit. g DSGVO (Erfüllung der Betroffenenrechte).",
+            "en": "Art. 9(2)(g) GDPR (fulfilling data subject rights).",
+        },
+        models=("privacy.Restriction", "privacy.ErasureRequest"),
+        data_subjects=("family_members", "staff"),
+        recipients=("dpo",),
+        retention={
+            "de": "Nachweise 3 Jahre nach Erledigung (ohne Inhaltsdaten).",
+            "en": "Records 3 years after completion (without content data).",
+        },
+        retention_days=3 * YEARS,
+        risk={
+            "de": "Gering. Maßnahmen: Probelauf vor jeder Löschung, atomare Ausführung, Sperre bei "
+            "Aufbewahrungspflicht.",
+            "en": "Low. Measures: dry run before every erasure, atomic execution, refusal under a legal "
+            "hold.",
+        },
+    ),
+    ProcessingActivity(
         code="account_management",
         name={
             "de": "Benutzer-, Rollen- und Berechtigungsverwaltung",
@@ -425,3 +460,39 @@ def record(lang: str = "en") -> dict[str, Any]:
             for a in ACTIVITIES
         ],
     }
+
+
+#: How erasure and retention treat each field: everything identifying is cleared ("clear"
+#: sets "" or NULL, "mark" writes a fixed placeholder for required names), coarse facts stay.
+#: Fields not named here are kept: statuses, dates, fields of action, outcomes, birth year, sex.
+ANONYMISATION: dict[str, dict[str, str]] = {
+    "casemgmt.Family": {
+        "family_name": "mark",
+        "address": "clear",
+        "phone": "clear",
+        "notes": "clear",
+        "legal_hold_reason": "clear",
+        "family_name_index": "clear",
+    },
+    "casemgmt.Person": {
+        "given_name": "mark",
+        "family_name": "mark",
+        "date_of_birth": "clear",
+        "residence_status": "clear",
+        "country_of_origin": "clear",
+        "given_name_index": "clear",
+        "family_name_index": "clear",
+        "full_name_index": "clear",
+        "date_of_birth_index": "clear",
+    },
+    "casemgmt.Goal": {"description": "clear"},
+    "casemgmt.GoalReview": {"note": "clear"},
+    "casemgmt.Referral": {"note": "clear"},
+    "casemgmt.Consent": {"purpose": "clear", "given_by_representative": "clear"},
+    "casemgmt.CaseConference": {"agenda": "clear", "minutes": "clear"},
+    "casemgmt.ConferenceParticipant": {"name": "clear"},
+    "casemgmt.Contact": {"notes": "clear"},
+    "casemgmt.EmergencyAccess": {"reason": "mark", "review_note": "clear"},
+    "privacy.Restriction": {"reason": "mark"},
+}
+ANONYMISED_MARK = "[anonymised]"

@@ -317,3 +317,290 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         orgs = policies.organisation_ids_with_role(user, Role.DPO)  # type: ignore[arg-type]
         entries: QuerySet[AuditEntry] = AuditEntry.objects.filter(observed.audit_scope(orgs))
         return entries.order_by("-timestamp", "-id")
+
+
+# --- data subject rights (DPO)
+
+
+def _dpo_organisations(request: Request) -> Any:
+    return policies.organisation_ids_with_role(request.user, Role.DPO)  # type: ignore[arg-type]
+
+
+def _subject_person(request: Request, person_id: str) -> Any:
+    """A person of one of the DPO's organisations, or 404 (also for malformed ids)."""
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from casemgmt.models import Person
+
+    try:
+        return Person.objects.select_related("family").get(
+            pk=person_id, family__organisation_id__in=_dpo_organisations(request)
+        )
+    except (Person.DoesNotExist, ValueError, DjangoValidationError):
+        raise exceptions.NotFound() from None
+
+
+def _subject_family(request: Request, family_id: str) -> Any:
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    from casemgmt.models import Family
+
+    try:
+        return Family.objects.get(pk=family_id, organisation_id__in=_dpo_organisations(request))
+    except (Family.DoesNotExist, ValueError, DjangoValidationError):
+        raise exceptions.NotFound() from None
+
+
+EXPORT_LABELS = {
+    "en": {
+        "title": "Information on your personal data (Art. 15 GDPR)",
+        "generated": "Generated",
+        "household_hint": "Highlighted rows are household records that may mention other members.",
+        "subject": "Your record",
+        "family": "Your household",
+        "goals": "Goals",
+        "field": "Field",
+        "description": "Description",
+        "status": "Status",
+        "dates": "Agreed → target",
+        "referrals": "Referrals",
+        "consents": "Consents",
+        "withdrawn": "withdrawn",
+        "conferences": "Case conferences",
+        "contacts": "Contacts",
+        "processing": "Purposes and legal bases",
+        "activity": "Processing activity",
+        "purpose": "Purpose",
+        "legal_basis": "Legal basis",
+        "recipients": "Recipients",
+        "retention": "Retention",
+        "disclosed": "Disclosed to",
+        "access": "Who accessed your data",
+        "when": "When",
+        "action": "Action",
+        "by": "By",
+    },
+    "de": {
+        "title": "Auskunft über Ihre personenbezogenen Daten (Art. 15 DSGVO)",
+        "generated": "Erstellt",
+        "household_hint": "Hervorgehobene Zeilen betreffen den ganzen Haushalt und können andere Mitglieder nennen.",
+        "subject": "Ihre Angaben",
+        "family": "Ihr Haushalt",
+        "goals": "Ziele",
+        "field": "Handlungsfeld",
+        "description": "Beschreibung",
+        "status": "Stand",
+        "dates": "Vereinbart → Ziel",
+        "referrals": "Vermittlungen",
+        "consents": "Einwilligungen",
+        "withdrawn": "widerrufen",
+        "conferences": "Fallkonferenzen",
+        "contacts": "Kontakte",
+        "processing": "Zwecke und Rechtsgrundlagen",
+        "activity": "Verarbeitungstätigkeit",
+        "purpose": "Zweck",
+        "legal_basis": "Rechtsgrundlage",
+        "recipients": "Empfänger",
+        "retention": "Speicherdauer",
+        "disclosed": "Übermittelt an",
+        "access": "Wer auf Ihre Daten zugegriffen hat",
+        "when": "Wann",
+        "action": "Vorgang",
+        "by": "Durch",
+    },
+}
+
+
+class SubjectExportView(APIView):
+    """Art. 15 export of everything held on a person (JSON or a readable HTML document)."""
+
+    permission_classes = (IsDpo,)
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        from rest_framework.renderers import JSONRenderer
+
+        return JSONRenderer(), "application/json"
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=["json", "html"]),
+            OpenApiParameter("lang", str, enum=["en", "de"]),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request, person_id: str) -> Any:
+        from privacy.audit import log_access
+        from privacy.exports import subject_export
+
+        unknown = sorted(set(request.query_params) - {"format", "lang"})
+        if unknown:
+            raise exceptions.ValidationError({name: ["Unknown parameter."] for name in unknown})
+        fmt = _choice(request.query_params, "format", ("json", "html"), "json")
+        lang = _choice(request.query_params, "lang", ("en", "de"), "en")
+        person = _subject_person(request, person_id)
+        data = subject_export(person, lang)
+        from casemgmt.models import Person
+
+        log_access(request=request, model=Person, object_ids=[person.pk], activity="data_subject_rights")
+        if fmt == "html":
+            html = render_to_string(
+                "privacy/subject_export.html", {"e": data, "t": EXPORT_LABELS[lang], "lang": lang}
+            )
+            return HttpResponse(html, content_type="text/html; charset=utf-8")
+        return Response(data)
+
+
+class ReasonInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    reason = serializers.CharField(max_length=2000)
+
+    def to_internal_value(self, data: Any) -> Any:
+        from api.access.serializers import reject_unknown
+
+        reject_unknown(data, {"reason"})
+        return super().to_internal_value(data)
+
+
+class RestrictionOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    person = serializers.UUIDField(source="person_id")
+    restricted_at = serializers.DateTimeField()
+    lifted_at = serializers.DateTimeField(allow_null=True)
+
+
+class RestrictionView(APIView):
+    """Restrict processing of a person (POST) or lift the restriction (DELETE)."""
+
+    permission_classes = (IsDpo,)
+
+    @extend_schema(request=ReasonInputSerializer, responses={201: RestrictionOutputSerializer})
+    def post(self, request: Request, person_id: str) -> Response:
+        from privacy.rights import restriction_add
+
+        person = _subject_person(request, person_id)
+        serializer = ReasonInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        restriction = restriction_add(
+            person=person, reason=serializer.validated_data["reason"], acting_user=request.user
+        )
+        return Response(RestrictionOutputSerializer(restriction).data, status=201)
+
+    @extend_schema(request=None, responses={200: RestrictionOutputSerializer})
+    def delete(self, request: Request, person_id: str) -> Response:
+        from privacy.rights import restriction_lift
+
+        restriction = restriction_lift(person=_subject_person(request, person_id), acting_user=request.user)
+        return Response(RestrictionOutputSerializer(restriction).data)
+
+
+class LegalHoldInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    until = serializers.DateField()
+    reason = serializers.CharField(max_length=2000)
+
+    def to_internal_value(self, data: Any) -> Any:
+        from api.access.serializers import reject_unknown
+
+        reject_unknown(data, {"until", "reason"})
+        return super().to_internal_value(data)
+
+
+class LegalHoldOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    family = serializers.UUIDField(source="pk")
+    reference = serializers.CharField()
+    legal_hold_until = serializers.DateField(allow_null=True)
+
+
+class LegalHoldView(APIView):
+    """Set (POST) or clear (DELETE) a legal hold that keeps a family from erasure and retention."""
+
+    permission_classes = (IsDpo,)
+
+    @extend_schema(request=LegalHoldInputSerializer, responses={200: LegalHoldOutputSerializer})
+    def post(self, request: Request, family_id: str) -> Response:
+        from privacy.rights import legal_hold_set
+
+        family = _subject_family(request, family_id)
+        serializer = LegalHoldInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        family = legal_hold_set(family=family, acting_user=request.user, **serializer.validated_data)
+        return Response(LegalHoldOutputSerializer(family).data)
+
+    @extend_schema(request=None, responses={200: LegalHoldOutputSerializer})
+    def delete(self, request: Request, family_id: str) -> Response:
+        from privacy.rights import legal_hold_clear
+
+        family = legal_hold_clear(family=_subject_family(request, family_id), acting_user=request.user)
+        return Response(LegalHoldOutputSerializer(family).data)
+
+
+class ErasureRequestInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    person = serializers.UUIDField(required=False)
+    family = serializers.UUIDField(required=False)
+    dry_run = serializers.BooleanField(default=True, help_text="Defaults to true: say false to erase.")
+
+    def to_internal_value(self, data: Any) -> Any:
+        from api.access.serializers import reject_unknown
+
+        reject_unknown(data, {"person", "family", "dry_run"})
+        return super().to_internal_value(data)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("person" in attrs) == ("family" in attrs):
+            raise serializers.ValidationError(
+                {"person": [serializers.ErrorDetail("Name either a person or a family.", code="required")]}
+            )
+        return attrs
+
+
+class ErasureRequestSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        from privacy.models import ErasureRequest
+
+        model = ErasureRequest
+        fields = (
+            "id",
+            "subject_type",
+            "subject_id",
+            "requested_by",
+            "requested_at",
+            "outcome",
+            "refusal_code",
+            "summary",
+        )
+        read_only_fields = fields
+
+
+class ErasureRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """Erasure requests (Art. 17): dry run first, then execute; refusals are recorded with their reason."""
+
+    serializer_class = ErasureRequestSerializer
+    permission_classes = (IsDpo,)
+
+    def get_queryset(self) -> Any:
+        from privacy.models import ErasureRequest
+
+        if not self.request.user.is_authenticated:
+            return ErasureRequest.objects.none()
+        return ErasureRequest.objects.filter(organisation_id__in=_dpo_organisations(self.request))
+
+    @extend_schema(
+        request=ErasureRequestInputSerializer,
+        responses={200: ErasureRequestSerializer, 201: ErasureRequestSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        from privacy.rights import erasure_request
+
+        serializer = ErasureRequestInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if "person" in data:
+            subject, subject_type = _subject_person(request, str(data["person"])), "person"
+        else:
+            subject, subject_type = _subject_family(request, str(data["family"])), "family"
+        record, _summary = erasure_request(
+            subject=subject, subject_type=subject_type, dry_run=data["dry_run"], acting_user=request.user
+        )
+        body = ErasureRequestSerializer(record).data
+        if record.outcome == "refused":
+            return Response(
+                {"code": record.refusal_code, "detail": record.summary["reason"], "request": body}, status=409
+            )
+        return Response(body, status=201 if record.outcome == "executed" else 200)

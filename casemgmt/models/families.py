@@ -128,6 +128,10 @@ class Family(AuditContextMixin, models.Model):
     phone = EncryptedCharField(max_length=40, blank=True)
     notes = EncryptedTextField(max_length=NOTES_MAX_LENGTH, blank=True)
     family_name_index = BlindIndexField(sources=("family_name",), context="family.family_name")
+    # A legal hold (court proceedings, a pending appeal) keeps the case from erasure and retention.
+    legal_hold_until = models.DateField(null=True, blank=True)
+    legal_hold_reason = EncryptedTextField(max_length=2000, blank=True)
+    anonymised_at = models.DateTimeField(null=True, blank=True)
 
     created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -148,6 +152,8 @@ class Family(AuditContextMixin, models.Model):
         "benefit_status_at_closure": DataCategory.SOCIAL_BENEFITS,
         "preferred_languages": DataCategory.LANGUAGE,
         "interpreter_needed": DataCategory.LANGUAGE,
+        "legal_hold_until": DataCategory.CASE_ADMINISTRATION,
+        "legal_hold_reason": DataCategory.CASE_NOTES,
     }
     NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
         "id",
@@ -156,6 +162,7 @@ class Family(AuditContextMixin, models.Model):
         "created_by",
         "created_at",
         "updated_at",
+        "anonymised_at",
     )
 
     class Meta:
@@ -230,6 +237,7 @@ class Person(AuditContextMixin, models.Model):
     date_of_birth_index = BlindIndexField(
         sources=("date_of_birth",), context="person.date_of_birth", normaliser="date"
     )
+    anonymised_at = models.DateTimeField(null=True, blank=True)
 
     created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -250,7 +258,13 @@ class Person(AuditContextMixin, models.Model):
         "residence_status": DataCategory.RESIDENCE,
         "country_of_origin": DataCategory.ORIGIN,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "created_by", "created_at", "updated_at")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "anonymised_at",
+    )
 
     class Meta:
         ordering = ("created_at", "id")

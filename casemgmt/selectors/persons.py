@@ -13,14 +13,21 @@ from privacy.blind_index import name_terms, search_terms
 from privacy.normalise import normalise_name
 
 
+def not_restricted() -> Q:
+    """Persons whose processing is not restricted (Art. 18): only the DPO reads the others."""
+    from privacy.models import Restriction
+
+    return ~Q(pk__in=Restriction.objects.filter(lifted_at__isnull=True).values("person_id"))
+
+
 def persons_visible_to(user: User) -> QuerySet[Person]:
     """Members of families the user may see; the same rule as for families."""
-    return Person.objects.filter(family__in=families_visible_to(user).values("id"))
+    return Person.objects.filter(not_restricted(), family__in=families_visible_to(user).values("id"))
 
 
 def persons_editable_by(user: User) -> QuerySet[Person]:
-    """Members of families the user may change."""
-    return Person.objects.filter(family__in=families_editable_by(user).values("id"))
+    """Members of families the user may change (never a restricted person)."""
+    return Person.objects.filter(not_restricted(), family__in=families_editable_by(user).values("id"))
 
 
 def person_name_filter(name: str) -> Q:

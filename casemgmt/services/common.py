@@ -42,3 +42,12 @@ def apply_changes(instance: models.Model, changes: dict[str, Any], editable: fro
 def invalid(field: str, message: str, code: str) -> ValidationError:
     """A field error that keeps its machine-readable code (a dict of strings would lose it)."""
     return ValidationError({field: ValidationError(message, code=code)})
+
+
+def require_not_restricted(person: Person | None) -> None:
+    """A restricted person's data is neither changed nor shared until the restriction is lifted."""
+    from casemgmt.errors import Conflict
+    from privacy.models import Restriction
+
+    if person is not None and Restriction.objects.filter(person=person, lifted_at__isnull=True).exists():
+        raise Conflict("Processing of this person is restricted (Art. 18 GDPR).", code="restricted")

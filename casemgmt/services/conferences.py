@@ -12,7 +12,13 @@ from django.utils import timezone
 from casemgmt import policies
 from casemgmt.errors import Conflict
 from casemgmt.models import CaseConference, ConferenceParticipant, Family, User
-from casemgmt.services.common import apply_changes, invalid, require_member, require_open_family
+from casemgmt.services.common import (
+    apply_changes,
+    invalid,
+    require_member,
+    require_not_restricted,
+    require_open_family,
+)
 from casemgmt.services.consents import consents_covering
 from casemgmt.services.goals import goal_create
 
@@ -71,6 +77,7 @@ def _add_participant(conference: CaseConference, spec: dict[str, Any]) -> Confer
     elif kind == ConferenceParticipant.Kind.FAMILY:
         person = spec.get("person")
         require_member(person, family, "participants")
+        require_not_restricted(person)
         if person is None:
             raise invalid("participants", "A family participant needs the person.", "required")
         participant.person = person

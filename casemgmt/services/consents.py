@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from casemgmt.errors import Conflict
 from casemgmt.models import Consent, Family, Person, User
-from casemgmt.services.common import invalid, require_member, require_not_future, require_open_family
+from casemgmt.services.common import (
+    invalid,
+    require_member,
+    require_not_future,
+    require_not_restricted,
+    require_open_family,
+)
 
 
 @transaction.atomic
@@ -29,6 +35,7 @@ def consent_create(
     """Record a consent given by a member or by the family's legal representative."""
     require_open_family(family)
     require_member(person, family)
+    require_not_restricted(person)
     if person is None and not given_by_representative.strip():
         raise invalid(
             "person",

@@ -16,6 +16,7 @@ from casemgmt.services.common import (
     invalid,
     require_member,
     require_not_future,
+    require_not_restricted,
     require_open_family,
 )
 
@@ -53,6 +54,7 @@ def goal_create(
     """Record a goal agreed with the family (or one member)."""
     require_open_family(family)
     require_member(person, family)
+    require_not_restricted(person)
     _require_field(field_of_action, family)
     agreed_on = agreed_on or timezone.localdate()
     require_not_future(agreed_on, "agreed_on")

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from casemgmt.models import Family, Person, User
+from casemgmt.services.common import require_not_restricted
 from privacy.fields import blind_index_fields_for
 
 PERSON_EDITABLE_FIELDS = frozenset(
@@ -47,6 +48,7 @@ def person_update(*, person: Person, acting_user: User, **changes: Any) -> Perso
         raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
     if person.family.status == Family.Status.CLOSED:
         raise ValidationError({"family": "Members of a closed family cannot be changed."})
+    require_not_restricted(person)
     for name, value in changes.items():
         setattr(person, name, value)
     changed = set(changes) | _derive(person)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from casemgmt import policies
 from casemgmt.errors import Conflict
 from casemgmt.models import Course, Goal, Person, Provider, Referral, ReferralTransition, User
-from casemgmt.services.common import invalid, require_open_family
+from casemgmt.services.common import invalid, require_not_restricted, require_open_family
 
 
 def _in_catalogue_of(organisation_id: uuid.UUID, catalogue_org_id: uuid.UUID) -> bool:
@@ -32,6 +32,7 @@ def referral_create(
     """Refer a family member to a course (or directly to a provider) of their district's catalogue."""
     family = person.family
     require_open_family(family)
+    require_not_restricted(person)
     if course is None and provider is None:
         raise invalid("course", "Refer to a course or a provider.", "required")
     if course is not None:

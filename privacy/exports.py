@@ -1,0 +1,220 @@
+"""Subject access export (Art. 15): everything held on a person, in one document.
+
+Household-level records (the family's notes, contacts, conference minutes, family-wide
+goals) can mention other members; they are included and flagged ``household_level`` so the
+DPO can redact third parties before release (Art. 15(4)).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from privacy.registry import RECIPIENTS, activities_by_code
+
+#: Activities under which a family member's data is processed.
+SUBJECT_ACTIVITIES = (
+    "case_management",
+    "case_conferences",
+    "course_referrals",
+    "outcome_statistics",
+    "audit_logging",
+    "data_subject_rights",
+)
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _person(person: Any) -> dict[str, Any]:
+    return {
+        "id": str(person.pk),
+        "role": person.role,
+        "given_name": person.given_name,
+        "family_name": person.family_name,
+        "date_of_birth": _iso(person.date_of_birth),
+        "birth_year": person.birth_year,
+        "sex": person.sex,
+        "residence_status": person.residence_status,
+        "country_of_origin": person.country_of_origin,
+        "recorded_on": _iso(person.created_at),
+        "anonymised_at": _iso(person.anonymised_at),
+    }
+
+
+def _access_log(person: Any, family: Any, related_ids: list[str]) -> list[dict[str, Any]]:
+    from casemgmt.models import Membership
+    from privacy.models import AuditEntry
+    from privacy.observed import ACTION_NAMES
+
+    subject_ids = [str(person.pk), str(family.pk)]
+    condition = Q(object_pk__in=subject_ids + related_ids)
+    for subject_id in subject_ids:
+        if connection.vendor == "postgresql":
+            condition |= Q(object_ids__contains=[subject_id])
+        else:
+            condition |= Q(object_ids__icontains=f'"{subject_id}"')
+    entries = list(AuditEntry.objects.filter(condition).order_by("timestamp", "id")[:5000])
+    roles = {
+        m.user_id: (m.role, m.organisation.name)
+        for m in Membership.objects.filter(
+            user_id__in={e.actor_id for e in entries if e.actor_id}, organisation_id=family.organisation_id
+        ).select_related("organisation")
+    }
+    log = []
+    for entry in entries:
+        role, organisation = roles.get(entry.actor_id, (None, None))
+        log.append(
+            {
+                "timestamp": _iso(entry.timestamp),
+                "action": ACTION_NAMES.get(entry.action, str(entry.action)),
+                "activity": entry.activity,
+                # Staff are named by role and organisation, not by name: the subject learns which
+                # office accessed their data, the DPO can resolve the person behind it.
+                "by_role": role or ("system" if entry.actor_id is None else "other staff"),
+                "by_organisation": organisation,
+                "what": entry.object_repr,
+            }
+        )
+    return log
+
+
+def subject_export(person: Any, lang: str = "en") -> dict[str, Any]:
+    """The Art. 15 export of ``person`` as plain data (JSON and HTML are made from it)."""
+    from casemgmt.models import CaseConference, ConferenceParticipant, Consent, Contact, Goal, Referral
+    from privacy.models import Restriction
+
+    family = person.family
+    goals = list(
+        Goal.objects.filter(Q(person=person) | Q(family=family, person__isnull=True))
+        .select_related("field_of_action")
+        .prefetch_related("reviews")
+    )
+    referrals = list(
+        Referral.objects.filter(person=person)
+        .select_related("course", "provider")
+        .prefetch_related("transitions")
+    )
+    consents = list(Consent.objects.filter(Q(person=person) | Q(family=family, person__isnull=True)))
+    conferences = list(
+        CaseConference.objects.filter(family=family)
+        .filter(Q(participants__person=person) | Q(decided_goals__person=person))
+        .distinct()
+        .prefetch_related("participants")
+    )
+    contacts = list(Contact.objects.filter(family=family))
+    related: list[Any] = [*goals, *referrals, *consents, *conferences]
+    related_ids = [str(o.pk) for o in related]
+    disclosed = ConferenceParticipant.objects.filter(
+        conference__family=family, conference__status="held", kind="external"
+    ).values_list("agency", "conference__held_at")
+    activities = activities_by_code()
+    return {
+        "generated": timezone.now().isoformat(timespec="seconds"),
+        "language": lang,
+        "subject": _person(person),
+        "family": {
+            "reference": family.reference,
+            "status": family.status,
+            "opened_on": _iso(family.opened_on),
+            "closed_on": _iso(family.closed_on),
+            "family_name": family.family_name,
+            "address": family.address,
+            "phone": family.phone,
+            "preferred_languages": family.preferred_languages,
+            "interpreter_needed": family.interpreter_needed,
+            "benefit_status_at_intake": family.benefit_status_at_intake,
+            "benefit_status_at_closure": family.benefit_status_at_closure,
+            "closure_outcome": family.closure_outcome,
+            "household_notes": {"household_level": True, "text": family.notes},
+        },
+        "goals": [
+            {
+                "id": str(g.pk),
+                "household_level": g.person_id is None,
+                "field_of_action": g.field_of_action.code,
+                "description": g.description,
+                "agreed_on": _iso(g.agreed_on),
+                "target_date": _iso(g.target_date),
+                "status": g.status,
+                "achieved_at": _iso(g.achieved_at),
+                "reviews": [
+                    {"reviewed_on": _iso(r.reviewed_on), "status": r.status, "note": r.note}
+                    for r in g.reviews.all()
+                ],
+            }
+            for g in goals
+        ],
+        "referrals": [
+            {
+                "id": str(r.pk),
+                "course": r.course.title if r.course else None,
+                "provider": r.provider.name,
+                "status": r.status,
+                "note": r.note,
+                "history": [{"to": t.to_status, "at": _iso(t.at)} for t in r.transitions.all()],
+            }
+            for r in referrals
+        ],
+        "consents": [
+            {
+                "id": str(c.pk),
+                "household_level": c.person_id is None,
+                "recipient": c.recipient,
+                "recipient_name": c.recipient_name,
+                "purpose": c.purpose,
+                "given_on": _iso(c.given_on),
+                "valid_until": _iso(c.valid_until),
+                "withdrawn_on": _iso(c.withdrawn_on),
+            }
+            for c in consents
+        ],
+        "conferences": [
+            {
+                "id": str(k.pk),
+                "household_level": True,
+                "scheduled_at": _iso(k.scheduled_at),
+                "held_at": _iso(k.held_at),
+                "format": k.format,
+                "status": k.status,
+                "agenda": k.agenda,
+                "minutes": k.minutes,
+                "participants": [
+                    {"kind": p.kind, "agency": p.agency, "role": p.role} for p in k.participants.all()
+                ],
+            }
+            for k in conferences
+        ],
+        "contacts": [
+            {
+                "household_level": True,
+                "occurred_on": _iso(c.occurred_on),
+                "kind": c.kind,
+                "initiated_by": c.initiated_by,
+                "duration_minutes": c.duration_minutes,
+                "notes": c.notes,
+            }
+            for c in contacts
+        ],
+        "restrictions": [
+            {"restricted_at": _iso(r.restricted_at), "lifted_at": _iso(r.lifted_at)}
+            for r in Restriction.objects.filter(person=person)
+        ],
+        "processing": [
+            {
+                "code": code,
+                "name": activities[code].name[lang],
+                "purpose": activities[code].purpose[lang],
+                "legal_basis": activities[code].legal_basis[lang],
+                "recipients": [RECIPIENTS[r][lang] for r in activities[code].recipients],
+                "retention": activities[code].retention[lang],
+            }
+            for code in SUBJECT_ACTIVITIES
+        ],
+        "disclosed_to": [{"agency": agency, "on": _iso(held_at)} for agency, held_at in disclosed],
+        "access_log": _access_log(person, family, related_ids),
+    }

@@ -1,0 +1,29 @@
+"""Anonymise closed cases past their retention period (run daily from cron)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from privacy.retention import apply_retention, case_retention_days
+
+
+class Command(BaseCommand):
+    help = "Anonymise closed families whose retention period has ended; --dry-run only lists them."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--dry-run", action="store_true", help="list what would be anonymised")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        dry_run = options["dry_run"]
+        results = apply_retention(dry_run=dry_run)
+        verb = "would anonymise" if dry_run else "anonymised"
+        for result in results:
+            rows = sum(item["rows"] for item in result.summary["affected"])
+            self.stdout.write(f"{verb} {result.reference} (closed {result.closed_on}): {rows} rows")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{len(results)} families {verb} (retention {case_retention_days()} days after closure)."
+            )
+        )

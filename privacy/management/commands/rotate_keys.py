@@ -1,0 +1,50 @@
+"""Re-encrypt every value and blind index under the active keys (resumable)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from privacy.audit import log_bulk
+from privacy.crypto import DecryptionError
+from privacy.keys import blind_index_keyring, encryption_keyring
+from privacy.rotation import rotate
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-encrypt values not under the active encryption key and recompute blind indexes not "
+        "under the active index key, in batches. Safe to interrupt and run again."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--batch-size", type=int, default=500)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.stdout.write(
+            f"active encryption key {encryption_keyring().active}, "
+            f"active blind index key {blind_index_keyring().active}"
+        )
+        try:
+            result = rotate(batch=options["batch_size"], progress=self.stdout.write)
+        except DecryptionError as exc:
+            raise CommandError(str(exc)) from exc
+        from casemgmt.models import Family
+        from privacy.models import AuditEntry
+
+        log_bulk(
+            model=Family,
+            action=AuditEntry.Action.UPDATE,
+            object_ids=[],
+            activity="account_management",
+            note=f"key rotation: {result.rows_rotated} rows re-encrypted",
+        )
+        for label, n in result.per_model.items():
+            self.stdout.write(f"  {label}: {n} rows rotated")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{result.rows_rotated} of {result.rows_seen} rows rotated; "
+                "run check_keys --retired OLD_KID before removing an old key"
+            )
+        )
