@@ -248,6 +248,9 @@ DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "demo")
 
 # --- Audit (privacy/audit.py): django-auditlog with our entry model and masked encrypted fields.
 AUDITLOG_LOGENTRY_MODEL = "privacy.AuditEntry"
+# auditlog's migrations would still create its own (unused, swapped-out) table, whose foreign
+# key to users blocks table flushes on PostgreSQL; without them Django creates no such table.
+MIGRATION_MODULES = {"auditlog": None}
 AUDITLOG_MASK_CALLABLE = "privacy.audit.mask"
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 

@@ -121,8 +121,13 @@ def world(db: None) -> World:
         family=family, occurred_on=today, kind="home_visit", initiated_by="family", acting_user=users["cm"]
     )
     from privacy.models import AuditEntry
+    from privacy.rights import erasure_request
 
+    erasure, _ = erasure_request(
+        subject=family, subject_type="family", dry_run=True, acting_user=users["dpo"]
+    )
     ids = {
+        "erasure": str(erasure.pk),
         "audit": str(AuditEntry.objects.get(object_pk=str(family.pk), action=AuditEntry.Action.CREATE).pk),
         "field": str(field.pk),
         "provider": str(provider.pk),
@@ -174,6 +179,7 @@ ADMIN_ONLY_OWN = {
 }
 ADMIN_LIST = {**ADMIN_ONLY_OWN, "admin": "200:x", "admin_other": "200:-"}
 AUTHENTICATED = dict.fromkeys(ROLES, 200) | {"anon": 401}
+DPO_ONLY = dict.fromkeys(ROLES, 403) | {"dpo": 200, "anon": 401}
 CASE_LIST = {
     "cm": "200:x",
     "cm_same": "200:-",
@@ -471,6 +477,35 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
         None,
         dict.fromkeys(ROLES, 404) | {"dpo": 200, "anon": 401},
     ),
+    # --- data subject rights (DPO only); the world's family is an open case, hence the 409s
+    ("GET", "/api/v1/privacy/subjects/{person_id}/export/"): ("person", None, DPO_ONLY),
+    ("POST", "/api/v1/privacy/subjects/{person_id}/restriction/"): (
+        "person",
+        lambda w: {"reason": "Richtigkeit bestritten"},
+        {**DPO_ONLY, "dpo": 201},
+    ),
+    ("DELETE", "/api/v1/privacy/subjects/{person_id}/restriction/"): (
+        "person",
+        None,
+        {**DPO_ONLY, "dpo": 409},
+    ),
+    ("POST", "/api/v1/privacy/families/{family_id}/legal-hold/"): (
+        "family",
+        lambda w: {"until": "2030-01-01", "reason": "Klage"},
+        DPO_ONLY,
+    ),
+    ("DELETE", "/api/v1/privacy/families/{family_id}/legal-hold/"): (
+        "family",
+        None,
+        {**DPO_ONLY, "dpo": 409},
+    ),
+    ("GET", "/api/v1/privacy/erasure-requests/"): ("erasure", None, {**DPO_ONLY, "dpo": "200:x"}),
+    ("POST", "/api/v1/privacy/erasure-requests/"): (
+        None,
+        lambda w: {"family": w.ids["family"], "dry_run": True},
+        {**DPO_ONLY, "dpo": 409},
+    ),
+    ("GET", "/api/v1/privacy/erasure-requests/{id}/"): ("erasure", None, DPO_ONLY),
     # --- supervisors' non-personal case list
     ("GET", "/api/v1/case-overview/"): (
         "family",
@@ -689,7 +724,10 @@ CASES = [(verb, path, role) for (verb, path) in MATRIX for role in ROLES]
 def test_access(world: World, verb: str, path: str, role: str) -> None:
     target, body, expected_by_role = MATRIX[(verb, path)]
     expected = expected_by_role[role]
-    url = path.replace("{id}", world.ids[target]) if target and "{id}" in path else path
+    url = path
+    for placeholder in ("{id}", "{person_id}", "{family_id}"):
+        if target and placeholder in url:
+            url = url.replace(placeholder, world.ids[target])
     client = client_for(None if role == "anon" else world.users[role])
     data = (body or _no_body)(world)
     response = client.generic(verb, url, data=_json(data) if data else "", content_type="application/json")
