@@ -23,6 +23,7 @@ from api.privacy.views import (
     RestrictionView,
     SubjectExportView,
 )
+from api.stats.views import OutcomeChartView, OutcomeStatisticsView
 
 router = SimpleRouter()
 router.register("families", FamilyViewSet, basename="family")
@@ -55,6 +56,8 @@ urlpatterns = [
         "privacy/subjects/<str:person_id>/restriction/", RestrictionView.as_view(), name="subject-restriction"
     ),
     path("privacy/families/<str:family_id>/legal-hold/", LegalHoldView.as_view(), name="family-legal-hold"),
+    path("stats/outcomes/", OutcomeStatisticsView.as_view(), name="stats-outcomes"),
+    path("stats/outcomes/chart.svg", OutcomeChartView.as_view(), name="stats-outcomes-chart"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     *router.urls,

@@ -254,5 +254,8 @@ MIGRATION_MODULES = {"auditlog": None}
 AUDITLOG_MASK_CALLABLE = "privacy.audit.mask"
 AUDITLOG_DISABLE_REMOTE_ADDR = False
 
+# Statistics: counts below this are withheld, with complementary suppression (privacy/suppression.py).
+STATS_SUPPRESSION_THRESHOLD = int(os.environ.get("STATS_SUPPRESSION_THRESHOLD", "5"))
+
 # Break the glass: how long an emergency opening of a family lasts.
 EMERGENCY_ACCESS_HOURS = float(os.environ.get("EMERGENCY_ACCESS_HOURS", "24"))

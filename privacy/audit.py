@@ -203,8 +203,12 @@ def log_access(
     model: type[models.Model],
     object_ids: Iterable[object],
     activity: str | None = None,
+    personal_data: bool = True,
 ) -> Any:
-    """Record that ``request.user`` read these objects (a list, a search, a detail, an export)."""
+    """Record that ``request.user`` read these objects (a list, a search, a detail, an export).
+
+    ``personal_data=False`` records a read of anonymised aggregates (statistics) as such.
+    """
     from privacy.models import AuditEntry
     from privacy.registry import activity_for_model
 
@@ -221,7 +225,11 @@ def log_access(
             remote_addr=client_address(request._request if hasattr(request, "_request") else request),
             activity=activity or activity_for_model(model._meta.label),
             # Filter names only, never their values: searches carry names and dates of birth.
-            additional_data={"endpoint": f"{request.method} /{route}", "filters": sorted(request.GET.keys())},
+            additional_data={
+                "endpoint": f"{request.method} /{route}",
+                "filters": sorted(request.GET.keys()),
+                "personal_data": personal_data,
+            },
         )
 
 
