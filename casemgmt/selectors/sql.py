@@ -36,13 +36,15 @@ class Median(Aggregate):
     output_field = FloatField()
     allow_distinct = False
 
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        # Connections opened before this module was imported have no MEDIAN yet.
+        register_sqlite_functions(None, connection)
+        return self.as_sql(compiler, connection, **extra)
+
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(
-            compiler,
-            connection,
-            template="percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)",
-            **extra,
-        )
+        clone = self.copy()
+        clone.template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+        return clone.as_sql(compiler, connection, **extra)
 
 
 class _SqliteMedian:

@@ -85,7 +85,7 @@ class Section:
 def _goal_dims() -> dict[str, Callable[[], Any]]:
     return {
         "field_of_action": lambda: F("field_of_action__code"),
-        "organisation": lambda: Cast("family__organisation_id", output_field=_char()),
+        "organisation": lambda: F("family__organisation__name"),
         "quarter": lambda: _quarter("agreed_on"),
         "age_band": lambda: _age_band("agreed_on", "person__birth_year"),
         "sex": lambda: Coalesce("person__sex", Value("unknown")),
@@ -120,7 +120,7 @@ SECTIONS: tuple[Section, ...] = (
         ),
         dimensions={
             "field_of_action": lambda: Coalesce("goal__field_of_action__code", Value("none")),
-            "organisation": lambda: Cast("family__organisation_id", output_field=_char()),
+            "organisation": lambda: F("family__organisation__name"),
             "quarter": lambda: _quarter("created_at"),
             "age_band": lambda: _age_band("created_at", "person__birth_year"),
             "sex": lambda: F("person__sex"),
@@ -139,7 +139,7 @@ SECTIONS: tuple[Section, ...] = (
         name="families_opened",
         queryset=lambda scope, start, end: Family.objects.filter(id__in=scope, opened_on__range=(start, end)),
         dimensions={
-            "organisation": lambda: Cast("organisation_id", output_field=_char()),
+            "organisation": lambda: F("organisation__name"),
             "quarter": lambda: _quarter("opened_on"),
         },
         counts={"opened": Count("id")},
@@ -151,7 +151,7 @@ SECTIONS: tuple[Section, ...] = (
             id__in=scope, status="closed", closed_on__range=(start, end)
         ),
         dimensions={
-            "organisation": lambda: Cast("organisation_id", output_field=_char()),
+            "organisation": lambda: F("organisation__name"),
             "quarter": lambda: _quarter("closed_on"),
             "closure_outcome": lambda: F("closure_outcome"),
         },
@@ -171,7 +171,7 @@ SECTIONS: tuple[Section, ...] = (
             family_id__in=scope, occurred_on__range=(start, end)
         ),
         dimensions={
-            "organisation": lambda: Cast("family__organisation_id", output_field=_char()),
+            "organisation": lambda: F("family__organisation__name"),
             "quarter": lambda: _quarter("occurred_on"),
         },
         counts={
@@ -190,7 +190,7 @@ SECTIONS: tuple[Section, ...] = (
             family_id__in=scope, status="held", held_at__date__range=(start, end)
         ),
         dimensions={
-            "organisation": lambda: Cast("family__organisation_id", output_field=_char()),
+            "organisation": lambda: F("family__organisation__name"),
             "quarter": lambda: _quarter("held_at"),
         },
         counts={"held": Count("id")},
@@ -205,7 +205,7 @@ NON_ADDITIVE = {"families_contacted"}
 
 def _rows(qs: QuerySet[Any], section: Section, dims: list[str]) -> list[dict[str, Any]]:
     annotations = {f"g_{d}": section.dimensions[d]() for d in dims}
-    return list(qs.annotate(**annotations).values(*annotations).annotate(**section.counts).order_by())
+    return _grouped(qs, annotations, **section.counts)
 
 
 def _quarter_rule(
@@ -306,10 +306,16 @@ def _medians(qs: QuerySet[Any], section: Section, dims: list[str]) -> dict[Key, 
     for kept in _subsets(dims):
         sub = [dims[i] for i in kept]
         annotations = {f"g_{d}": section.dimensions[d]() for d in sub}
-        rows = qs.annotate(**annotations).values(*annotations).annotate(m=expression).order_by()
-        for row in rows:
+        for row in _grouped(qs, annotations, m=expression):
             result[_margin_key(dims, kept, row)] = row["m"]
     return result
+
+
+def _grouped(qs: QuerySet[Any], annotations: dict[str, Any], **aggregates: Any) -> list[dict[str, Any]]:
+    """GROUP BY the annotations (or aggregate the whole set): never selects a model's columns."""
+    if not annotations:
+        return [qs.aggregate(**aggregates)]
+    return list(qs.annotate(**annotations).values(*annotations).annotate(**aggregates).order_by())
 
 
 def _distinct_margins(
@@ -322,8 +328,7 @@ def _distinct_margins(
             continue
         sub = [dims[i] for i in kept]
         annotations = {f"g_{d}": section.dimensions[d]() for d in sub}
-        rows = qs.annotate(**annotations).values(*annotations).annotate(v=section.counts[metric]).order_by()
-        for row in rows:
+        for row in _grouped(qs, annotations, v=section.counts[metric]):
             result[_margin_key(dims, kept, row)] = row["v"]
     return result
 

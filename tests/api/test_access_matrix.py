@@ -179,6 +179,7 @@ ADMIN_ONLY_OWN = {
 }
 ADMIN_LIST = {**ADMIN_ONLY_OWN, "admin": "200:x", "admin_other": "200:-"}
 AUTHENTICATED = dict.fromkeys(ROLES, 200) | {"anon": 401}
+STATS = dict.fromkeys(ROLES, 200) | {"dpo": 403, "admin": 403, "admin_other": 403, "anon": 401}
 DPO_ONLY = dict.fromkeys(ROLES, 403) | {"dpo": 200, "anon": 401}
 CASE_LIST = {
     "cm": "200:x",
@@ -506,6 +507,9 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
         {**DPO_ONLY, "dpo": 409},
     ),
     ("GET", "/api/v1/privacy/erasure-requests/{id}/"): ("erasure", None, DPO_ONLY),
+    # --- anonymised statistics: supervisors (their organisations), case managers (own caseload)
+    ("GET", "/api/v1/stats/outcomes/"): (None, None, STATS),
+    ("GET", "/api/v1/stats/outcomes/chart.svg"): (None, None, STATS),
     # --- supervisors' non-personal case list
     ("GET", "/api/v1/case-overview/"): (
         "family",
