@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format install migrate seed bench clean
+.PHONY: run test lint format install migrate seed bench bench-quick clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +40,11 @@ format: install
 	$(BIN)/ruff check --fix .
 
 bench: install
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run --size full
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+## Benchmarks on PostgreSQL (BENCH_PG, default the local server); results in bench/results/.
+bench-quick: install
+	$(BIN)/python -m bench.run --size quick

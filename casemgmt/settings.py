@@ -78,6 +78,12 @@ MIDDLEWARE = [
     "privacy.audit.TrustedProxyAuditlogMiddleware",
 ]
 
+# Benchmarks only (bench/): comparison models and endpoints, and per-request query counts.
+BENCH = env_bool("BENCH", False)
+if BENCH:
+    INSTALLED_APPS.append("bench")
+    MIDDLEWARE.insert(0, "bench.middleware.QueryCountMiddleware")
+
 ROOT_URLCONF = "casemgmt.urls"
 WSGI_APPLICATION = "casemgmt.wsgi.application"
 AUTH_USER_MODEL = "casemgmt.User"

@@ -1,5 +1,6 @@
 """URL configuration: the API under /api/v1/, the back office under /admin/."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
@@ -15,3 +16,5 @@ urlpatterns = [
     path("api/v1/", include("api.routers")),
     path("healthz", health, name="health"),
 ]
+if settings.BENCH:
+    urlpatterns.append(path("bench/", include("bench.urls")))

@@ -9,6 +9,7 @@ are excluded (they change with the name and would only repeat it as a pseudonym)
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
@@ -81,6 +82,15 @@ class TrustedProxyAuditlogMiddleware(AuditlogMiddleware):
     def _get_remote_addr(request: HttpRequest) -> str | None:
         return client_address(request)
 
+    def __call__(self, request: HttpRequest) -> Any:
+        # auditlog leaves its context variable set after the response; reset it so that a
+        # later write outside any request can never inherit this request's actor.
+        token = auditlog_value.set({})
+        try:
+            return super().__call__(request)
+        finally:
+            auditlog_value.reset(token)
+
 
 def client_address(request: HttpRequest) -> str | None:
     """The client's address: REMOTE_ADDR, or the address NUM_PROXIES hops back in X-Forwarded-For."""
@@ -102,7 +112,12 @@ def _model_label(content_type: ContentType) -> str:
 
 
 def fill_entry(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
-    """pre_save of an audit entry: name its processing activity and organisation."""
+    """pre_save of an audit entry: activity, organisation, actor, and its link in the hash chain.
+
+    Inside a transaction the entry is chained before it is inserted (head locked, hash
+    computed, one INSERT, head updated): three statements per entry. Outside one, the
+    post_save fallback chains it afterwards.
+    """
     from privacy.registry import activity_for_model
 
     if instance.pk is not None:
@@ -112,23 +127,41 @@ def fill_entry(sender: type[models.Model], instance: Any, **kwargs: Any) -> None
     extra = instance.additional_data or {}
     if instance.organisation_id is None and extra.get("organisation"):
         instance.organisation_id = extra["organisation"]
+    # Apply the request context now (auditlog's own receiver runs after this one and would
+    # set the same values), so that the hash covers actor and address.
+    try:
+        context = auditlog_value.get()
+    except LookupError:
+        context = {}
+    if instance.actor_id is None and getattr(context.get("actor"), "is_authenticated", False):
+        instance.actor = context["actor"]
+    if instance.remote_addr is None and context.get("remote_addr"):
+        instance.remote_addr = context["remote_addr"]
+    if instance.seq is None and transaction.get_connection().in_atomic_block:
+        from privacy.models import AuditChainHead
+
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        instance.seq = head.seq + 1
+        instance.prev_hash = head.hash
+        instance.hash = link_hash(head.hash, instance)
+        AuditChainHead.objects.filter(pk=1).update(seq=instance.seq, hash=instance.hash)
 
 
 def canonical(entry: Any) -> bytes:
     """The content an entry's hash covers: everything but the chain fields themselves."""
     content_type = ContentType.objects.get_for_id(entry.content_type_id)
     data = {
-        "id": entry.pk,
+        "seq": entry.seq,
         "model": f"{content_type.app_label}.{content_type.model}",
-        "object_pk": entry.object_pk,
-        "object_repr": entry.object_repr,
+        "object_pk": str(entry.object_pk),
+        "object_repr": str(entry.object_repr),
         "object_ids": entry.object_ids,
         "action": entry.action,
         "changes": entry.changes,
         "changes_text": entry.changes_text,
         "actor": str(entry.actor_id) if entry.actor_id else None,
         "remote_addr": entry.remote_addr,
-        "timestamp": entry.timestamp.isoformat(),
+        "timestamp": entry.timestamp.astimezone(datetime.UTC).isoformat(),
         "activity": entry.activity,
         "organisation": str(entry.organisation_id) if entry.organisation_id else None,
         "additional_data": entry.additional_data,
@@ -148,11 +181,12 @@ def chain_entry(sender: type[models.Model], instance: Any, created: bool, **kwar
 
     with transaction.atomic(savepoint=False):
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
-        stored = AuditEntry.objects.get(pk=instance.pk)  # hash what the database holds
+        stored = AuditEntry.objects.get(pk=instance.pk)
+        stored.seq = head.seq + 1
         digest = link_hash(head.hash, stored)
-        AuditEntry.objects.filter(pk=instance.pk).update(seq=head.seq + 1, prev_hash=head.hash, hash=digest)
-        instance.seq, instance.prev_hash, instance.hash = head.seq + 1, head.hash, digest
-        head.seq += 1
+        AuditEntry.objects.filter(pk=instance.pk).update(seq=stored.seq, prev_hash=head.hash, hash=digest)
+        instance.seq, instance.prev_hash, instance.hash = stored.seq, head.hash, digest
+        head.seq = stored.seq
         head.hash = digest
         head.save(update_fields=["seq", "hash"])
 

@@ -1,0 +1,458 @@
+"""Benchmark runner: the real HTTP API under gunicorn on PostgreSQL, concurrent clients,
+and side-by-side ratios measured in one run. Prints a table and writes bench/RESULTS.md.
+
+    python -m bench.run --size quick     # 10,000 families (make bench-quick)
+    python -m bench.run --size full      # 100,000 families, and the 10,000 one for ratios (make bench)
+
+Databases are created on the PostgreSQL server in BENCH_PG (default
+postgres://postgres@127.0.0.1:5432) and generated once; later runs reuse them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+SIZES = {"quick": 10_000, "full": 100_000}
+PASSWORD = "bench-password-2026"  # noqa: S105
+
+
+def bench_env(database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "BENCH": "1",
+            "DEBUG": "false",
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789",
+            "KEY_FILE": str(ROOT / "var" / "bench-keys.json"),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "false",
+            "CACHE_BACKEND": "locmem",
+            "LOG_LEVEL": "WARNING",
+            "LOGIN_RATE_PER_ADDRESS": "10000/min",
+            "LOGIN_RATE_PER_USERNAME": "10000/min",
+        }
+    )
+    return env
+
+
+def ensure_keys() -> None:
+    path = ROOT / "var" / "bench-keys.json"
+    if not path.exists():
+        sys.path.insert(0, str(ROOT))
+        from privacy.keys import write_dev_key_file
+
+        write_dev_key_file(path)
+
+
+def ensure_database(base: str, families: int) -> str:
+    """Create, migrate and fill the benchmark database of this size unless it exists."""
+    import psycopg
+
+    name = f"casemgmt_bench_{families // 1000}k"
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"{base}/{name}"
+    env = bench_env(url)
+    subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run([PY, "-m", "bench.generate", "--families", str(families)], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [
+            PY,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.db import connection; connection.cursor().execute('ANALYZE')",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    return url
+
+
+class Server:
+    """gunicorn with the production WSGI app on a local port."""
+
+    def __init__(self, database_url: str, port: int, workers: int) -> None:
+        self.port = port
+        self.proc = subprocess.Popen(
+            [
+                PY,
+                "-m",
+                "gunicorn",
+                "casemgmt.wsgi:application",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                str(workers),
+                "--access-logfile",
+                "/dev/null",
+                "--error-logfile",
+                "-",
+                "--log-level",
+                "warning",
+                "--timeout",
+                "120",
+            ],
+            cwd=ROOT,
+            env=bench_env(database_url),
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if request("GET", port, "/healthz")[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("gunicorn did not start")
+
+    def stop(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+
+def request(
+    method: str, port: int, path: str, body: Any = None, token: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+    response = conn.getresponse()
+    data = response.read()
+    result = response.status, {k.lower(): v for k, v in response.getheaders()}, data
+    conn.close()
+    return result
+
+
+def login(port: int, username: str) -> str:
+    status, _, data = request(
+        "POST", port, "/api/v1/auth/token/", {"username": username, "password": PASSWORD}
+    )
+    if status != 200:
+        raise RuntimeError(f"login {username}: {status} {data[:200]!r}")
+    return str(json.loads(data)["token"])
+
+
+@dataclass
+class Result:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    queries: list[int] = field(default_factory=list)
+    errors: int = 0
+    wall: float = 0.0
+    rss_kb: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.wall if self.wall else 0.0
+
+    def pct(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
+
+
+def run_scenario(name: str, port: int, make_request: Any, n: int, concurrency: int) -> Result:
+    """``make_request(i)`` returns (method, path, body, token); n requests over ``concurrency`` threads."""
+    result = Result(name)
+    lock = threading.Lock()
+    counter = iter(range(n))
+
+    def worker() -> None:
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            method, path, body, token = make_request(i)
+            started = time.perf_counter()
+            status, headers, _ = request(method, port, path, body, token)
+            elapsed = time.perf_counter() - started
+            with lock:
+                if status >= 400:
+                    result.errors += 1
+                else:
+                    result.latencies.append(elapsed)
+                result.queries.append(int(headers.get("x-query-count", 0)))
+                pid = headers.get("x-worker-pid", "?")
+                result.rss_kb[pid] = max(result.rss_kb.get(pid, 0), int(headers.get("x-worker-maxrss-kb", 0)))
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result.wall = time.perf_counter() - started
+    return result
+
+
+def crypto_comparison(n: int = 20_000) -> dict[str, float]:
+    """Our AES-256-GCM field envelope vs Fernet (as django-fernet-fields does it), per 64-byte value."""
+    os.environ.update(bench_env("sqlite:///:memory:"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "casemgmt.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from cryptography.fernet import Fernet
+
+    from privacy import crypto
+
+    value = "x" * 64
+    started = time.perf_counter()
+    for _ in range(n):
+        crypto.decrypt(
+            crypto.encrypt(value, context="casemgmt_family.notes"), context="casemgmt_family.notes"
+        )
+    ours = (time.perf_counter() - started) / n * 1e6
+    fernet = Fernet(Fernet.generate_key())
+    started = time.perf_counter()
+    for _ in range(n):
+        fernet.decrypt(fernet.encrypt(value.encode()))
+    theirs = (time.perf_counter() - started) / n * 1e6
+    return {
+        "ours_us": ours,
+        "fernet_us": theirs,
+        "ours_bytes": len(crypto.encrypt(value, context="casemgmt_family.notes")),
+        "fernet_bytes": len(fernet.encrypt(value.encode())),
+    }
+
+
+def scenarios(port: int, n: int, concurrency: int) -> list[Result]:
+    cm = login(port, "bench_cm000")
+    supervisor = login(port, "bench_supervisor")
+    _, _, data = request("GET", port, "/api/v1/families/?page_size=200&status=active", token=cm)
+    families = [f["id"] for f in json.loads(data)["results"]]
+    _, _, data = request("GET", port, "/api/v1/persons/?page_size=200", token=cm)
+    people = json.loads(data)["results"]
+    names = [f"{p['given_name']} {p['family_name']}" for p in people]
+    _, _, data = request("GET", port, "/api/v1/fields-of-action/", token=cm)
+    field_id = json.loads(data)[0]["id"]
+    drafts: list[str] = []
+    page = "/api/v1/referrals/?status=draft&page_size=200"
+    while page and len(drafts) < n:
+        _, _, data = request("GET", port, page, token=cm)
+        body = json.loads(data)
+        drafts += [r["id"] for r in body["results"]]
+        page = body["next"].split("127.0.0.1", 1)[-1].split(f":{port}", 1)[-1] if body["next"] else None
+    rng = random.Random(7)
+    results = [
+        run_scenario(
+            "family list (50, encrypted, scoped)",
+            port,
+            lambda i: ("GET", "/api/v1/families/?page_size=50", None, cm),
+            n,
+            concurrency,
+        ),
+        run_scenario(
+            "family list, plain-field baseline",
+            port,
+            lambda i: ("GET", "/bench/plain-families/?page_size=50", None, cm),
+            n,
+            concurrency,
+        ),
+        run_scenario(
+            "family list, unscoped baseline",
+            port,
+            lambda i: ("GET", "/bench/families-unscoped/?page_size=50", None, cm),
+            n,
+            concurrency,
+        ),
+        run_scenario(
+            "family detail",
+            port,
+            lambda i: ("GET", f"/api/v1/families/{rng.choice(families)}/", None, cm),
+            n,
+            concurrency,
+        ),
+        run_scenario(
+            "person search by name",
+            port,
+            lambda i: ("GET", f"/api/v1/persons/?name={_q(rng.choice(names))}", None, cm),
+            n,
+            concurrency,
+        ),
+        run_scenario(
+            "goal create",
+            port,
+            lambda i: (
+                "POST",
+                "/api/v1/goals/",
+                {"family": rng.choice(families), "field_of_action": field_id, "description": "Bench-Ziel"},
+                cm,
+            ),
+            n,
+            concurrency,
+        ),
+        run_scenario(
+            "referral transition",
+            port,
+            lambda i: ("POST", f"/api/v1/referrals/{drafts[i]}/transition/", {"to": "sent"}, cm),
+            min(n, len(drafts)),
+            concurrency,
+        ),
+        run_scenario(
+            "stats (all goals, by field)",
+            port,
+            lambda i: (
+                "GET",
+                "/api/v1/stats/outcomes/?from=2022-01-01&to=2026-12-31&group_by=field_of_action",
+                None,
+                supervisor,
+            ),
+            5,
+            1,
+        ),
+    ]
+    return results
+
+
+def _q(text: str) -> str:
+    from urllib.parse import quote
+
+    return quote(text)
+
+
+def search_only(port: int, n: int, concurrency: int) -> Result:
+    cm = login(port, "bench_cm000")
+    _, _, data = request("GET", port, "/api/v1/persons/?page_size=200", token=cm)
+    names = [f"{p['given_name']} {p['family_name']}" for p in json.loads(data)["results"]]
+    rng = random.Random(7)
+    return run_scenario(
+        "person search",
+        port,
+        lambda i: ("GET", f"/api/v1/persons/?name={_q(rng.choice(names))}", None, cm),
+        n,
+        concurrency,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", choices=SIZES, default="quick")
+    parser.add_argument("--requests", type=int, default=300, help="requests per scenario")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--port", type=int, default=8931)
+    parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    args = parser.parse_args()
+    ensure_keys()
+    families = SIZES[args.size]
+    url = ensure_database(args.pg, families)
+    small_url = ensure_database(args.pg, SIZES["quick"]) if args.size == "full" else None
+    server = Server(url, args.port, args.workers)
+    try:
+        results = scenarios(args.port, args.requests, args.concurrency)
+    finally:
+        server.stop()
+    small_search = None
+    if small_url:
+        server = Server(small_url, args.port, args.workers)
+        try:
+            small_search = search_only(args.port, args.requests, args.concurrency)
+        finally:
+            server.stop()
+    crypto_figures = crypto_comparison()
+    report(args, families, results, small_search, crypto_figures)
+
+
+def report(
+    args: Any,
+    families: int,
+    results: list[Result],
+    small_search: Result | None,
+    crypto_figures: dict[str, float],
+) -> None:
+    by = {r.name: r for r in results}
+    lines = [
+        f"Benchmark, {families:,} families ({args.size}); {args.concurrency} concurrent clients, "
+        f"{args.workers} gunicorn workers, {args.requests} requests per scenario",
+        "",
+        "| scenario | req/s | p50 ms | p95 ms | p99 ms | queries/req | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        q = statistics.mean(r.queries) if r.queries else 0
+        lines.append(
+            f"| {r.name} | {r.rps:.1f} | {r.pct(50):.1f} | {r.pct(95):.1f} | {r.pct(99):.1f} | "
+            f"{q:.1f} | {r.errors} |"
+        )
+    rss = defaultdict(int)
+    for r in results:
+        for pid, kb in r.rss_kb.items():
+            rss[pid] = max(rss[pid], kb)
+    lines += ["", f"Peak memory per worker: {', '.join(f'{kb / 1024:.0f} MiB' for kb in rss.values())}", ""]
+
+    def ratio(a: str, b: str) -> float:
+        return by[a].pct(50) / by[b].pct(50)
+
+    enc = ratio("family list (50, encrypted, scoped)", "family list, plain-field baseline")
+    scoped = ratio("family list (50, encrypted, scoped)", "family list, unscoped baseline")
+    rows = [
+        ("encrypted list / plain-field list (p50)", enc, "≤ 1.3"),
+        ("permission-scoped list / unscoped list (p50)", scoped, "≤ 1.2"),
+    ]
+    if small_search is not None:
+        rows.append(
+            (
+                f"person search at {families:,} / at {SIZES['quick']:,} families (p50)",
+                by["person search by name"].pct(50) / small_search.pct(50),
+                "≤ 1.5",
+            )
+        )
+    stats_s = by["stats (all goals, by field)"].pct(50) / 1000
+    lines += ["| ratio or target | measured | target |", "|---|---:|---:|"]
+    lines += [f"| {name} | {value:.2f}× | {target} |" for name, value, target in rows]
+    lines.append(f"| stats over all goals, p50 | {stats_s:.2f} s | < 2 s |")
+    lines.append(
+        f"| field encryption: AES-GCM envelope vs Fernet, encrypt+decrypt of 64 bytes | "
+        f"{crypto_figures['ours_us']:.1f} µs vs {crypto_figures['fernet_us']:.1f} µs | faster |"
+    )
+    lines.append(
+        f"| bytes stored for 64 bytes of plaintext | {crypto_figures['ours_bytes']} vs "
+        f"{crypto_figures['fernet_bytes']} | smaller |"
+    )
+    text = "\n".join(lines)
+    print(text)
+    machine = (
+        f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.platform()}"
+    )
+    out = ROOT / "bench" / "results" / f"{args.size}.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(
+        f"# {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC\n\n{machine}\n\n"
+        f"Command: `python -m bench.run --size {args.size} --requests {args.requests} "
+        f"--concurrency {args.concurrency} --workers {args.workers}`\n\n{text}\n"
+    )
+    print(f"\n(written to {out.relative_to(ROOT)})")
+
+
+if __name__ == "__main__":
+    main()

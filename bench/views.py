@@ -1,0 +1,44 @@
+"""Baseline endpoints for ratios: the same family list without encryption, and without the
+object-permission filter. Same pagination, same output shape, same authentication."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import mixins, serializers, viewsets
+
+from api.audit import ReadAuditMixin
+from api.families.serializers import FamilyOutputSerializer
+from api.permissions import IsCaseManager
+from bench.models import PlainFamily
+from casemgmt import policies
+from casemgmt.models import Family, Role
+
+
+class PlainFamilySerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    class Meta:
+        model = PlainFamily
+        fields = FamilyOutputSerializer.Meta.fields
+        read_only_fields = fields
+
+
+class PlainFamilyViewSet(ReadAuditMixin, mixins.ListModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """The caller's caseload from the plain-field copy (filtered by case manager, one index)."""
+
+    serializer_class = PlainFamilySerializer
+    permission_classes = (IsCaseManager,)
+
+    def get_queryset(self) -> QuerySet[PlainFamily]:
+        return PlainFamily.objects.filter(case_manager=self.request.user)
+
+
+class UnscopedFamilyViewSet(ReadAuditMixin, mixins.ListModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """Encrypted families of the caller's organisation, without the per-family permission filter."""
+
+    serializer_class = FamilyOutputSerializer
+    permission_classes = (IsCaseManager,)
+
+    def get_queryset(self) -> Any:
+        orgs = policies.organisation_ids_with_role(self.request.user, Role.CASE_MANAGER)  # type: ignore[arg-type]
+        return Family.objects.filter(organisation_id__in=orgs, case_manager=self.request.user)
