@@ -177,6 +177,45 @@ class Result:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
 
 
+def run_interleaved(names: list[str], port: int, makers: list[Any], n: int, concurrency: int) -> list[Result]:
+    """Several variants in one run, request by request in turn, so load and drift hit them alike."""
+    results = [Result(name) for name in names]
+    lock = threading.Lock()
+    counter = iter(range(n * len(names)))
+
+    def worker() -> None:
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            k = i % len(names)
+            method, path, body, token = makers[k](i // len(names))
+            started = time.perf_counter()
+            status, headers, _ = request(method, port, path, body, token)
+            elapsed = time.perf_counter() - started
+            with lock:
+                r = results[k]
+                if status >= 400:
+                    r.errors += 1
+                else:
+                    r.latencies.append(elapsed)
+                r.queries.append(int(headers.get("x-query-count", 0)))
+                pid = headers.get("x-worker-pid", "?")
+                r.rss_kb[pid] = max(r.rss_kb.get(pid, 0), int(headers.get("x-worker-maxrss-kb", 0)))
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    for r in results:
+        r.wall = wall / len(names)  # each variant had its share of the wall time
+    return results
+
+
 def run_scenario(name: str, port: int, make_request: Any, n: int, concurrency: int) -> Result:
     """``make_request(i)`` returns (method, path, body, token); n requests over ``concurrency`` threads."""
     result = Result(name)
@@ -254,33 +293,33 @@ def scenarios(port: int, n: int, concurrency: int) -> list[Result]:
     names = [f"{p['given_name']} {p['family_name']}" for p in people]
     _, _, data = request("GET", port, "/api/v1/fields-of-action/", token=cm)
     field_id = json.loads(data)[0]["id"]
+    _, _, data = request("GET", port, "/api/v1/courses/?page_size=1", token=cm)
+    course = json.loads(data)["results"][0]["id"]
+    open_people = [p["id"] for p in people if p["family"] in set(families)] or [p["id"] for p in people]
     drafts: list[str] = []
-    page = "/api/v1/referrals/?status=draft&page_size=200"
-    while page and len(drafts) < n:
-        _, _, data = request("GET", port, page, token=cm)
-        body = json.loads(data)
-        drafts += [r["id"] for r in body["results"]]
-        page = body["next"].split("127.0.0.1", 1)[-1].split(f":{port}", 1)[-1] if body["next"] else None
+    for i in range(n):  # fresh draft referrals, so every run can transition them (not timed)
+        _, _, data = request(
+            "POST",
+            port,
+            "/api/v1/referrals/",
+            {"person": open_people[i % len(open_people)], "course": course},
+            cm,
+        )
+        drafts.append(json.loads(data)["id"])
     rng = random.Random(7)
     results = [
-        run_scenario(
-            "family list (50, encrypted, scoped)",
+        *run_interleaved(
+            [
+                "family list (50, encrypted, scoped)",
+                "family list, plain-field baseline",
+                "family list, unscoped baseline",
+            ],
             port,
-            lambda i: ("GET", "/api/v1/families/?page_size=50", None, cm),
-            n,
-            concurrency,
-        ),
-        run_scenario(
-            "family list, plain-field baseline",
-            port,
-            lambda i: ("GET", "/bench/plain-families/?page_size=50", None, cm),
-            n,
-            concurrency,
-        ),
-        run_scenario(
-            "family list, unscoped baseline",
-            port,
-            lambda i: ("GET", "/bench/families-unscoped/?page_size=50", None, cm),
+            [
+                lambda i: ("GET", "/api/v1/families/?page_size=50", None, cm),
+                lambda i: ("GET", "/bench/plain-families/?page_size=50", None, cm),
+                lambda i: ("GET", "/bench/families-unscoped/?page_size=50", None, cm),
+            ],
             n,
             concurrency,
         ),
@@ -412,10 +451,11 @@ def report(
     def ratio(a: str, b: str) -> float:
         return by[a].pct(50) / by[b].pct(50)
 
-    enc = ratio("family list (50, encrypted, scoped)", "family list, plain-field baseline")
+    # Same filter, same pipeline; only the fields differ (encrypted vs plain).
+    enc = ratio("family list, unscoped baseline", "family list, plain-field baseline")
     scoped = ratio("family list (50, encrypted, scoped)", "family list, unscoped baseline")
     rows = [
-        ("encrypted list / plain-field list (p50)", enc, "≤ 1.3"),
+        ("encrypted list / same list from plain fields (p50)", enc, "≤ 1.3"),
         ("permission-scoped list / unscoped list (p50)", scoped, "≤ 1.2"),
     ]
     if small_search is not None:

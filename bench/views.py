@@ -30,7 +30,8 @@ class PlainFamilyViewSet(ReadAuditMixin, mixins.ListModelMixin, viewsets.Generic
     permission_classes = (IsCaseManager,)
 
     def get_queryset(self) -> QuerySet[PlainFamily]:
-        return PlainFamily.objects.filter(case_manager=self.request.user)
+        orgs = policies.organisation_ids_with_role(self.request.user, Role.CASE_MANAGER)  # type: ignore[arg-type]
+        return PlainFamily.objects.filter(organisation_id__in=orgs, case_manager=self.request.user)
 
 
 class UnscopedFamilyViewSet(ReadAuditMixin, mixins.ListModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
