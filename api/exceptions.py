@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import FieldError
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -37,6 +38,18 @@ def _field_errors(detail: Any) -> Any:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Translate Django's own exceptions and give every error the same machine-readable body."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database went away: the transaction was rolled back, so nothing was written.
+        logger.error("Database unavailable: %s", type(exc).__name__)
+        response = Response(
+            {
+                "code": "service_unavailable",
+                "detail": "The database is not reachable; nothing was changed. Retry later.",
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+        response["Retry-After"] = "5"
+        return response
     if isinstance(exc, Conflict):
         body = {"code": exc.code, "detail": exc.message, **exc.extra}
         return Response(body, status=status.HTTP_409_CONFLICT)
@@ -66,3 +79,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         if isinstance(exc, exceptions.Throttled) and wait is not None:
             response.data["retry_after"] = int(wait)
     return response
+
+
+def server_error(request: Any, *args: Any, **kwargs: Any) -> Any:
+    """Django's 500 handler, in the API's error shape: no stack trace, no SQL, no values."""
+    from django.http import JsonResponse
+
+    return JsonResponse(
+        {"code": "server_error", "detail": "An unexpected error occurred; it was logged for the operators."},
+        status=500,
+    )

@@ -76,8 +76,9 @@ def family_permission_id(codename: str) -> int:
     joins to the permission and content-type tables: measured, it halves the planning time)."""
     from django.contrib.auth.models import Permission
 
-    return Permission.objects.get(codename=codename, content_type__app_label="casemgmt",
-                                  content_type__model="family").pk
+    return Permission.objects.get(
+        codename=codename, content_type__app_label="casemgmt", content_type__model="family"
+    ).pk
 
 
 def _forget_permission_ids(**kwargs: Any) -> None:

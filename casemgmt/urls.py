@@ -18,3 +18,5 @@ urlpatterns = [
 ]
 if settings.BENCH:
     urlpatterns.append(path("bench/", include("bench.urls")))
+
+handler500 = "api.exceptions.server_error"

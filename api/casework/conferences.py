@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from api.access.serializers import reject_unknown
 from api.casework.base import CaseChildViewSet
 from api.casework.fields import EditableFamilyField, EditablePersonField, FieldOfActionField
+from api.concurrency import ETagMixin
 from api.serializers import NOT_FOUND, StrictInputSerializer
 from casemgmt.models import Agency, CaseConference, ConferenceParticipant, User
 from casemgmt.services.conferences import (
@@ -136,7 +137,7 @@ class ConferenceFilter(django_filters.FilterSet):
         fields = ("family", "status", "scheduled_from", "scheduled_to")
 
 
-class ConferenceViewSet(CaseChildViewSet):
+class ConferenceViewSet(ETagMixin, CaseChildViewSet):
     """Multi-agency case conferences (Fallkonferenzen)."""
 
     model = CaseConference

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from api.casework.base import CaseChildViewSet
 from api.casework.fields import EditableFamilyField, EditablePersonField, FieldOfActionField
+from api.concurrency import ETagMixin
 from api.serializers import StrictInputSerializer
 from casemgmt.models import Goal, GoalReview
 from casemgmt.services.goals import goal_create, goal_review_add, goal_update
@@ -99,7 +100,7 @@ class GoalFilter(django_filters.FilterSet):
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
 
-class GoalViewSet(CaseChildViewSet):
+class GoalViewSet(ETagMixin, CaseChildViewSet):
     """Goals agreed with families and their members (Zielvereinbarungen)."""
 
     model = Goal

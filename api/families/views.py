@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
@@ -13,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.audit import ReadAuditMixin
+from api.concurrency import ETagMixin
 from api.families.serializers import (
     FamilyAssignInputSerializer,
     FamilyCloseInputSerializer,
@@ -50,6 +52,7 @@ class FamilyFilter(django_filters.FilterSet):
 
 
 class FamilyViewSet(
+    ETagMixin,
     ReadAuditMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -103,6 +106,12 @@ class FamilyViewSet(
 
     @extend_schema(request=FamilyInputSerializer, responses={200: FamilyOutputSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            self.check_if_match(request, kwargs.get("pk"))
+            response = self._partial_update(request)
+        return self.with_etag(response)
+
+    def _partial_update(self, request: Request) -> Response:
         family = self.get_object()
         serializer = FamilyInputSerializer(
             family, data=request.data, partial=True, context=self.get_serializer_context()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -12,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.audit import ReadAuditMixin
+from api.concurrency import ETagMixin
 from api.permissions import IsCaseManager
 from api.persons.serializers import PersonCreatedSerializer, PersonInputSerializer, PersonOutputSerializer
 from casemgmt.models import Person
@@ -47,6 +49,7 @@ class PersonFilter(django_filters.FilterSet):
 
 
 class PersonViewSet(
+    ETagMixin,
     ReadAuditMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -75,6 +78,12 @@ class PersonViewSet(
 
     @extend_schema(request=PersonInputSerializer, responses={200: PersonOutputSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with transaction.atomic():
+            self.check_if_match(request, kwargs.get("pk"))
+            response = self._partial_update(request)
+        return self.with_etag(response)
+
+    def _partial_update(self, request: Request) -> Response:
         person = self.get_object()
         serializer = PersonInputSerializer(
             person, data=request.data, partial=True, context=self.get_serializer_context()
