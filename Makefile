@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format install migrate seed bench bench-quick clean
+.PHONY: run test lint format install migrate seed bench bench-quick fuzz audit-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,14 @@ run: seed
 ## Install and run the whole test suite (SQLite by default; DATABASE_URL for PostgreSQL).
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Longer schema fuzzing (schemathesis): FUZZ_EXAMPLES examples per operation and role.
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest -q tests/fuzz
+
+## Known vulnerabilities in the installed dependencies (PyPI advisory data).
+audit-deps: install
+	$(BIN)/pip-audit --progress-spinner off --skip-editable
 
 lint: install
 	$(BIN)/ruff check .

@@ -15,14 +15,20 @@ ERROR_SCHEMA = {
     "description": "Every 4xx (and 5xx) answer has this shape; `errors` only for validation (400).",
     "required": ["code", "detail"],
     "properties": {
-        "code": {"type": "string", "description": "machine-readable, e.g. invalid, not_found, invalid_transition"},
+        "code": {
+            "type": "string",
+            "description": "machine-readable, e.g. invalid, not_found, invalid_transition",
+        },
         "detail": {"type": "string"},
         "errors": {
             "type": "object",
             "description": "per field: a list of {code, message}",
             "additionalProperties": {
                 "type": "array",
-                "items": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}}},
+                "items": {
+                    "type": "object",
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                },
             },
         },
         "retry_after": {"type": "integer", "description": "seconds, with 429"},

@@ -6,6 +6,7 @@ distributed attack on one account. Both answer 429 with ``Retry-After``.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from rest_framework.request import Request
@@ -38,6 +39,6 @@ class LoginUsernameThrottle(_SettingsRateThrottle):
         username = data.get("username")
         if not isinstance(username, str) or not username:
             return None
-        # Hash-free but normalised: the cache key holds a username, never a password.
-        ident = normalise_name(username)[:150].replace(" ", "_")
+        # Hashed: any characters are safe in a cache key, and the cache holds no usernames.
+        ident = hashlib.sha256(normalise_name(username)[:150].encode()).hexdigest()
         return self.cache_format % {"scope": self.scope, "ident": ident}

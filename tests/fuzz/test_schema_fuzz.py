@@ -1,0 +1,44 @@
+"""Schema fuzzing with schemathesis: every operation, as each role, must never answer 5xx
+and must answer with a documented status. Bounded for CI; ``make fuzz`` runs longer
+(FUZZ_EXAMPLES)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis import checks
+
+from casemgmt.models import Role
+from casemgmt.wsgi import application
+from tests.conftest import client_for  # noqa: F401  (fixtures)
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
+
+
+@pytest.fixture
+def tokens(district, case_manager):  # type: ignore[no-untyped-def]
+    from knox.models import AuthToken
+
+    from tests.factories import make_family, make_person, make_user
+
+    family = make_family(case_manager)
+    make_person(family, case_manager)
+    users = {"case_manager": case_manager}
+    for role in (Role.SUPERVISOR, Role.DPO, Role.ADMIN):
+        users[role] = make_user(district, role)
+    return {name: AuthToken.objects.create(user=user)[1] for name, user in users.items()}
+
+
+@pytest.mark.fuzz
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_no_server_errors(case, tokens) -> None:  # type: ignore[no-untyped-def]
+    for role, token in tokens.items():
+        response = case.call(headers={"Authorization": f"Token {token}"})
+        case.validate_response(response, checks=[checks.not_a_server_error, checks.status_code_conformance])
