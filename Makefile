@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format install migrate seed bench bench-quick fuzz audit-deps clean
+.PHONY: run test lint format install migrate seed bench bench-quick load fuzz audit-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ run: seed
 ## Install and run the whole test suite (SQLite by default; DATABASE_URL for PostgreSQL).
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Load test: concurrent mixed clients against gunicorn on PostgreSQL, then a database check.
+load: install
+	$(BIN)/python -m bench.load --seconds $${LOAD_SECONDS:-30}
 
 ## Longer schema fuzzing (schemathesis): FUZZ_EXAMPLES examples per operation and role.
 fuzz: install

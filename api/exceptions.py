@@ -41,15 +41,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, (OperationalError, InterfaceError)):
         # The database went away: the transaction was rolled back, so nothing was written.
         logger.error("Database unavailable: %s", type(exc).__name__)
-        response = Response(
+        unavailable = Response(
             {
                 "code": "service_unavailable",
                 "detail": "The database is not reachable; nothing was changed. Retry later.",
             },
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
-        response["Retry-After"] = "5"
-        return response
+        unavailable["Retry-After"] = "5"
+        return unavailable
     if isinstance(exc, Conflict):
         body = {"code": exc.code, "detail": exc.message, **exc.extra}
         return Response(body, status=status.HTTP_409_CONFLICT)

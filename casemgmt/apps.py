@@ -8,4 +8,3 @@ class CasemgmtConfig(AppConfig):
 
     def ready(self) -> None:
         from casemgmt import signals  # noqa: F401
-        from casemgmt.selectors import sql  # noqa: F401  (registers SQLite's MEDIAN on new connections)
