@@ -48,7 +48,7 @@ class ETagMixin:
         header = request.headers.get("If-Match")
         if not header:
             return
-        instance = self.get_queryset().select_for_update(of=("self",)).filter(pk=pk).first()  # type: ignore[attr-defined]
+        instance = self.get_queryset().select_for_update(no_key=True, of=("self",)).filter(pk=pk).first()  # type: ignore[attr-defined]
         if instance is not None and not _matches(header, etag_for(instance)):
             raise PreconditionFailed()
 

@@ -140,7 +140,7 @@ def fill_entry(sender: type[models.Model], instance: Any, **kwargs: Any) -> None
     if instance.seq is None and transaction.get_connection().in_atomic_block:
         from privacy.models import AuditChainHead
 
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        head = AuditChainHead.objects.select_for_update(no_key=True).get(pk=1)
         instance.seq = head.seq + 1
         instance.prev_hash = head.hash
         instance.hash = link_hash(head.hash, instance)
@@ -180,7 +180,7 @@ def chain_entry(sender: type[models.Model], instance: Any, created: bool, **kwar
     from privacy.models import AuditChainHead, AuditEntry
 
     with transaction.atomic(savepoint=False):
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+        head, _ = AuditChainHead.objects.select_for_update(no_key=True).get_or_create(pk=1)
         stored = AuditEntry.objects.get(pk=instance.pk)
         stored.seq = head.seq + 1
         digest = link_hash(head.hash, stored)

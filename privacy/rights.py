@@ -17,7 +17,11 @@ from privacy.models import ErasureRequest, Restriction
 @transaction.atomic
 def restriction_add(*, person: Any, reason: str, acting_user: Any) -> Restriction:
     """Restrict processing of a person: case managers no longer read, change or share their data."""
-    if Restriction.objects.select_for_update().filter(person=person, lifted_at__isnull=True).exists():
+    if (
+        Restriction.objects.select_for_update(no_key=True)
+        .filter(person=person, lifted_at__isnull=True)
+        .exists()
+    ):
         raise Conflict("Processing of this person is already restricted.", code="already_restricted")
     if not reason.strip():
         raise invalid("reason", "Give the reason for the restriction (e.g. accuracy contested).", "required")
@@ -32,7 +36,9 @@ def restriction_add(*, person: Any, reason: str, acting_user: Any) -> Restrictio
 @transaction.atomic
 def restriction_lift(*, person: Any, acting_user: Any) -> Restriction:
     restriction = (
-        Restriction.objects.select_for_update().filter(person=person, lifted_at__isnull=True).first()
+        Restriction.objects.select_for_update(no_key=True)
+        .filter(person=person, lifted_at__isnull=True)
+        .first()
     )
     if restriction is None:
         raise Conflict("Processing of this person is not restricted.", code="not_restricted")

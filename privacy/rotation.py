@@ -128,7 +128,7 @@ def rotate(*, batch: int = 500, progress: Progress | None = None) -> RotationRes
                     # Decrypt through the ORM, write back through a queryset update: the
                     # values are re-encrypted under the active key and indexes recomputed,
                     # without touching updated_at or writing audit noise for unchanged data.
-                    for obj in model._default_manager.filter(pk__in=stale).select_for_update():
+                    for obj in model._default_manager.filter(pk__in=stale).select_for_update(no_key=True):
                         changes = {f.attname: getattr(obj, f.attname) for f in fields}
                         changes.update({ix.attname: ix.compute(obj) for ix in indexes})
                         model._default_manager.filter(pk=obj.pk).update(**changes)

@@ -61,7 +61,7 @@ def family_assign(*, family: Family, case_manager: User, acting_user: User) -> F
     """Transfer a family: the old caseload loses its grant and the new one gets it, atomically."""
     if not policies.has_role_in(acting_user, family.organisation, Role.SUPERVISOR):
         raise PermissionDenied("Only a supervisor of the family's organisation may assign it.")
-    family = Family.objects.select_for_update().get(pk=family.pk)
+    family = Family.objects.select_for_update(no_key=True).get(pk=family.pk)
     if family.status == Family.Status.CLOSED:
         raise invalid("family", "A closed family cannot be assigned.", "closed")
     _require_assignable(case_manager, family)

@@ -85,7 +85,7 @@ def course_create(*, provider: Provider, acting_user: User, **fields: Any) -> Co
 def course_update(*, course: Course, acting_user: User, **changes: Any) -> Course:
     """Change a course; its capacity cannot drop below the seats already taken."""
     _require_catalogue_editor(acting_user, course.organisation)
-    course = Course.objects.select_for_update().get(pk=course.pk)
+    course = Course.objects.select_for_update(no_key=True).get(pk=course.pk)
     names = apply_changes(
         course,
         changes,

@@ -1,4 +1,9 @@
-"""Checks shared by the case-work services."""
+"""Checks shared by the case-work services.
+
+Row locks in services are ``select_for_update(no_key=True)`` (FOR NO KEY UPDATE): they do
+not block the foreign-key checks PostgreSQL runs at commit, which, with the audit chain's
+head row locked late in every write, produced deadlocks under load (found by make load).
+"""
 
 from __future__ import annotations
 

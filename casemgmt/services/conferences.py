@@ -138,7 +138,11 @@ def _require_planned(conference: CaseConference) -> None:
 @transaction.atomic
 def conference_update(*, conference: CaseConference, acting_user: User, **changes: Any) -> CaseConference:
     """Change agenda, time or format of a planned conference."""
-    conference = CaseConference.objects.select_for_update().select_related("family").get(pk=conference.pk)
+    conference = (
+        CaseConference.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("family")
+        .get(pk=conference.pk)
+    )
     _require_planned(conference)
     names = apply_changes(conference, changes, frozenset({"agenda", "scheduled_at", "format"}))
     if (
@@ -159,7 +163,11 @@ def conference_participant_add(
     *, conference: CaseConference, acting_user: User, participant: dict[str, Any]
 ) -> ConferenceParticipant:
     """Invite one more participant to a planned conference."""
-    conference = CaseConference.objects.select_for_update().select_related("family").get(pk=conference.pk)
+    conference = (
+        CaseConference.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("family")
+        .get(pk=conference.pk)
+    )
     _require_planned(conference)
     return _add_participant(conference, participant)
 
@@ -178,7 +186,11 @@ def conference_hold(
     Every external participant's consent must still cover the day: a withdrawn consent
     stops the sharing, and the conference cannot be recorded as held with that agency.
     """
-    conference = CaseConference.objects.select_for_update().select_related("family").get(pk=conference.pk)
+    conference = (
+        CaseConference.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("family")
+        .get(pk=conference.pk)
+    )
     _require_planned(conference)
     require_open_family(conference.family)
     held_at = held_at or timezone.now()
@@ -213,7 +225,7 @@ def conference_hold(
 @transaction.atomic
 def conference_cancel(*, conference: CaseConference, acting_user: User) -> CaseConference:
     """Cancel a planned conference."""
-    conference = CaseConference.objects.select_for_update().get(pk=conference.pk)
+    conference = CaseConference.objects.select_for_update(no_key=True).get(pk=conference.pk)
     _require_planned(conference)
     conference.status = CaseConference.Status.CANCELLED
     conference.save(update_fields=["status", "updated_at"])

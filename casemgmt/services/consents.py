@@ -66,7 +66,7 @@ def consent_withdraw(
     *, consent: Consent, acting_user: User, withdrawn_on: datetime.date | None = None
 ) -> Consent:
     """Withdraw a consent: sharing stops from that day; the record stays for accountability."""
-    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    consent = Consent.objects.select_for_update(no_key=True).get(pk=consent.pk)
     if consent.withdrawn_on is not None:
         raise Conflict(
             "This consent was already withdrawn.",

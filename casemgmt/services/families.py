@@ -33,7 +33,7 @@ FAMILY_EDITABLE_FIELDS = frozenset(
 
 def _next_reference(*, organisation: Organisation, year: int) -> str:
     """Hand out the next reference number; the counter row is locked until commit."""
-    counter, _ = FamilyReferenceCounter.objects.select_for_update().get_or_create(
+    counter, _ = FamilyReferenceCounter.objects.select_for_update(no_key=True).get_or_create(
         organisation=organisation, year=year
     )
     counter.last_number += 1
@@ -103,7 +103,7 @@ def family_close(
     closed_on: datetime.date | None = None,
 ) -> Family:
     """Close a case with its outcome; every referral must be finished or cancelled first."""
-    family = Family.objects.select_for_update().get(pk=family.pk)
+    family = Family.objects.select_for_update(no_key=True).get(pk=family.pk)
     if family.status == Family.Status.CLOSED:
         raise Conflict("This family's case is already closed.", code="already_closed")
     open_referrals = [
@@ -135,7 +135,7 @@ def family_close(
 @transaction.atomic
 def family_reopen(*, family: Family, acting_user: User) -> Family:
     """Reopen a closed case explicitly; the closure fields are cleared."""
-    family = Family.objects.select_for_update().get(pk=family.pk)
+    family = Family.objects.select_for_update(no_key=True).get(pk=family.pk)
     if family.status != Family.Status.CLOSED:
         raise Conflict("Only a closed case can be reopened.", code="not_closed", status=family.status)
     family.status = Family.Status.ACTIVE

@@ -99,7 +99,7 @@ def goal_review_add(
     *, goal: Goal, status: str, acting_user: User, note: str = "", reviewed_on: datetime.date | None = None
 ) -> GoalReview:
     """Review a goal: the note is kept, and the goal takes the review's status."""
-    goal = Goal.objects.select_for_update().select_related("family").get(pk=goal.pk)
+    goal = Goal.objects.select_for_update(no_key=True, of=("self",)).select_related("family").get(pk=goal.pk)
     require_open_family(goal.family)
     if goal.status == Goal.Status.CANCELLED:
         raise Conflict("A cancelled goal cannot be reviewed.", code="goal_cancelled", goal_status=goal.status)

@@ -84,7 +84,11 @@ def referral_update(*, referral: Referral, acting_user: User, **changes: Any) ->
 @transaction.atomic
 def referral_transition(*, referral: Referral, to: str, acting_user: User) -> Referral:
     """Move a referral along its lifecycle; enrolment locks the course so capacity holds under races."""
-    referral = Referral.objects.select_for_update(of=("self",)).select_related("family").get(pk=referral.pk)
+    referral = (
+        Referral.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("family")
+        .get(pk=referral.pk)
+    )
     allowed = referral.allowed_transitions()
     if to not in allowed:
         raise Conflict(
@@ -95,7 +99,7 @@ def referral_transition(*, referral: Referral, to: str, acting_user: User) -> Re
         )
     if to == Referral.Status.ENROLLED and referral.course_id is not None:
         # The course row lock serialises concurrent enrolments into the same course.
-        course = Course.objects.select_for_update().get(pk=referral.course_id)
+        course = Course.objects.select_for_update(no_key=True).get(pk=referral.course_id)
         taken = Referral.objects.filter(course=course, status__in=Referral.SEAT_STATUSES).count()
         if taken >= course.capacity:
             raise Conflict(
