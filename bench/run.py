@@ -218,37 +218,7 @@ def run_interleaved(names: list[str], port: int, makers: list[Any], n: int, conc
 
 def run_scenario(name: str, port: int, make_request: Any, n: int, concurrency: int) -> Result:
     """``make_request(i)`` returns (method, path, body, token); n requests over ``concurrency`` threads."""
-    result = Result(name)
-    lock = threading.Lock()
-    counter = iter(range(n))
-
-    def worker() -> None:
-        while True:
-            with lock:
-                i = next(counter, None)
-            if i is None:
-                return
-            method, path, body, token = make_request(i)
-            started = time.perf_counter()
-            status, headers, _ = request(method, port, path, body, token)
-            elapsed = time.perf_counter() - started
-            with lock:
-                if status >= 400:
-                    result.errors += 1
-                else:
-                    result.latencies.append(elapsed)
-                result.queries.append(int(headers.get("x-query-count", 0)))
-                pid = headers.get("x-worker-pid", "?")
-                result.rss_kb[pid] = max(result.rss_kb.get(pid, 0), int(headers.get("x-worker-maxrss-kb", 0)))
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    result.wall = time.perf_counter() - started
-    return result
+    return run_interleaved([name], port, [make_request], n, concurrency)[0]
 
 
 def crypto_comparison(n: int = 20_000) -> dict[str, float]:

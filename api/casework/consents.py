@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -17,7 +17,7 @@ from api.casework.base import CaseChildViewSet
 from api.casework.fields import EditableFamilyField, EditablePersonField
 from api.serializers import StrictInputSerializer
 from casemgmt.models import Consent
-from casemgmt.services.consents import consent_create, consent_withdraw
+from casemgmt.services.consents import consent_create, consent_withdraw, valid_on
 
 
 class ConsentInputSerializer(StrictInputSerializer):
@@ -84,14 +84,9 @@ class ConsentFilter(django_filters.FilterSet):
         fields = ("family", "person", "recipient", "valid")
 
     def filter_valid(self, queryset: QuerySet[Consent], name: str, value: bool | None) -> QuerySet[Consent]:
-        today = timezone.localdate()
-        condition = (
-            Q(given_on__lte=today)
-            & (Q(valid_until__isnull=True) | Q(valid_until__gte=today))
-            & (Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=today))
-        )
         if value is None:
             return queryset
+        condition = valid_on(timezone.localdate())
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
 

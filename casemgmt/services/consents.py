@@ -82,12 +82,15 @@ def consent_withdraw(
     return consent
 
 
+def valid_on(on: datetime.date) -> Q:
+    """Consents that allow sharing on ``on``: given, not expired, not withdrawn (as ``Consent.covers``)."""
+    return (
+        Q(given_on__lte=on)
+        & (Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+        & (Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=on))
+    )
+
+
 def consents_covering(family: Family, agency: str, on: datetime.date) -> QuerySet[Consent]:
     """Consents of ``family`` that allow sharing with ``agency`` on ``on``."""
-    return Consent.objects.filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=on),
-        Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=on),
-        family=family,
-        recipient=agency,
-        given_on__lte=on,
-    ).order_by("-given_on")
+    return Consent.objects.filter(valid_on(on), family=family, recipient=agency).order_by("-given_on")
