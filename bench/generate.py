@@ -222,7 +222,7 @@ def generate(families: int, seed: int, batch: int = 2000) -> None:
                 goals.append(
                     Goal(
                         family=family,
-                        person=rng.choice(members + [None]),
+                        person=rng.choice([*members, None]),
                         field_of_action=rng.choice(fields),
                         description="Ziel vereinbart: nächster Schritt im Förderkonzept",
                         agreed_on=agreed,

@@ -149,7 +149,8 @@ def drive(args: Any) -> tuple[dict[str, list[str]], Counter[int], float, str]:
                     with lock:
                         acknowledged["enrolled"].append(rid)
             else:
-                when = f"2027-0{rng.randint(1, 9)}-{rng.randint(10, 28)}T{rng.randint(8, 17)}:{rng.choice(('00', '30'))}:00+01:00"
+                day = f"2027-0{rng.randint(1, 9)}-{rng.randint(10, 28)}"
+                when = f"{day}T{rng.randint(8, 17)}:{rng.choice(('00', '30'))}:00+01:00"
                 status, _, data = request(
                     "POST",
                     port,
@@ -211,7 +212,7 @@ def verify(
             content_type__model="goal", action=AuditEntry.Action.CREATE, object_pk__in=goals
         ).values_list("object_pk", flat=True)
     }
-    intact, message, checked = verify_chain()
+    intact, message, _checked = verify_chain()
     total = sum(statuses.values())
     server_errors = sum(n for code, n in statuses.items() if code >= 500)
     lines = [
@@ -220,7 +221,8 @@ def verify(
         f"  5xx: {server_errors}",
         f"  goals acknowledged {len(goals)}, in the database {len(found_goals)}, with a create audit entry "
         f"{len(audited)}",
-        f"  conferences held and acknowledged {len(acknowledged['conferences'])}, held in the database {held}",
+        f"  conferences held and acknowledged {len(acknowledged['conferences'])}, "
+        f"held in the database {held}",
         f"  course capacity {course.capacity}: enrolled acknowledged {len(acknowledged['enrolled'])}, "
         f"in the database {enrolled}",
         f"  audit chain: {message}",
@@ -241,7 +243,8 @@ def verify(
     out = ROOT / "bench" / "results" / "load.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text(
-        f"Command: `python -m bench.load --seconds {args.seconds:g} --clients {args.clients}`\n\n```\n{text}\n```\n"
+        f"Command: `python -m bench.load --seconds {args.seconds:g} --clients {args.clients}`\n\n"
+        f"```\n{text}\n```\n"
     )
     if not ok:
         sys.exit(1)

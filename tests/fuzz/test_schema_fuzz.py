@@ -39,6 +39,6 @@ def tokens(district, case_manager):  # type: ignore[no-untyped-def]
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_no_server_errors(case, tokens) -> None:  # type: ignore[no-untyped-def]
-    for role, token in tokens.items():
+    for token in tokens.values():
         response = case.call(headers={"Authorization": f"Token {token}"})
         case.validate_response(response, checks=[checks.not_a_server_error, checks.status_code_conformance])
