@@ -131,3 +131,14 @@ def test_check_keys_reports_tampered_value(case_manager, data, capsys) -> None: 
     with pytest.raises(CommandError):
         call_command("check_keys")
     assert "casemgmt_family.notes" in capsys.readouterr().err
+
+
+def test_wrong_key_material_refuses_to_start(case_manager, data) -> None:  # type: ignore[no-untyped-def]
+    from django.core.exceptions import ImproperlyConfigured
+
+    from privacy.startup import verify_keys_against_data
+
+    assert verify_keys_against_data() > 0  # the right keys read the data
+    wrong = Keyring(purpose="encryption", keys={"test1": b"\x33" * 32, "test0": b"\x44" * 32}, active="test1")
+    with keyrings(wrong, settings.BLIND_INDEX_KEYRING), pytest.raises(ImproperlyConfigured, match="Refusing"):
+        verify_keys_against_data()
