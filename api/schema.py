@@ -22,14 +22,8 @@ ERROR_SCHEMA = {
         "detail": {"type": "string"},
         "errors": {
             "type": "object",
-            "description": "per field: a list of {code, message}",
-            "additionalProperties": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
-                },
-            },
+            "description": "per field: a list of {code, message}; nested input nests the same way",
+            "additionalProperties": {"oneOf": [{"type": "array"}, {"type": "object"}]},
         },
         "retry_after": {"type": "integer", "description": "seconds, with 429"},
     },

@@ -38,6 +38,8 @@ class OrganisationInputSerializer(StrictInputSerializer):
 
 
 class UserOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    email = serializers.CharField(read_only=True, help_text="may be empty")
+
     class Meta:
         model = User
         fields = (

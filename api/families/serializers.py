@@ -66,6 +66,14 @@ class FamilyInputSerializer(StrictInputSerializer):
 class FamilyOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     """A family as the assigned case manager sees it."""
 
+    # Empty until the case is closed: documented as such in the schema.
+    benefit_status_at_closure = serializers.ChoiceField(
+        choices=BenefitStatus.choices, allow_blank=True, read_only=True
+    )
+    closure_outcome = serializers.ChoiceField(
+        choices=Family.ClosureOutcome.choices, allow_blank=True, read_only=True
+    )
+
     class Meta:
         model = Family
         fields = (
