@@ -40,7 +40,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """Translate Django's own exceptions and give every error the same machine-readable body."""
     if isinstance(exc, (OperationalError, InterfaceError)):
         # The database went away: the transaction was rolled back, so nothing was written.
-        logger.error("Database unavailable: %s", type(exc).__name__)
+        logger.error(
+            "Database unavailable: %s: %s",
+            type(exc).__name__,
+            str(exc).splitlines()[0][:200] if str(exc) else "",
+        )
         unavailable = Response(
             {
                 "code": "service_unavailable",

@@ -21,6 +21,19 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
 
 
+@pytest.fixture(autouse=True)
+def _keep_test_connection():  # type: ignore[no-untyped-def]
+    """As Django's test client does: requests must not close the test's database connection."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def tokens(district, case_manager):  # type: ignore[no-untyped-def]
     from knox.models import AuthToken
