@@ -199,13 +199,18 @@ def connect_signals() -> None:
 
 
 def verify_chain() -> tuple[bool, str, int]:
-    """Walk the chain; return (intact, message, entries checked). Finds edits, deletions, gaps."""
+    """Walk the chain; return (intact, message, entries checked). Finds edits, deletions, gaps.
+
+    Links pruned by retention are below the head's floor; the walk starts from that anchor.
+    """
     from privacy.models import AuditChainHead, AuditEntry
 
     unchained = AuditEntry.objects.filter(seq__isnull=True).order_by("pk").first()
     if unchained is not None:
         return False, f"entry {unchained.pk} is not in the chain", 0
-    prev_hash, expected_seq, checked = "0" * 64, 1, 0
+    head = AuditChainHead.objects.filter(pk=1).first()
+    floor_seq, floor_hash = (head.floor_seq, head.floor_hash) if head else (0, "0" * 64)
+    prev_hash, expected_seq, checked = floor_hash, floor_seq + 1, 0
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
         if entry.seq != expected_seq:
             return (
@@ -218,14 +223,38 @@ def verify_chain() -> tuple[bool, str, int]:
         if link_hash(prev_hash, entry) != entry.hash:
             return False, f"link {entry.seq} (entry {entry.pk}) was altered after it was written", checked
         prev_hash, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.seq != checked or head.hash != prev_hash):
+    if head is not None and (head.seq != floor_seq + checked or head.hash != prev_hash):
         return (
             False,
-            f"the chain ends at link {checked} but {head.seq} were written: entries were deleted",
+            f"the chain ends at link {floor_seq + checked} but {head.seq} were written: entries were deleted",
             checked,
         )
-    return True, f"{checked} entries, chain intact", checked
+    pruned = f" (links up to {floor_seq} pruned by retention)" if floor_seq else ""
+    return True, f"{checked} entries, chain intact{pruned}", checked
+
+
+def prune_chain(*, before: datetime.datetime, dry_run: bool) -> int:
+    """Delete the oldest audit entries older than ``before`` (audit retention), moving the anchor.
+
+    Only a contiguous prefix of the chain is pruned, so what remains still verifies.
+    """
+    from privacy.models import AuditChainHead, AuditEntry
+
+    with transaction.atomic():
+        head = AuditChainHead.objects.select_for_update(no_key=True).get(pk=1)
+        first_kept = (
+            AuditEntry.objects.filter(timestamp__gte=before).order_by("seq").values_list("seq", flat=True)
+        )
+        limit = first_kept[0] - 1 if first_kept else head.seq
+        doomed = AuditEntry.objects.filter(seq__gt=head.floor_seq, seq__lte=limit)
+        count: int = doomed.count()
+        if dry_run or not count:
+            return count
+        anchor = AuditEntry.objects.get(seq=limit)
+        head.floor_seq, head.floor_hash = limit, anchor.hash
+        head.save(update_fields=["floor_seq", "floor_hash"])
+        doomed.delete()
+    return count
 
 
 # --- reads: one entry per request

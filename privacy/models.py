@@ -64,9 +64,12 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+    # Retention prunes the oldest links; the chain is then verified from this anchor on.
+    floor_seq = models.BigIntegerField(default=0)
+    floor_hash = models.CharField(max_length=64, default="0" * 64)
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {}
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "seq", "hash")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "seq", "hash", "floor_seq", "floor_hash")
 
     def __str__(self) -> str:
         return f"audit chain at {self.seq}"

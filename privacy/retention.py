@@ -54,3 +54,27 @@ def apply_retention(*, dry_run: bool, today: datetime.date | None = None) -> lis
         summary = plan.summary() if dry_run else erasure.execute(plan, note="retention period ended")
         results.append(RetentionResult(family.reference, family.closed_on, summary))
     return results
+
+
+def apply_audit_retention(*, dry_run: bool, today: datetime.date | None = None) -> int:
+    """Prune audit entries older than the audit-logging activity's retention period."""
+    from privacy.audit import log_bulk, prune_chain
+    from privacy.models import AuditEntry
+
+    days = activities_by_code()["audit_logging"].retention_days
+    if days is None:
+        return 0
+    today = today or timezone.localdate()
+    cutoff = timezone.make_aware(
+        datetime.datetime.combine(today - datetime.timedelta(days=days), datetime.time())
+    )
+    pruned = prune_chain(before=cutoff, dry_run=dry_run)
+    if pruned and not dry_run:
+        log_bulk(
+            model=AuditEntry,
+            action=AuditEntry.Action.DELETE,
+            object_ids=[],
+            activity="audit_logging",
+            note=f"audit retention: {pruned} entries older than {days} days pruned",
+        )
+    return pruned

@@ -206,3 +206,24 @@ def test_admin_shows_audit_read_only(admin_user, client) -> None:  # type: ignor
 def test_timestamps_are_aware(case_manager) -> None:  # type: ignore[no-untyped-def]
     make_family(case_manager)
     assert timezone.is_aware(AuditEntry.objects.latest("seq").timestamp)
+
+
+def test_audit_retention_prunes_old_links_and_chain_still_verifies(case_manager, capsys) -> None:  # type: ignore[no-untyped-def]
+    from privacy.retention import apply_audit_retention
+
+    for i in range(3):
+        make_family(case_manager, family_name=f"R{i}")
+    total = AuditEntry.objects.count()
+    old = list(AuditEntry.objects.order_by("seq").values_list("pk", flat=True)[:5])
+    AuditEntry.objects.filter(pk__in=old).update(timestamp=timezone.now() - datetime.timedelta(days=3 * 365))
+    assert apply_audit_retention(dry_run=True) == 5
+    assert AuditEntry.objects.count() == total
+    assert apply_audit_retention(dry_run=False) == 5
+    assert not AuditEntry.objects.filter(pk__in=old).exists()
+    intact, message, _ = verify_chain()
+    assert intact and "pruned by retention" in message
+    assert apply_audit_retention(dry_run=False) == 0  # idempotent
+    # tampering after pruning is still found
+    victim = AuditEntry.objects.order_by("seq").first()
+    AuditEntry.objects.filter(pk=victim.pk).update(object_repr="x")
+    assert not verify_chain()[0]

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from privacy.retention import apply_retention, case_retention_days
+from privacy.retention import apply_audit_retention, apply_retention, case_retention_days
 
 
 class Command(BaseCommand):
@@ -22,6 +22,11 @@ class Command(BaseCommand):
         for result in results:
             rows = sum(item["rows"] for item in result.summary["affected"])
             self.stdout.write(f"{verb} {result.reference} (closed {result.closed_on}): {rows} rows")
+        pruned = apply_audit_retention(dry_run=dry_run)
+        self.stdout.write(
+            f"audit entries past their retention period: {pruned} "
+            f"({'would be pruned' if dry_run else 'pruned'})"
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"{len(results)} families {verb} (retention {case_retention_days()} days after closure)."
