@@ -12,7 +12,6 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from casemgmt import policies
 from casemgmt.models import Role
 
 
@@ -53,13 +52,3 @@ class IsCaseManagerSupervisorOrDpo(_RoleGate):
 class IsAdministrator(_RoleGate):
     roles = (Role.ADMIN,)
     message = "Only administrators manage organisations, users and memberships."
-
-
-__all__ = [
-    "IsAdministrator",
-    "IsCaseManager",
-    "IsCaseManagerOrSupervisor",
-    "IsCaseManagerSupervisorOrDpo",
-    "IsSupervisor",
-    "policies",
-]

@@ -10,6 +10,25 @@ from rest_framework import serializers
 NOT_FOUND = "No such object, or not accessible to you."
 
 
+def reject_unknown(data: Any, allowed: set[str]) -> None:
+    """Raise for fields the endpoint does not take (plain serializers ignore them silently)."""
+    if isinstance(data, dict):
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise serializers.ValidationError(
+                {n: [serializers.ErrorDetail("Unknown field.", code="unknown_field")] for n in unknown}
+            )
+
+
+# A plain (non-model) input serializer that rejects fields it does not declare. (A comment,
+# not a docstring: drf-spectacular would show it as every input schema's description.)
+class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
+
+    def to_internal_value(self, data: Any) -> Any:
+        reject_unknown(data, set(self.fields))
+        return super().to_internal_value(data)
+
+
 class StrictInputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     """Rejects fields it does not know instead of silently ignoring them.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from privacy.keys import blind_index_keyring
 from privacy.normalise import normalise_name
@@ -41,6 +41,3 @@ def name_terms(values: Iterable[str], *, context: str) -> list[str]:
         if norm:
             terms.extend(search_terms(norm, context=context))
     return terms
-
-
-Normaliser = Callable[[str], str]

@@ -16,7 +16,6 @@ import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -58,10 +57,6 @@ class Keyring:
     @property
     def active_key(self) -> bytes:
         return self.keys[self.active]
-
-    def public_summary(self) -> dict[str, Any]:
-        """Key ids and counts only: safe to show in checks, logs and the processing record."""
-        return {"active": self.active, "key_ids": sorted(self.keys)}
 
 
 def parse_key_list(value: str, purpose: str) -> dict[str, bytes]:

@@ -6,21 +6,11 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.serializers import NOT_FOUND
+from api.serializers import NOT_FOUND, StrictSerializer
 from casemgmt.models import Deputyship, EmergencyAccess, Family, User
 
 
-def reject_unknown(data: Any, allowed: set[str]) -> None:
-    """Raise for fields the endpoint does not take (plain serializers ignore them silently)."""
-    if isinstance(data, dict):
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise serializers.ValidationError(
-                {n: [serializers.ErrorDetail("Unknown field.", code="unknown_field")] for n in unknown}
-            )
-
-
-class DeputyshipInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class DeputyshipInputSerializer(StrictSerializer):
     deputy = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), error_messages={"does_not_exist": NOT_FOUND}
     )
@@ -31,10 +21,6 @@ class DeputyshipInputSerializer(serializers.Serializer):  # type: ignore[type-ar
         help_text="Whose deputy; defaults to the caller. Supervisors may name it for their case managers.",
     )
 
-    def to_internal_value(self, data: Any) -> Any:
-        reject_unknown(data, {"deputy", "principal"})
-        return super().to_internal_value(data)
-
 
 class DeputyshipOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     class Meta:
@@ -43,16 +29,12 @@ class DeputyshipOutputSerializer(serializers.ModelSerializer):  # type: ignore[t
         read_only_fields = fields
 
 
-class EmergencyAccessInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class EmergencyAccessInputSerializer(StrictSerializer):
     family = serializers.PrimaryKeyRelatedField(
         queryset=Family.objects.none(), required=False, error_messages={"does_not_exist": NOT_FOUND}
     )
     reference = serializers.CharField(max_length=32, required=False)
     reason = serializers.CharField(max_length=2000)
-
-    def to_internal_value(self, data: Any) -> Any:
-        reject_unknown(data, {"family", "reference", "reason"})
-        return super().to_internal_value(data)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         queryset = self.fields["family"].queryset  # type: ignore[attr-defined]
@@ -105,9 +87,5 @@ class EmergencyAccessOutputSerializer(serializers.ModelSerializer):  # type: ign
         return obj.ended_at is None and obj.expires_at > timezone.now()
 
 
-class EmergencyAccessReviewInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class EmergencyAccessReviewInputSerializer(StrictSerializer):
     note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
-
-    def to_internal_value(self, data: Any) -> Any:
-        reject_unknown(data, {"note"})
-        return super().to_internal_value(data)

@@ -12,11 +12,10 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.access.serializers import reject_unknown
 from api.casework.base import CaseChildViewSet
 from api.casework.fields import EditableFamilyField, EditablePersonField, FieldOfActionField
 from api.concurrency import ETagMixin
-from api.serializers import NOT_FOUND, StrictInputSerializer
+from api.serializers import NOT_FOUND, StrictInputSerializer, StrictSerializer
 from casemgmt.models import Agency, CaseConference, ConferenceParticipant, User
 from casemgmt.services.conferences import (
     conference_cancel,
@@ -27,7 +26,7 @@ from casemgmt.services.conferences import (
 )
 
 
-class ParticipantInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ParticipantInputSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=ConferenceParticipant.Kind.choices)
     user = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True),
@@ -40,10 +39,6 @@ class ParticipantInputSerializer(serializers.Serializer):  # type: ignore[type-a
     role = serializers.CharField(max_length=200, required=False, allow_blank=True)
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
     legal_basis = serializers.CharField(max_length=300, required=False, allow_blank=True)
-
-    def to_internal_value(self, data: Any) -> Any:
-        reject_unknown(data, set(self.fields))
-        return super().to_internal_value(data)
 
 
 class ParticipantOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -80,25 +75,17 @@ class ConferenceInputSerializer(StrictInputSerializer):
             self.fields["participants"].read_only = True
 
 
-class DecisionInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class DecisionInputSerializer(StrictSerializer):
     field_of_action = FieldOfActionField()
     person = EditablePersonField(required=False, allow_null=True)
     description = serializers.CharField(max_length=10_000)
     target_date = serializers.DateField(required=False, allow_null=True)
 
-    def to_internal_value(self, data: Any) -> Any:
-        reject_unknown(data, set(self.fields))
-        return super().to_internal_value(data)
 
-
-class ConferenceHoldInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ConferenceHoldInputSerializer(StrictSerializer):
     held_at = serializers.DateTimeField(required=False)
     minutes = serializers.CharField(max_length=50_000, required=False, allow_blank=True)
     decisions = DecisionInputSerializer(many=True, required=False)
-
-    def to_internal_value(self, data: Any) -> Any:
-        reject_unknown(data, set(self.fields))
-        return super().to_internal_value(data)
 
 
 class ConferenceOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

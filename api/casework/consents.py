@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from api.casework.base import CaseChildViewSet
 from api.casework.fields import EditableFamilyField, EditablePersonField
-from api.serializers import StrictInputSerializer
+from api.serializers import StrictInputSerializer, StrictSerializer
 from casemgmt.models import Consent
 from casemgmt.services.consents import consent_create, consent_withdraw, valid_on
 
@@ -38,14 +38,8 @@ class ConsentInputSerializer(StrictInputSerializer):
         )
 
 
-class ConsentWithdrawInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ConsentWithdrawInputSerializer(StrictSerializer):
     withdrawn_on = serializers.DateField(required=False)
-
-    def to_internal_value(self, data: Any) -> Any:
-        from api.access.serializers import reject_unknown
-
-        reject_unknown(data, {"withdrawn_on"})
-        return super().to_internal_value(data)
 
 
 class ConsentOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

@@ -6,15 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.permissions import _RoleGate
 from api.serializers import NOT_FOUND, StrictInputSerializer
+from api.viewsets import ServiceWriteMixin
 from casemgmt import policies
 from casemgmt.models import Course, FieldOfAction, Organisation, Provider, Referral, Role
 from casemgmt.services.catalogue import (
@@ -40,7 +41,12 @@ def editable_organisations(user: Any) -> QuerySet[Organisation]:
     return Organisation.objects.filter(id__in=policies.catalogue_editable_organisation_ids(user))
 
 
-class CatalogueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+class CatalogueViewSet(
+    ServiceWriteMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,  # type: ignore[type-arg]
+):
     """Read for every staff member; writes for administrators and supervisors."""
 
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -55,6 +61,12 @@ class CatalogueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     def editable_organisation_ids(self) -> Any:
         return policies.catalogue_editable_organisation_ids(self.request.user)  # type: ignore[arg-type]
+
+    def organisation_ids(self) -> Any:
+        """Changes reach only the caller's editable catalogue; reads the whole visible one."""
+        if self.action == "partial_update":
+            return self.editable_organisation_ids()
+        return self.visible_organisation_ids()
 
 
 # --- fields of action
@@ -91,6 +103,7 @@ class FieldOfActionViewSet(CatalogueViewSet):
     """Fields of action: the defaults and those an organisation added (Handlungsfelder)."""
 
     serializer_class = FieldOfActionSerializer
+    input_serializer_class = FieldOfActionInputSerializer
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[FieldOfAction]:
@@ -102,22 +115,18 @@ class FieldOfActionViewSet(CatalogueViewSet):
 
     @extend_schema(request=FieldOfActionInputSerializer, responses={201: FieldOfActionSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = FieldOfActionInputSerializer(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        data.pop("is_active", None)
-        field = field_of_action_create(acting_user=request.user, **data)  # type: ignore[arg-type]
-        return Response(FieldOfActionSerializer(field).data, status=status.HTTP_201_CREATED)
+        return super().create(request, *args, **kwargs)
 
     @extend_schema(request=FieldOfActionInputSerializer, responses={200: FieldOfActionSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        field = self.get_object()
-        serializer = FieldOfActionInputSerializer(
-            field, data=request.data, partial=True, context=self.get_serializer_context()
-        )
-        serializer.is_valid(raise_exception=True)
-        field = field_of_action_update(field=field, acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
-        return Response(FieldOfActionSerializer(field).data)
+        return super().partial_update(request, *args, **kwargs)
+
+    def create_object(self, data: dict[str, Any]) -> Model:
+        data.pop("is_active", None)  # a new field of action is active
+        return field_of_action_create(acting_user=self.user, **data)
+
+    def update_object(self, instance: Model, data: dict[str, Any]) -> Model:
+        return field_of_action_update(field=instance, acting_user=self.user, **data)  # type: ignore[arg-type]
 
 
 # --- providers
@@ -153,32 +162,25 @@ class ProviderViewSet(CatalogueViewSet):
     """Providers (Träger) of the district's catalogue."""
 
     serializer_class = ProviderSerializer
+    input_serializer_class = ProviderInputSerializer
     filterset_fields = ("organisation",)
 
     def get_queryset(self) -> QuerySet[Provider]:
-        ids = (
-            self.editable_organisation_ids()
-            if self.action == "partial_update"
-            else self.visible_organisation_ids()
-        )
-        return Provider.objects.filter(organisation_id__in=ids)
+        return Provider.objects.filter(organisation_id__in=self.organisation_ids())
 
     @extend_schema(request=ProviderInputSerializer, responses={201: ProviderSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = ProviderInputSerializer(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        provider = provider_create(acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
-        return Response(ProviderSerializer(provider).data, status=status.HTTP_201_CREATED)
+        return super().create(request, *args, **kwargs)
 
     @extend_schema(request=ProviderInputSerializer, responses={200: ProviderSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        provider = self.get_object()
-        serializer = ProviderInputSerializer(
-            provider, data=request.data, partial=True, context=self.get_serializer_context()
-        )
-        serializer.is_valid(raise_exception=True)
-        provider = provider_update(provider=provider, acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
-        return Response(ProviderSerializer(provider).data)
+        return super().partial_update(request, *args, **kwargs)
+
+    def create_object(self, data: dict[str, Any]) -> Model:
+        return provider_create(acting_user=self.user, **data)
+
+    def update_object(self, instance: Model, data: dict[str, Any]) -> Model:
+        return provider_update(provider=instance, acting_user=self.user, **data)  # type: ignore[arg-type]
 
 
 # --- courses
@@ -260,36 +262,26 @@ class CourseViewSet(CatalogueViewSet):
     """Courses and offers with capacity and seats taken (Angebote, Integrationskurse)."""
 
     serializer_class = CourseSerializer
+    input_serializer_class = CourseInputSerializer
     filterset_class = CourseFilter
 
     def get_queryset(self) -> QuerySet[Course]:
-        ids = (
-            self.editable_organisation_ids()
-            if self.action == "partial_update"
-            else self.visible_organisation_ids()
-        )
         return (
-            Course.objects.filter(organisation_id__in=ids)
+            Course.objects.filter(organisation_id__in=self.organisation_ids())
             .annotate(seats_taken=Count("referrals", filter=Q(referrals__status__in=Referral.SEAT_STATUSES)))
             .order_by("starts_on", "title", "id")
         )
 
-    def _respond(self, course: Course, code: int) -> Response:
-        return Response(CourseSerializer(self.get_queryset().get(pk=course.pk)).data, status=code)
-
     @extend_schema(request=CourseInputSerializer, responses={201: CourseSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = CourseInputSerializer(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        course = course_create(acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
-        return self._respond(course, status.HTTP_201_CREATED)
+        return super().create(request, *args, **kwargs)
 
     @extend_schema(request=CourseInputSerializer, responses={200: CourseSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        course = self.get_object()
-        serializer = CourseInputSerializer(
-            course, data=request.data, partial=True, context=self.get_serializer_context()
-        )
-        serializer.is_valid(raise_exception=True)
-        course = course_update(course=course, acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
-        return self._respond(course, status.HTTP_200_OK)
+        return super().partial_update(request, *args, **kwargs)
+
+    def create_object(self, data: dict[str, Any]) -> Model:
+        return course_create(acting_user=self.user, **data)
+
+    def update_object(self, instance: Model, data: dict[str, Any]) -> Model:
+        return course_update(course=instance, acting_user=self.user, **data)  # type: ignore[arg-type]

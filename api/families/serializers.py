@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.serializers import NOT_FOUND, StrictInputSerializer
+from api.serializers import NOT_FOUND, StrictInputSerializer, StrictSerializer
 from casemgmt import policies
 from casemgmt.models import BenefitStatus, Family, Organisation, Role, User
 
@@ -117,32 +117,17 @@ class FamilyOverviewSerializer(serializers.ModelSerializer):  # type: ignore[typ
         read_only_fields = fields
 
 
-class FamilyAssignInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class FamilyAssignInputSerializer(StrictSerializer):
     """The case manager to assign; checked against the family's organisation by the service."""
 
     case_manager = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(), error_messages={"does_not_exist": NOT_FOUND}
     )
 
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - {"case_manager"})
-            if unknown:
-                raise serializers.ValidationError(
-                    {n: [serializers.ErrorDetail("Unknown field.", code="unknown_field")] for n in unknown}
-                )
-        return super().to_internal_value(data)
 
-
-class FamilyCloseInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class FamilyCloseInputSerializer(StrictSerializer):
     """Outcome and benefit status at closure: the statistics of success rest on them."""
 
     outcome = serializers.ChoiceField(choices=Family.ClosureOutcome.choices)
     benefit_status_at_closure = serializers.ChoiceField(choices=BenefitStatus.choices)
     closed_on = serializers.DateField(required=False)
-
-    def to_internal_value(self, data: Any) -> Any:
-        from api.access.serializers import reject_unknown
-
-        reject_unknown(data, set(self.fields))
-        return super().to_internal_value(data)

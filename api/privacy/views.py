@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import datetime
 import io
 from typing import Any
 
@@ -20,7 +19,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.params import OwnFormatParameter, check_params, choice, period
 from api.permissions import _RoleGate
+from api.serializers import StrictSerializer
 from casemgmt import policies
 from casemgmt.models import Role
 from privacy import observed, registry
@@ -69,7 +70,6 @@ LABELS = {
     },
 }
 FORMATS = ("json", "csv", "html")
-MAX_PERIOD_DAYS = 10 * 366
 
 
 class IsDpo(_RoleGate):
@@ -88,42 +88,10 @@ class IsDpoOrNotFound(BasePermission):
         return True
 
 
-def _period(params: Any) -> tuple[datetime.date, datetime.date]:
-    today = timezone.localdate()
-    errors: dict[str, list[str]] = {}
-    values = {}
-    for key, default in (("from", today.replace(month=1, day=1)), ("to", today)):
-        raw = params.get(key)
-        try:
-            values[key] = datetime.date.fromisoformat(raw) if raw else default
-        except ValueError:
-            errors[key] = ["Use a date in the form YYYY-MM-DD."]
-    if errors:
-        raise exceptions.ValidationError(errors)
-    if values["from"] > values["to"]:
-        raise exceptions.ValidationError({"from": ["The period starts after it ends."]})
-    if (values["to"] - values["from"]).days > MAX_PERIOD_DAYS:
-        raise exceptions.ValidationError({"to": ["The period is longer than ten years."]})
-    return values["from"], values["to"]
-
-
-def _choice(params: Any, key: str, allowed: tuple[str, ...], default: str) -> str:
-    value = params.get(key, default)
-    if value not in allowed:
-        raise exceptions.ValidationError({key: [f"Choose one of: {', '.join(allowed)}."]})
-    return str(value)
-
-
-class RegistryView(APIView):
+class RegistryView(OwnFormatParameter, APIView):
     """The Art. 30 record, generated from the running system, with observed figures for a period."""
 
     permission_classes = (IsDpo,)
-
-    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
-        # ``format`` is this endpoint's own parameter (json, csv, html), validated below.
-        from rest_framework.renderers import JSONRenderer
-
-        return JSONRenderer(), "application/json"
 
     @extend_schema(
         parameters=[
@@ -136,12 +104,10 @@ class RegistryView(APIView):
     )
     def get(self, request: Request) -> Any:
         params = request.query_params
-        unknown = sorted(set(params) - {"format", "lang", "from", "to"})
-        if unknown:
-            raise exceptions.ValidationError({name: ["Unknown parameter."] for name in unknown})
-        fmt = _choice(params, "format", FORMATS, "json")
-        lang = _choice(params, "lang", ("en", "de"), "en")
-        start, end = _period(params)
+        check_params(params, {"format", "lang", "from", "to"})
+        fmt = choice(params, "format", FORMATS, "json")
+        lang = choice(params, "lang", ("en", "de"), "en")
+        start, end = period(params)
         orgs = policies.organisation_ids_with_role(request.user, Role.DPO)  # type: ignore[arg-type]
         entries = AuditEntry.objects.filter(observed.audit_scope(orgs), observed.period_filter(start, end))
         ops = observed.operations(entries)
@@ -411,15 +377,10 @@ EXPORT_LABELS = {
 }
 
 
-class SubjectExportView(APIView):
+class SubjectExportView(OwnFormatParameter, APIView):
     """Art. 15 export of everything held on a person (JSON or a readable HTML document)."""
 
     permission_classes = (IsDpo,)
-
-    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
-        from rest_framework.renderers import JSONRenderer
-
-        return JSONRenderer(), "application/json"
 
     @extend_schema(
         parameters=[
@@ -432,11 +393,9 @@ class SubjectExportView(APIView):
         from privacy.audit import log_access
         from privacy.exports import subject_export
 
-        unknown = sorted(set(request.query_params) - {"format", "lang"})
-        if unknown:
-            raise exceptions.ValidationError({name: ["Unknown parameter."] for name in unknown})
-        fmt = _choice(request.query_params, "format", ("json", "html"), "json")
-        lang = _choice(request.query_params, "lang", ("en", "de"), "en")
+        check_params(request.query_params, {"format", "lang"})
+        fmt = choice(request.query_params, "format", ("json", "html"), "json")
+        lang = choice(request.query_params, "lang", ("en", "de"), "en")
         person = _subject_person(request, person_id)
         data = subject_export(person, lang)
         from casemgmt.models import Person
@@ -450,14 +409,8 @@ class SubjectExportView(APIView):
         return Response(data)
 
 
-class ReasonInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ReasonInputSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=2000)
-
-    def to_internal_value(self, data: Any) -> Any:
-        from api.access.serializers import reject_unknown
-
-        reject_unknown(data, {"reason"})
-        return super().to_internal_value(data)
 
 
 class RestrictionOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -491,15 +444,9 @@ class RestrictionView(APIView):
         return Response(RestrictionOutputSerializer(restriction).data)
 
 
-class LegalHoldInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class LegalHoldInputSerializer(StrictSerializer):
     until = serializers.DateField()
     reason = serializers.CharField(max_length=2000)
-
-    def to_internal_value(self, data: Any) -> Any:
-        from api.access.serializers import reject_unknown
-
-        reject_unknown(data, {"until", "reason"})
-        return super().to_internal_value(data)
 
 
 class LegalHoldOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
@@ -531,16 +478,10 @@ class LegalHoldView(APIView):
         return Response(LegalHoldOutputSerializer(family).data)
 
 
-class ErasureRequestInputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ErasureRequestInputSerializer(StrictSerializer):
     person = serializers.UUIDField(required=False)
     family = serializers.UUIDField(required=False)
     dry_run = serializers.BooleanField(default=True, help_text="Defaults to true: say false to erase.")
-
-    def to_internal_value(self, data: Any) -> Any:
-        from api.access.serializers import reject_unknown
-
-        reject_unknown(data, {"person", "family", "dry_run"})
-        return super().to_internal_value(data)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("person" in attrs) == ("family" in attrs):

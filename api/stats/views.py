@@ -4,7 +4,6 @@ managers for their own caseload only)."""
 from __future__ import annotations
 
 import csv
-import datetime
 import io
 from typing import Any
 
@@ -17,8 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.params import OwnFormatParameter, check_params, choice, period
 from api.permissions import IsCaseManagerOrSupervisor
-from api.privacy.views import _choice, _period
 from api.stats.charts import achievement_chart
 from casemgmt import policies
 from casemgmt.models import Family, Role
@@ -58,35 +57,20 @@ def _group_by(params: Any) -> list[str]:
     return keys
 
 
-def _check_params(params: Any, allowed: set[str]) -> None:
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise exceptions.ValidationError({name: ["Unknown parameter."] for name in unknown})
-
-
-def _default_period(params: Any) -> tuple[datetime.date, datetime.date]:
-    return _period(params)
-
-
-class OutcomeStatisticsView(APIView):
+class OutcomeStatisticsView(OwnFormatParameter, APIView):
     """Goals, referrals, case openings and closures, contacts and conferences, with small cells withheld."""
 
     permission_classes = (IsCaseManagerOrSupervisor,)
-
-    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
-        from rest_framework.renderers import JSONRenderer
-
-        return JSONRenderer(), "application/json"
 
     @extend_schema(
         parameters=[*PARAMS, OpenApiParameter("format", str, enum=["json", "csv"])],
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request) -> Any:
-        _check_params(request.query_params, {"from", "to", "group_by", "format"})
-        fmt = _choice(request.query_params, "format", ("json", "csv"), "json")
+        check_params(request.query_params, {"from", "to", "group_by", "format"})
+        fmt = choice(request.query_params, "format", ("json", "csv"), "json")
         group_by = _group_by(request.query_params)
-        start, end = _default_period(request.query_params)
+        start, end = period(request.query_params)
         stats = outcome_statistics(
             families=statistics_scope(request.user), start=start, end=end, group_by=group_by
         )
@@ -132,20 +116,15 @@ class OutcomeStatisticsView(APIView):
         return response
 
 
-class OutcomeChartView(APIView):
+class OutcomeChartView(OwnFormatParameter, APIView):
     """An SVG chart for reports: achievement rate by field of action per quarter."""
 
     permission_classes = (IsCaseManagerOrSupervisor,)
 
-    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
-        from rest_framework.renderers import JSONRenderer
-
-        return JSONRenderer(), "application/json"
-
     @extend_schema(parameters=PARAMS[:2], responses={(200, "image/svg+xml"): OpenApiTypes.STR})
     def get(self, request: Request) -> Any:
-        _check_params(request.query_params, {"from", "to"})
-        start, end = _default_period(request.query_params)
+        check_params(request.query_params, {"from", "to"})
+        start, end = period(request.query_params)
         stats = outcome_statistics(
             families=statistics_scope(request.user),
             start=start,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import uuid
 
 from django.db.models import Q, QuerySet
 
@@ -57,21 +56,3 @@ def person_name_filter(name: str) -> Q:
 def date_of_birth_filter(date_of_birth: datetime.date) -> Q:
     """Match an exact date of birth through its blind index."""
     return Q(date_of_birth_index__in=search_terms(date_of_birth.isoformat(), context="person.date_of_birth"))
-
-
-def person_list(
-    *,
-    user: User,
-    family_id: uuid.UUID | str | None = None,
-    name: str | None = None,
-    date_of_birth: datetime.date | None = None,
-) -> QuerySet[Person]:
-    """Visible persons, optionally of one family, by name and/or exact date of birth."""
-    qs = persons_visible_to(user)
-    if family_id is not None:
-        qs = qs.filter(family_id=family_id)
-    if name is not None:
-        qs = qs.filter(person_name_filter(name))
-    if date_of_birth is not None:
-        qs = qs.filter(date_of_birth_filter(date_of_birth))
-    return qs
