@@ -23,7 +23,6 @@ def reject_unknown(data: Any, allowed: set[str]) -> None:
 # A plain (non-model) input serializer that rejects fields it does not declare. (A comment,
 # not a docstring: drf-spectacular would show it as every input schema's description.)
 class StrictSerializer(serializers.Serializer):  # type: ignore[type-arg]
-
     def to_internal_value(self, data: Any) -> Any:
         reject_unknown(data, set(self.fields))
         return super().to_internal_value(data)
