@@ -1,0 +1,62 @@
+"""Every list outside case work: the number of queries does not grow with the rows listed."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from casemgmt.models import Role
+from casemgmt.services.access import deputy_add, emergency_access_open
+from casemgmt.services.catalogue import field_of_action_create
+from privacy.rights import erasure_request
+from tests.conftest import app_queries, client_for
+from tests.factories import make_family, make_user
+
+REASON = "Kind in Gefahr, zuständige Kollegin nicht erreichbar"
+
+LISTS = [
+    ("/api/v1/case-overview/", Role.SUPERVISOR),
+    ("/api/v1/deputies/", Role.SUPERVISOR),
+    ("/api/v1/emergency-access/", Role.DPO),
+    ("/api/v1/organisations/", Role.ADMIN),
+    ("/api/v1/users/", Role.ADMIN),
+    ("/api/v1/memberships/", Role.ADMIN),
+    ("/api/v1/fields-of-action/", Role.CASE_MANAGER),
+    ("/api/v1/audit/events/", Role.DPO),
+    ("/api/v1/privacy/erasure-requests/", Role.DPO),
+]
+
+
+@pytest.mark.parametrize(("url", "role"), LISTS)
+def test_query_count_flat(district, url, role) -> None:  # type: ignore[no-untyped-def]
+    viewer = make_user(district, role)
+    dpo = make_user(district, Role.DPO)
+    admin = make_user(district, Role.ADMIN)
+    counter = iter(range(100))
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            i = next(counter)
+            owner = make_user(district, Role.CASE_MANAGER)
+            colleague = make_user(district, Role.CASE_MANAGER)
+            family = make_family(owner, district, family_name=f"L{i}")
+            deputy_add(principal=owner, deputy=colleague, acting_user=owner)
+            stranger = make_user(district, Role.CASE_MANAGER)
+            emergency_access_open(family=family, acting_user=stranger, reason=REASON)
+            field_of_action_create(
+                organisation=district, code=f"extra{i}", name=f"Extra {i}", acting_user=admin
+            )
+            erasure_request(subject=family, subject_type="family", dry_run=True, acting_user=dpo)
+
+    client = client_for(viewer)
+    add(2)
+    client.get(url)  # warm up per-process caches
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    add(6)
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(url).status_code == 200
+    assert len(app_queries(large.captured_queries)) == len(app_queries(small.captured_queries)), [
+        q[:120] for q in app_queries(large.captured_queries)
+    ]
