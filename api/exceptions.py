@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import FieldError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldError
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
@@ -17,6 +17,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from casemgmt.errors import Conflict
@@ -58,7 +59,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body = {"code": exc.code, "detail": exc.message, **exc.extra}
         return Response(body, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(as_serializer_error(exc))
+        model_errors = as_serializer_error(exc)
+        # Model-level errors arrive under Django's "__all__"; the API names them like DRF does.
+        if NON_FIELD_ERRORS in model_errors:
+            model_errors[api_settings.NON_FIELD_ERRORS_KEY] = model_errors.pop(NON_FIELD_ERRORS)
+        exc = exceptions.ValidationError(model_errors)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
