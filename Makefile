@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format install migrate seed bench bench-quick load fuzz audit-deps clean
+.PHONY: run test lint format install migrate seed bench bench-quick bench-audit load fuzz audit-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,11 @@ migrate: install
 seed: migrate
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py seed_demo
 
-## Serve the API on 127.0.0.1:$(PORT) with demo data (development: DEBUG on, generated keys).
+## Serve the API on 127.0.0.1:$(PORT) with demo data (development: DEBUG on, generated keys),
+## and the job worker beside it (audit sealing, nightly retention); Ctrl-C stops both.
 run: seed
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py run_worker & worker=$$!; \
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## Install and run the whole test suite (SQLite by default; DATABASE_URL for PostgreSQL).
@@ -34,9 +37,10 @@ test: install
 load: install
 	$(BIN)/python -m bench.load --seconds $${LOAD_SECONDS:-30}
 
-## Longer schema fuzzing (schemathesis): FUZZ_EXAMPLES examples per operation and role.
+## Longer schema fuzzing (schemathesis): FUZZ_EXAMPLES per operation and role, FUZZ_STATEFUL_EXAMPLES scenarios.
 fuzz: install
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/python -m pytest -q tests/fuzz
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} FUZZ_STATEFUL_EXAMPLES=$${FUZZ_STATEFUL_EXAMPLES:-25} \
+		$(BIN)/python -m pytest -q tests/fuzz
 
 ## Known vulnerabilities in the installed dependencies (PyPI advisory data).
 audit-deps: install
@@ -53,6 +57,11 @@ format: install
 
 bench: install
 	$(BIN)/python -m bench.run --size full
+	$(BIN)/python -m bench.audit_scaling --verify 1000000
+
+## Audit scaling (audited vs unaudited at 1-8 clients, pg_locks, sealing lag) and verification time.
+bench-audit: install
+	$(BIN)/python -m bench.audit_scaling --verify $${VERIFY_ENTRIES:-100000}
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ from django.db.models import Model
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from casemgmt.models.base import processing_activity
 from privacy.audit import log_access
 
 
@@ -22,6 +23,17 @@ def response_object_ids(data: Any) -> list[Any] | None:
     if isinstance(data, list):
         return [item.get("id") for item in data if isinstance(item, dict)]
     return None
+
+
+def response_organisation(data: Any) -> str | None:
+    """The one organisation every object in the body names, if there is exactly one."""
+    items = data.get("results", [data]) if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        return None
+    found = {
+        str(item["organisation"]) for item in items if isinstance(item, dict) and item.get("organisation")
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 class ReadAuditMixin:
@@ -41,6 +53,8 @@ class ReadAuditMixin:
                     request=request,
                     model=self.get_audit_model(),
                     object_ids=ids,
-                    activity=self.audit_activity,
+                    # The view may name the activity; otherwise the model's own declaration.
+                    activity=self.audit_activity or processing_activity(self.get_audit_model()),
+                    organisation_id=response_organisation(response.data),
                 )
         return response

@@ -16,6 +16,18 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
 MAX_PERIOD_DAYS = 10 * 366
+PERIOD_FROM = "start, YYYY-MM-DD (default: 1 January of this year); at most ten years (3660 days) before `to`"
+PERIOD_TO = "end, YYYY-MM-DD (default: today); not before `from`"
+
+
+def report_responses(*media_types: str) -> dict[Any, Any]:
+    """A report is a JSON object by default, or the ``format`` asked for with its media type."""
+    from drf_spectacular.types import OpenApiTypes
+
+    responses: dict[Any, Any] = {(200, "application/json"): OpenApiTypes.OBJECT}
+    for media_type in media_types:
+        responses[(200, media_type)] = OpenApiTypes.STR
+    return responses
 
 
 class OwnFormatParameter:

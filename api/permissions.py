@@ -1,54 +1,89 @@
-"""Role gates for endpoints. Object scoping is done by the selectors (404 for the rest).
+"""Role gates for endpoints: one permission, and per view a map from action to roles.
 
-A role gate answers 403 to a user who holds the role nowhere (e.g. a DPO on the case
-endpoints); which objects a user with the role may touch is decided in the database by
-the same policy that filters lists, so another tenant's object is a 404, never a 403.
+Each view says in one place which roles may call which action (Sentry's ``scope_map``):
+
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"assign": SUPERVISION, "*": CASE_WORK}
+
+Keys are viewset actions (``list``, ``create``, ``assign``…) or, for plain API views, lower-case
+HTTP methods; ``"*"`` covers the rest. An action the map does not cover is refused (fail
+closed). A role gate answers 403 to a user who holds none of the roles anywhere (e.g. a DPO
+on the case endpoints); which objects a user with the role may touch is decided in the
+database by the same policy that filters lists, so another tenant's object is a 404.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from casemgmt.models import Role
 
 
-class _RoleGate(BasePermission):
-    roles: tuple[str, ...] = ()
-    message = "Your role does not give access to this endpoint."
+@dataclass(frozen=True)
+class Roles:
+    """Who may call an action, and what a caller without the role is told."""
+
+    roles: tuple[str, ...]
+    message: str = "Your role does not give access to this endpoint."
+    #: Answer 404 instead of 403: the endpoint does not reveal that it exists.
+    hidden: bool = False
+
+
+CASE_WORK = Roles((Role.CASE_MANAGER,), "Only case managers work with case content.")
+SUPERVISION = Roles((Role.SUPERVISOR,), "Only supervisors may do this.")
+ADMINISTRATION = Roles((Role.ADMIN,), "Only administrators manage organisations, users and memberships.")
+DPO = Roles((Role.DPO,), "Only the data protection officer may see the record of processing activities.")
+DPO_HIDDEN = Roles((Role.DPO,), hidden=True)
+SUPERVISION_OR_DPO = Roles(
+    (Role.SUPERVISOR, Role.DPO),
+    "Only supervisors and the DPO review possible duplicates.",
+)
+CASE_WORK_OR_SUPERVISION = Roles((Role.CASE_MANAGER, Role.SUPERVISOR))
+CASE_WORK_SUPERVISION_OR_DPO = Roles((Role.CASE_MANAGER, Role.SUPERVISOR, Role.DPO))
+STAFF = Roles((Role.CASE_MANAGER, Role.SUPERVISOR, Role.DPO, Role.ADMIN))
+CATALOGUE_EDITING = Roles(
+    (Role.SUPERVISOR, Role.ADMIN), "Only administrators and supervisors edit the catalogue."
+)
+
+
+def user_roles(request: Request) -> set[str]:
+    """The roles the caller holds anywhere, read once per request."""
+    cache_attr = "_casemgmt_roles"
+    roles: set[str] | None = getattr(request, cache_attr, None)
+    if roles is None:
+        user = request.user
+        roles = set(user.memberships.values_list("role", flat=True)) if user.is_active else set()  # type: ignore[union-attr]
+        setattr(request, cache_attr, roles)
+    return roles
+
+
+def scope_for(request: Request, view: Any) -> Roles | None:
+    """The entry of the view's ``scope_map`` for this request (None: not covered, refused)."""
+    scope_map: dict[str, Roles] = getattr(view, "scope_map", {})
+    action = getattr(view, "action", None) or request.method.lower()  # type: ignore[union-attr]
+    return scope_map.get(action) or scope_map.get("*")
+
+
+class ScopeMapPermission(BasePermission):
+    """Allow an authenticated caller who holds one of the roles the view's ``scope_map`` names."""
+
+    message = Roles(()).message
 
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
         if not (user and user.is_authenticated):
             return False
-        cache_attr = "_casemgmt_roles"
-        roles = getattr(request, cache_attr, None)
-        if roles is None:
-            roles = set(user.memberships.values_list("role", flat=True)) if user.is_active else set()  # type: ignore[union-attr]
-            setattr(request, cache_attr, roles)
-        return bool(roles.intersection(self.roles))
-
-
-class IsCaseManager(_RoleGate):
-    roles = (Role.CASE_MANAGER,)
-    message = "Only case managers work with case content."
-
-
-class IsSupervisor(_RoleGate):
-    roles = (Role.SUPERVISOR,)
-    message = "Only supervisors may do this."
-
-
-class IsCaseManagerOrSupervisor(_RoleGate):
-    roles = (Role.CASE_MANAGER, Role.SUPERVISOR)
-
-
-class IsCaseManagerSupervisorOrDpo(_RoleGate):
-    roles = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.DPO)
-
-
-class IsAdministrator(_RoleGate):
-    roles = (Role.ADMIN,)
-    message = "Only administrators manage organisations, users and memberships."
+        scope = scope_for(request, view)
+        if scope is None:
+            return False
+        if user_roles(request).intersection(scope.roles):
+            return True
+        if scope.hidden:
+            raise exceptions.NotFound()
+        self.message = scope.message
+        return False

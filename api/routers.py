@@ -4,9 +4,14 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
-from api.access.views import DeputyshipViewSet, EmergencyAccessViewSet
+from api.access.views import (
+    DeputyshipViewSet,
+    EmergencyAccessRequestViewSet,
+    EmergencyAccessViewSet,
+    EmergencyOpeningViewSet,
+)
 from api.administration.views import MembershipViewSet, OrganisationViewSet, UserViewSet
-from api.auth.views import LoginView, LogoutAllView, LogoutView, MeView
+from api.auth.views import LoginView, LogoutAllView, LogoutView, MeView, PasswordChangeView, PasswordSetView
 from api.casework.conferences import ConferenceViewSet
 from api.casework.consents import ConsentViewSet
 from api.casework.contacts import ContactViewSet
@@ -14,7 +19,9 @@ from api.casework.goals import GoalViewSet
 from api.casework.referrals import ReferralViewSet
 from api.catalogue.views import CourseViewSet, FieldOfActionViewSet, ProviderViewSet
 from api.families.views import CaseOverviewViewSet, FamilyViewSet
+from api.persons.duplicates import DuplicateReviewViewSet
 from api.persons.views import PersonViewSet
+from api.privacy.access_grants import AccessGrantReportView
 from api.privacy.views import (
     AuditEventViewSet,
     ErasureRequestViewSet,
@@ -28,6 +35,7 @@ from api.stats.views import OutcomeChartView, OutcomeStatisticsView
 router = SimpleRouter()
 router.register("families", FamilyViewSet, basename="family")
 router.register("persons", PersonViewSet, basename="person")
+router.register("duplicate-reviews", DuplicateReviewViewSet, basename="duplicate-review")
 router.register("goals", GoalViewSet, basename="goal")
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("consents", ConsentViewSet, basename="consent")
@@ -41,6 +49,10 @@ router.register("audit/events", AuditEventViewSet, basename="audit-event")
 router.register("privacy/erasure-requests", ErasureRequestViewSet, basename="erasure-request")
 router.register("deputies", DeputyshipViewSet, basename="deputy")
 router.register("emergency-access", EmergencyAccessViewSet, basename="emergency-access")
+router.register(
+    "emergency-access-requests", EmergencyAccessRequestViewSet, basename="emergency-access-request"
+)
+router.register("emergency-openings", EmergencyOpeningViewSet, basename="emergency-opening")
 router.register("organisations", OrganisationViewSet, basename="organisation")
 router.register("users", UserViewSet, basename="user")
 router.register("memberships", MembershipViewSet, basename="membership")
@@ -50,6 +62,9 @@ urlpatterns = [
     path("auth/logout/", LogoutView.as_view(), name="auth-logout"),
     path("auth/logout-all/", LogoutAllView.as_view(), name="auth-logout-all"),
     path("auth/me/", MeView.as_view(), name="auth-me"),
+    path("auth/password/", PasswordChangeView.as_view(), name="auth-password-change"),
+    path("auth/password/set/", PasswordSetView.as_view(), name="auth-password-set"),
+    path("privacy/access-grants/", AccessGrantReportView.as_view(), name="privacy-access-grants"),
     path("privacy/registry/", RegistryView.as_view(), name="privacy-registry"),
     path("privacy/subjects/<str:person_id>/export/", SubjectExportView.as_view(), name="subject-export"),
     path(

@@ -16,13 +16,18 @@ class ServiceWriteMixin:
     """Validate with an input serializer, call a service, answer with the output serializer."""
 
     input_serializer_class: ClassVar[type[serializers.Serializer]]  # type: ignore[type-arg]
+    #: The PATCH body (without the fields fixed at creation); defaults to the create input.
+    update_serializer_class: ClassVar[type[serializers.Serializer] | None] = None  # type: ignore[type-arg]
 
     @property
     def user(self) -> User:
         return self.request.user  # type: ignore[attr-defined,no-any-return]
 
     def input(self, **kwargs: Any) -> serializers.Serializer:  # type: ignore[type-arg]
-        return self.input_serializer_class(context=self.get_serializer_context(), **kwargs)  # type: ignore[attr-defined]
+        serializer_class = self.input_serializer_class
+        if "instance" in kwargs and self.update_serializer_class is not None:
+            serializer_class = self.update_serializer_class
+        return serializer_class(context=self.get_serializer_context(), **kwargs)  # type: ignore[attr-defined]
 
     def create_object(self, data: dict[str, Any]) -> Model:
         raise NotImplementedError

@@ -120,6 +120,7 @@ def generate(families: int, seed: int, batch: int = 2000) -> None:
         FieldOfAction,
         Goal,
         Person,
+        PersonSearchTerm,
         Referral,
     )
     from privacy.audit import log_bulk
@@ -264,12 +265,13 @@ def generate(families: int, seed: int, batch: int = 2000) -> None:
                 (PlainFamily, plain),
                 (FamilyGroupObjectPermission, grants),
                 (Person, persons),
+                (PersonSearchTerm, [t for p in persons for t in PersonSearchTerm.terms_for(p)]),
                 (Goal, goals),
                 (Referral, referrals),
                 (Contact, contacts),
             ):
                 model.objects.bulk_create(objs, batch_size=1000)
-                if model is not PlainFamily:
+                if model not in (PlainFamily, PersonSearchTerm):
                     log_bulk(
                         model=model,
                         action=AuditEntry.Action.CREATE,
@@ -290,7 +292,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
     setup()
-    generate(args.families, args.seed)
+    from privacy.audit import acting_as_system
+
+    with acting_as_system(process="bench_generate", activity="case_management"):
+        generate(args.families, args.seed)
 
 
 if __name__ == "__main__":

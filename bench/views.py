@@ -10,7 +10,7 @@ from rest_framework import mixins, serializers, viewsets
 
 from api.audit import ReadAuditMixin
 from api.families.serializers import FamilyOutputSerializer
-from api.permissions import IsCaseManager
+from api.permissions import CASE_WORK, ScopeMapPermission
 from bench.models import PlainFamily
 from casemgmt import policies
 from casemgmt.models import Family, Role
@@ -27,7 +27,8 @@ class PlainFamilyViewSet(ReadAuditMixin, mixins.ListModelMixin, viewsets.Generic
     """The caller's caseload from the plain-field copy (filtered by case manager, one index)."""
 
     serializer_class = PlainFamilySerializer
-    permission_classes = (IsCaseManager,)
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"*": CASE_WORK}
 
     def get_queryset(self) -> QuerySet[PlainFamily]:
         orgs = policies.organisation_ids_with_role(self.request.user, Role.CASE_MANAGER)  # type: ignore[arg-type]
@@ -38,7 +39,8 @@ class UnscopedFamilyViewSet(ReadAuditMixin, mixins.ListModelMixin, viewsets.Gene
     """Encrypted families of the caller's organisation, without the per-family permission filter."""
 
     serializer_class = FamilyOutputSerializer
-    permission_classes = (IsCaseManager,)
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"*": CASE_WORK}
 
     def get_queryset(self) -> Any:
         orgs = policies.organisation_ids_with_role(self.request.user, Role.CASE_MANAGER)  # type: ignore[arg-type]

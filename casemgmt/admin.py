@@ -9,17 +9,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.html import format_html, format_html_join
 
 from casemgmt import policies
 from casemgmt.models import Membership, Organisation, Role, User
+from casemgmt.services.accounts import password_change_require, set_password_token_issue
 from casemgmt.services.administration import users_managed_by
+from privacy.audit import audited
+from privacy.registry import Activity
 
 
-class RoleScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Every write through the admin is attributed to the logged-in user, like an API write."""
+
+    audit_activity = Activity.ACCOUNT_MANAGEMENT
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        with audited(actor=request.user, activity=self.audit_activity):
+            return super().changeform_view(request, *args, **kwargs)
+
+    def delete_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        with audited(actor=request.user, activity=self.audit_activity):
+            return super().delete_view(request, *args, **kwargs)
+
+    def changelist_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        # bulk actions and list_editable write from the list page
+        with audited(actor=request.user, activity=self.audit_activity):
+            return super().changelist_view(request, *args, **kwargs)
+
+
+class RoleScopedAdmin(AuditedAdmin):
     """Permissions from the ``admin`` role and its organisations, not Django model permissions."""
 
     def scoped(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -27,6 +52,9 @@ class RoleScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def _is_admin(self, request: HttpRequest) -> bool:
         user = request.user
+        # A required password change comes first: until then only the "change password" page works.
+        if getattr(user, "must_change_password", False):
+            return False
         return bool(user.is_active and (user.is_superuser or policies.has_role(user, Role.ADMIN)))  # type: ignore[arg-type]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
@@ -34,6 +62,13 @@ class RoleScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if request.user.is_superuser:
             return queryset
         return self.scoped(request, queryset)
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        # Out of scope answers 404 like the API (Django's default redirects with a message).
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("No such object, or not one you administer.")
+        return obj
 
     def _allowed(self, request: HttpRequest, obj: Model | None) -> bool:
         if not self._is_admin(request):
@@ -79,10 +114,72 @@ class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class UserCreationWithoutPasswordForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A new account has no usable password: the user sets one with a one-time token."""
+
+    class Meta:
+        model = User
+        fields = ("username", "first_name", "last_name", "email")
+
+    def save(self, commit: bool = True) -> User:
+        user: User = super().save(commit=False)
+        user.set_unusable_password()
+        if commit:
+            user.save()
+        return user
+
+
 @admin.register(User)
 class UserAdmin(RoleScopedAdmin, DjangoUserAdmin):  # type: ignore[misc,type-arg]
+    """Accounts; nobody here sets another user's password (require a change or issue a token)."""
+
     inlines = (MembershipInline,)
-    list_display = ("username", "first_name", "last_name", "is_active", "is_staff")
+    list_display = ("username", "first_name", "last_name", "is_active", "is_staff", "must_change_password")
+    add_form = UserCreationWithoutPasswordForm
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "first_name", "last_name", "email")}),
+    )
+    actions = ("require_password_change", "issue_set_password_token")
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        """Django's form to set any user's password is switched off for everyone.
+
+        Whoever sets a password knows it and could act as that user; users change their own
+        password (admin "Change password" link, API) or set it with a one-time token.
+        """
+        self.get_object(request, id)  # out of scope: 404, as everywhere else
+        raise PermissionDenied("Nobody sets another user's password; issue a set-password token instead.")
+
+    @admin.action(description="Require a new password at next login (revokes their tokens)")
+    def require_password_change(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for user in queryset:
+            password_change_require(user=user, acting_user=request.user)  # type: ignore[arg-type]
+        self.message_user(
+            request, f"{queryset.count()} user(s) must choose a new password.", messages.SUCCESS
+        )
+
+    @admin.action(description="Issue a one-time set-password token")
+    def issue_set_password_token(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse:
+        # Shown once in this response, never stored in a message cookie or the session.
+        issued = [
+            (user.username, *set_password_token_issue(user=user, acting_user=request.user)[::-1])  # type: ignore[arg-type]
+            for user in queryset
+        ]
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            ((u, t, r.expires_at) for u, t, r in issued),
+        )
+        html = format_html(
+            "<!doctype html><title>Set-password tokens</title><h1>One-time set-password tokens</h1>"
+            "<p>Hand each token to its user; they set their own password with "
+            "<code>POST /api/v1/auth/password/set/</code>. This page is not shown again.</p>"
+            "<table><tr><th>user</th><th>token</th><th>expires</th></tr>{}</table>",
+            rows,
+        )
+        response = HttpResponse(html)
+        response["Cache-Control"] = "no-store"
+        return response
 
     def scoped(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(pk__in=users_managed_by(request.user).values("pk"))  # type: ignore[arg-type]
@@ -108,8 +205,25 @@ class OrganisationAdmin(RoleScopedAdmin):
 class MembershipAdmin(RoleScopedAdmin):
     list_display = ("user", "organisation", "role")
     list_filter = ("role",)
-    autocomplete_fields = ("organisation",)
+    # Autocomplete searches the scoped user admin, so no other district's usernames are listed.
+    autocomplete_fields = ("user", "organisation")
 
     def scoped(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         orgs = policies.managed_organisations(request.user).values("pk")  # type: ignore[arg-type]
         return queryset.filter(organisation_id__in=orgs)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "organisation" and not request.user.is_superuser:
+            kwargs["queryset"] = policies.managed_organisations(request.user)  # type: ignore[arg-type]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # A role for a user of another tree is "no such user" (404), as on the API.
+        if (
+            not request.user.is_superuser
+            and not users_managed_by(request.user)  # type: ignore[arg-type]
+            .filter(pk=obj.user_id)
+            .exists()
+        ):
+            raise Http404("No such user, or not one you administer.")
+        super().save_model(request, obj, form, change)

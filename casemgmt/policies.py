@@ -13,12 +13,16 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db.models import Model, Q, QuerySet
 from django.db.models.signals import post_migrate
 from django.utils import timezone
 
 from casemgmt.models import (
+    Caseload,
+    Deputyship,
     EmergencyAccess,
+    Family,
     FamilyGroupObjectPermission,
     FamilyUserObjectPermission,
     Membership,
@@ -55,6 +59,22 @@ def managed_organisations(user: User) -> QuerySet[Organisation]:
         return Organisation.objects.none()
     own = organisation_ids_with_role(user, Role.ADMIN)
     return Organisation.objects.filter(Q(id__in=own) | Q(parent_id__in=own))
+
+
+def managed_users(user: User) -> QuerySet[User]:
+    """Accounts an administrator may edit: every membership of the account lies in their tree.
+
+    An account that also works for another district (or a town outside the tree) belongs to
+    that district's administrators too, so nobody here may change it, nor give it a role in
+    their own tree (that would let them reach into the other district's staff): it is a 404.
+    Superuser accounts are managed by superusers only.
+    """
+    if not _active(user):
+        return User.objects.none()
+    orgs = managed_organisations(user).values("id")
+    outside = Membership.objects.exclude(organisation_id__in=orgs).values("user_id")
+    inside = Membership.objects.filter(organisation_id__in=orgs).values("user_id")
+    return User.objects.filter(id__in=inside, is_superuser=False).exclude(id__in=outside)
 
 
 def has_role(user: User, *roles: str) -> bool:
@@ -98,15 +118,170 @@ def family_access(user: User, codename: str = VIEW_FAMILY) -> Q:
         return Q(pk__in=[])
     perm = {"permission_id": family_permission_id(codename)}
     direct = FamilyUserObjectPermission.objects.filter(user=user, **perm).values("content_object_id")
-    via_caseload = FamilyGroupObjectPermission.objects.filter(group__user=user, **perm).values(
-        "content_object_id"
-    )
+    via_caseload = FamilyGroupObjectPermission.objects.filter(
+        group_id__in=caseload_group_ids(user), **perm
+    ).values("content_object_id")
     emergency = EmergencyAccess.objects.filter(
         user=user, ended_at__isnull=True, expires_at__gt=timezone.now()
     ).values("family_id")
     return (Q(id__in=direct) | Q(id__in=via_caseload) | Q(id__in=emergency)) & Q(
         organisation_id__in=organisation_ids_with_role(user, Role.CASE_MANAGER)
     )
+
+
+def not_found(obj: Model) -> ObjectDoesNotExist:
+    """The error for a forbidden object: the very one a missing object raises, so nothing leaks."""
+    model = type(obj)
+    return model.DoesNotExist(f"No {model._meta.verbose_name} matches the given query.")  # type: ignore[attr-defined,no-any-return]
+
+
+def require_case_access(
+    user: User, family: Family, obj: Model | None = None, codename: str = CHANGE_FAMILY
+) -> None:
+    """Refuse a write on ``family``'s case content (or on ``obj`` of it) unless ``family_access`` allows it.
+
+    The same rule the lists use; a foreign or unassigned family is "not found", never "forbidden".
+    """
+    if not Family.objects.filter(family_access(user, codename), pk=family.pk).exists():
+        raise not_found(obj if obj is not None else family)
+
+
+def require_role_in(user: User, organisation: Organisation, *roles: str, obj: Model | None = None) -> None:
+    """Refuse unless ``user`` holds one of ``roles`` in ``organisation``; about ``obj``, as "not found"."""
+    if not has_role_in(user, organisation, *roles):
+        raise not_found(obj if obj is not None else organisation)
+
+
+def caseload_group_ids(user: User) -> QuerySet[Caseload, Any]:
+    """Caseload groups ``user`` works in: their own, and those of principals they currently deputise for.
+
+    Decided from the deputyships and their end dates, not from Django group membership, so a
+    deputyship stops granting anything the moment it ends, without a job to remove it.
+    """
+    deputising_for = Deputyship.objects.filter(deputy=user, ends_at__gt=timezone.now()).values("principal_id")
+    return Caseload.objects.filter(Q(owner=user) | Q(owner_id__in=deputising_for)).values("group_id")
+
+
+def emergency_only_accesses(user: User) -> QuerySet[EmergencyAccess]:
+    """The running emergency accesses through which alone ``user`` reaches a family.
+
+    A family also reached through a grant (assigned, deputy) is not "emergency only": work
+    there is ordinary case work and is not tagged as break-the-glass in the audit.
+    """
+    if not _active(user):
+        return EmergencyAccess.objects.none()
+    perm = {"permission_id": family_permission_id(VIEW_FAMILY)}
+    direct = FamilyUserObjectPermission.objects.filter(user=user, **perm).values("content_object_id")
+    via_caseload = FamilyGroupObjectPermission.objects.filter(group__user=user, **perm).values(
+        "content_object_id"
+    )
+    return (
+        EmergencyAccess.objects.filter(user=user, ended_at__isnull=True, expires_at__gt=timezone.now())
+        .exclude(family_id__in=direct)
+        .exclude(family_id__in=via_caseload)
+    )
+
+
+def emergency_accesses_behind(user: Any, model: type[Model] | None, object_ids: list[str]) -> list[str]:
+    """Ids of the emergency accesses through which alone ``user`` reached these objects.
+
+    Used by the audit to tag each entry made under break-the-glass. Free for everybody
+    else: only a user whose ``emergency_access_until`` still runs costs one query.
+    """
+    until = getattr(user, "emergency_access_until", None)
+    if until is None or until <= timezone.now() or model is None or not object_ids:
+        return []
+    label = model._meta.label
+    if label in family_paths():
+        family_path = family_paths()[label]
+    elif any(f.name == "family" for f in model._meta.concrete_fields):
+        family_path = "family_id"
+    else:
+        return []
+    object_ids = [i for i in object_ids if i and i != "None"]
+    try:
+        families = model._default_manager.filter(pk__in=object_ids).values(family_path)
+        return [
+            str(pk)
+            for pk in emergency_only_accesses(user)
+            .filter(family_id__in=families)
+            .values_list("id", flat=True)
+        ]
+    except (ValueError, TypeError, ValidationError):  # ids of another type (e.g. a bad pk): nothing to tag
+        return []
+
+
+# --- Art. 18 restriction: one rule for every record linked to a person
+
+#: How each case-work record reaches its family and the person(s) it concerns comes from the
+#: models' own declarations (``FAMILY_PATH``, ``PERSON_PATH``/``RESTRICTION_PATHS``,
+#: casemgmt/models/base.py). A record with no person path is household-level (a family's
+#: conference, contacts, the family itself): a member's restriction does not hide it,
+#: because the other members' case work goes on; the DPO restricts every member when the
+#: whole household contests its data.
+
+
+@cache
+def family_paths() -> dict[str, str]:
+    """Model label -> ORM path to the family id, for every declared family-owned model."""
+    from casemgmt.models.base import family_owned_models
+
+    return {m._meta.label: m.FAMILY_PATH for m in family_owned_models()}  # type: ignore[attr-defined]
+
+
+@cache
+def person_paths() -> dict[str, tuple[str, ...]]:
+    """Model label -> ORM paths to the persons whose restriction hides a row."""
+    from casemgmt.models.base import family_owned_models, restriction_paths
+
+    return {m._meta.label: restriction_paths(m) for m in family_owned_models()}
+
+
+def restricted_person_ids() -> QuerySet[Any, Any]:
+    """Ids of persons whose processing is restricted now (Art. 18), as a subquery."""
+    from privacy.models import Restriction
+
+    return Restriction.objects.filter(lifted_at__isnull=True).values("person_id")
+
+
+def not_restricted(model: type[Model]) -> Q:
+    """The condition on ``model`` rows that concern no restricted person.
+
+    Negated ``__in`` on a nullable column keeps the NULLs (Django adds ``IS NOT NULL``
+    inside the negation), so family-level goals and consents stay visible.
+    """
+    condition = Q()
+    for path in person_paths()[model._meta.label]:
+        condition &= ~Q(**{f"{path}__in": restricted_person_ids()})
+    return condition
+
+
+def case_record_access(user: User, model: type[Model], codename: str = VIEW_FAMILY) -> Q:
+    """The condition on rows of a case-work ``model`` that ``user`` may view (or change).
+
+    The family rule (grant, caseload, emergency access) and the restriction rule, both in
+    the database; lists, filters, single objects and writes all go through it.
+    """
+    families = Family.objects.filter(family_access(user, codename)).values("id")
+    label = model._meta.label
+    return Q(**{f"{family_paths()[label]}__in": families}) & not_restricted(model)
+
+
+def require_case_record(user: User, record: Model, codename: str = CHANGE_FAMILY) -> None:
+    """Refuse (as "not found") a record the user may not reach, or one of a restricted person."""
+    model = type(record)
+    if not model._default_manager.filter(case_record_access(user, model, codename), pk=record.pk).exists():
+        raise not_found(record)
+
+
+def require_unrestricted_record(record: Model) -> None:
+    """Refuse (as "not found") a change to a record linked to a restricted person, from any caller."""
+    model = type(record)
+    if (
+        person_paths()[model._meta.label]
+        and not model._default_manager.filter(not_restricted(model), pk=record.pk).exists()
+    ):
+        raise not_found(record)
 
 
 def supervised_family_filter(user: User) -> Q:

@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from privacy.keys import load_keyrings
+from privacy.signing import load_signing_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -59,8 +60,12 @@ INSTALLED_APPS = [
     "knox",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "guardian",
     "auditlog",
+    "django_tasks",
+    "django_tasks_db",
+    "axes",
     "privacy",
     "casemgmt",
     "api",
@@ -76,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Actor and address of every audit entry; DRF token authentication fills in the actor.
     "privacy.audit.TrustedProxyAuditlogMiddleware",
+    # Login lockout (django-axes) for the Django admin and the API token login; last, as axes asks.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Benchmarks only (bench/): comparison models and endpoints, and per-request query counts.
@@ -122,6 +129,23 @@ FIELD_ENCRYPTION_KEYRING, BLIND_INDEX_KEYRING = load_keyrings(
     env=dict(os.environ), debug=DEBUG, dev_key_file=VAR_DIR / "dev-keys.json"
 )
 
+# --- Audit transparency log (privacy/transparency.py): checkpoints are signed with an Ed25519 key
+# from the environment or KEY_FILE, separate from the field keys; development generates one.
+AUDIT_SIGNING_KEY = load_signing_key(
+    env=dict(os.environ),
+    debug=DEBUG,
+    dev_key_file=VAR_DIR / "dev-audit-signing-key.json",
+    field_keys=[*FIELD_ENCRYPTION_KEYRING.keys.values(), *BLIND_INDEX_KEYRING.keys.values()],
+)
+AUDIT_PUBLIC_KEY = os.environ.get("AUDIT_PUBLIC_KEY", "")  # verify against this key instead of the signer's
+AUDIT_LOG_ORIGIN = os.environ.get("AUDIT_LOG_ORIGIN", "casemgmt audit log")
+AUDIT_SEAL_INTERVAL_SECONDS = float(os.environ.get("AUDIT_SEAL_INTERVAL_SECONDS", "2"))
+AUDIT_MAX_MERGE_DELAY_SECONDS = int(os.environ.get("AUDIT_MAX_MERGE_DELAY_SECONDS", "60"))
+RETENTION_HOUR = int(os.environ.get("RETENTION_HOUR", "2"))  # local hour of the nightly retention run
+
+# --- Background jobs (django-tasks with its database backend; worker: manage.py run_worker).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -131,12 +155,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "casemgmt.passwords.RepetitivePasswordValidator"},
 ]
 # No guardian "AnonymousUser" account: anonymous requests never get object permissions.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses locked-out usernames before any password is checked (django-axes).
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -158,13 +185,15 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "login_address": os.environ.get("LOGIN_RATE_PER_ADDRESS", "30/min"),
         "login_username": os.environ.get("LOGIN_RATE_PER_USERNAME", "10/min"),
     },
-    "NUM_PROXIES": int(os.environ["NUM_PROXIES"]) if os.environ.get("NUM_PROXIES") else None,
+    # 0 unless proxies are configured: with None DRF keys throttles on the whole (client-chosen)
+    # X-Forwarded-For header, so a rotating header was never throttled.
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES") or "0"),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -187,11 +216,17 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Swagger UI from this server's static files (drf-spectacular-sidecar), not from a CDN:
+    # works offline and sends no user's address to a third party.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
+        "MatchEnum": "casemgmt.models.families.DuplicateReview.Match",
         "BenefitStatusEnum": "casemgmt.models.families.BenefitStatus",
         "MembershipRoleEnum": "casemgmt.models.organisations.Role",
         "PersonRoleEnum": "casemgmt.models.families.Person.Role",
@@ -263,9 +298,75 @@ AUDITLOG_LOGENTRY_MODEL = "privacy.AuditEntry"
 MIGRATION_MODULES = {"auditlog": None}
 AUDITLOG_MASK_CALLABLE = "privacy.audit.mask"
 AUDITLOG_DISABLE_REMOTE_ADDR = False
+# A write of an audited model outside ``audited(actor=..., activity=...)`` raises when this is
+# on (the test settings do); otherwise it is filed as "unattributed" and logged as an error.
+AUDIT_REQUIRE_SCOPE = env_bool("AUDIT_REQUIRE_SCOPE", False)
 
-# Statistics: counts below this are withheld, with complementary suppression (privacy/suppression.py).
+
+def _key_file_entry(name: str) -> str:
+    """An optional top-level string entry of KEY_FILE (the statistics secret lives beside the keys)."""
+    import json
+
+    path = os.environ.get("KEY_FILE", "").strip()
+    if not path:
+        return ""
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8")).get(name, "")
+    except (OSError, ValueError, AttributeError):
+        return ""  # the keyring loader above already refused a missing or malformed file
+    return value if isinstance(value, str) else ""
+
+
+def _check_stats_parameters(max_noise: int, variance: float, threshold: int, median_min: int) -> None:
+    from privacy.perturbation import Parameters, check_parameters
+
+    check_parameters(Parameters(max_noise, variance, threshold, median_min))
+
+
+# --- Statistics (privacy/perturbation.py): the cell key method; see README "Outcome statistics".
+# Perturbed counts below the threshold are withheld (true zeros included).
 STATS_SUPPRESSION_THRESHOLD = int(os.environ.get("STATS_SUPPRESSION_THRESHOLD", "5"))
+# Largest noise added to a count (D) and the noise variance (V, 0 < V < D**2).
+STATS_MAX_NOISE = int(os.environ.get("STATS_MAX_NOISE", "2"))
+STATS_NOISE_VARIANCE = float(os.environ.get("STATS_NOISE_VARIANCE", "1.0"))
+# Medians and durations are published only for cells of at least this (perturbed) size.
+STATS_MEDIAN_MIN_COUNT = int(os.environ.get("STATS_MEDIAN_MIN_COUNT", "20"))
+# The secret that orders the perturbation table (base64, 32 bytes): from the environment or
+# the key file's "statistics" entry; when unset it is derived from the active encryption key.
+STATS_PERTURBATION_KEY = os.environ.get("STATS_PERTURBATION_KEY", "").strip() or _key_file_entry("statistics")
+_check_stats_parameters(
+    STATS_MAX_NOISE, STATS_NOISE_VARIANCE, STATS_SUPPRESSION_THRESHOLD, STATS_MEDIAN_MIN_COUNT
+)
 
 # Break the glass: how long an emergency opening of a family lasts.
 EMERGENCY_ACCESS_HOURS = float(os.environ.get("EMERGENCY_ACCESS_HOURS", "24"))
+
+# --- Accounts (issue 12, part 2): deputies, set-password tokens, login lockout (django-axes).
+# A deputyship ends after DEPUTY_DEFAULT_DAYS unless an earlier end is given; never later
+# than DEPUTY_MAX_DAYS after it is named.
+DEPUTY_DEFAULT_DAYS = int(os.environ.get("DEPUTY_DEFAULT_DAYS", "14"))
+DEPUTY_MAX_DAYS = int(os.environ.get("DEPUTY_MAX_DAYS", "90"))
+# A one-time set-password token (new accounts, forgotten passwords) is valid this long.
+SET_PASSWORD_TOKEN_HOURS = float(os.environ.get("SET_PASSWORD_TOKEN_HOURS", "72"))
+# django-axes: after AXES_FAILURE_LIMIT failed logins for one username, or from one client
+# address, further logins of that username (address) are locked for AXES_COOLOFF_MINUTES, in
+# the Django admin and on the API token login alike.
+# Counters live in the cache (the database cache in production: shared by app servers), keyed
+# by a hash of the normalised username, so no attempted username is stored in clear.
+AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "casemgmt.lockout.hashed_username"
+AXES_CLIENT_IP_CALLABLE = "casemgmt.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "casemgmt.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # One process (development server, tests): a per-process cache counts every attempt.
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]
+# Reopening a family in an emergency within this many hours after the same user's last
+# emergency access to it ended (early or by expiry) needs a supervisor's approval.
+EMERGENCY_REOPEN_WINDOW_HOURS = float(os.environ.get("EMERGENCY_REOPEN_WINDOW_HOURS", "72"))

@@ -1,16 +1,21 @@
-"""Deactivation revokes tokens also when it happens outside the API (Django admin, shell).
+"""Account invariants that must hold however a user is saved (API, Django admin, shell).
 
-A receiver rather than a service call because the Django admin saves users itself.
+Receivers rather than service calls because the Django admin and ``manage.py changepassword``
+save users themselves: deactivation and any password change revoke every token, and
+logins (successful or failed) and password changes are written to the audit trail.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from auditlog.context import auditlog_value
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from casemgmt.models import User
+from privacy.audit import client_address
 
 
 @receiver(post_save, sender=User, dispatch_uid="casemgmt_revoke_tokens_on_deactivation")
@@ -19,3 +24,58 @@ def revoke_tokens_on_deactivation(sender: type[User], instance: User, **kwargs: 
         from casemgmt.services.access import tokens_revoke
 
         tokens_revoke(user=instance)
+
+
+def _context_actor() -> User | None:
+    try:
+        actor = auditlog_value.get().get("actor")
+    except LookupError:
+        return None
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+@receiver(post_save, sender=User, dispatch_uid="casemgmt_password_changed")
+def password_changed(sender: type[User], instance: User, created: bool, **kwargs: Any) -> None:
+    """A new password (Django keeps the raw one in ``_password`` until save) revokes every token."""
+    if created or getattr(instance, "_password", None) is None:
+        return
+    from casemgmt.services.accounts import record_password_change
+
+    if instance.must_change_password:
+        # Whichever way the user chose their new password, the requirement is met.
+        User.objects.filter(pk=instance.pk).update(must_change_password=False)
+        instance.must_change_password = False
+    actor = getattr(instance, "_password_actor", None) or _context_actor()
+    how = getattr(instance, "_password_how", None) or "set_outside_the_api"
+    record_password_change(user=instance, actor=actor, how=how)
+    instance._password_actor = instance._password_how = None  # type: ignore[attr-defined]
+
+
+def _address(request: Any) -> str | None:
+    if request is None:
+        return None
+    return client_address(getattr(request, "_request", request))
+
+
+@receiver(user_logged_in, dispatch_uid="casemgmt_audit_login")
+def audit_login(sender: Any, request: Any, user: User, **kwargs: Any) -> None:
+    from casemgmt.services.accounts import account_event
+
+    account_event(event="login_succeeded", user=user, actor=user, remote_addr=_address(request))
+
+
+@receiver(user_login_failed, dispatch_uid="casemgmt_audit_login_failed")
+def audit_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
+    """A failed login names the account if it exists, never the attempted username itself."""
+    from casemgmt.services.accounts import account_event
+
+    username = credentials.get("username")
+    user = User.objects.filter(username=username).first() if isinstance(username, str) else None
+    locked = bool(getattr(getattr(request, "_request", request), "axes_locked_out", False))
+    account_event(
+        event="login_failed",
+        user=user,
+        actor=None,
+        remote_addr=_address(request),
+        details={"known_account": user is not None, "locked_out": locked},
+    )

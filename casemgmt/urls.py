@@ -3,7 +3,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from api.exceptions import api_not_found
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -19,4 +21,10 @@ urlpatterns = [
 if settings.BENCH:
     urlpatterns.append(path("bench/", include("bench.urls")))
 
+# Every other path under /api/ answers 404 in the API's error shape (also with DEBUG on).
+urlpatterns.append(re_path(r"^api/", api_not_found))
+
+handler400 = "api.exceptions.bad_request"
+handler403 = "api.exceptions.permission_denied"
+handler404 = "api.exceptions.not_found"
 handler500 = "api.exceptions.server_error"

@@ -1,4 +1,4 @@
-"""Audit: what django-auditlog records, how encrypted fields are masked, the hash chain,
+"""Audit: what django-auditlog records, how encrypted fields are masked,
 the processing activity of every entry, and the read log (one entry per request).
 
 django-auditlog records the *decrypted* value of a field; every encrypted field is
@@ -9,22 +9,26 @@ are excluded (they change with the name and would only repeat it as a pseudonym)
 
 from __future__ import annotations
 
-import datetime
-import hashlib
-import json
-from collections.abc import Iterable, Iterator
-from typing import Any
+import contextlib
+import functools
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
 
-from auditlog.context import auditlog_value
+from auditlog.context import auditlog_disabled, auditlog_value
 from auditlog.middleware import AuditlogMiddleware
 from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import pre_save
 from django.http import HttpRequest
 
 from privacy.fields import BlindIndexField, EncryptedFieldMixin
+
+logger = logging.getLogger(__name__)
 
 MASK = "[encrypted]"
 #: Fields never worth an audit row: secrets and bookkeeping that changes on every login.
@@ -37,7 +41,7 @@ def mask(value: str) -> str:
 
 
 #: Bookkeeping that is neither personal data nor a decision anyone is accountable for.
-NOT_AUDITED = frozenset({"casemgmt.FamilyReferenceCounter"})
+NOT_AUDITED = frozenset({"casemgmt.FamilyReferenceCounter", "casemgmt.PersonSearchTerm"})
 
 
 def audited_models() -> Iterator[type[models.Model]]:
@@ -103,7 +107,120 @@ def client_address(request: HttpRequest) -> str | None:
     return hops[-min(int(proxies), len(hops))] if hops else remote  # type: ignore[call-overload]
 
 
-# --- activity and organisation of each entry, and the hash chain
+# --- who writes, and for which processing activity: named by the write itself
+
+
+class UnattributedWrite(RuntimeError):
+    """An audited model was written outside any ``audited()`` scope (no named actor or activity)."""
+
+
+#: What unattributed writes are filed under when ``AUDIT_REQUIRE_SCOPE`` is off (production).
+UNATTRIBUTED = "unattributed"
+
+
+@dataclass(frozen=True)
+class AuditScope:
+    """The actor and processing activity of the writes inside one ``audited()`` block."""
+
+    actor: Any
+    activity: str
+    system: str = ""
+
+
+_scope: ContextVar[AuditScope | None] = ContextVar("privacy_audit_scope", default=None)
+
+
+def current_scope() -> AuditScope | None:
+    """The innermost ``audited()`` block running now, if any."""
+    return _scope.get()
+
+
+@contextlib.contextmanager
+def audited(*, actor: Any, activity: str, system: str = "") -> Iterator[AuditScope]:
+    """Attribute every audit entry written inside to ``actor`` under ``activity``, in one transaction.
+
+    Nothing depends on a request being around: the API, the admin, a command and the shell
+    write the same attributed entries. ``actor=None`` is allowed only for a named ``system``
+    process (a management command), recorded as such.
+    """
+    from privacy.registry import activities_by_code
+
+    if activity not in activities_by_code():
+        raise ValueError(f"Unknown processing activity {activity!r}: declare it in privacy.registry.")
+    if actor is None and not system:
+        raise ValueError("Name the acting user, or the system process (system=...) that writes.")
+    token = _scope.set(AuditScope(actor=actor, activity=activity, system=system))
+    try:
+        with transaction.atomic():
+            yield _scope.get()  # type: ignore[misc]
+    finally:
+        _scope.reset(token)
+
+
+@contextlib.contextmanager
+def acting_as_system(*, process: str, activity: str) -> Iterator[AuditScope]:
+    """A management command or job names itself as the (system) actor of everything it writes.
+
+    Unlike ``audited()`` it opens no transaction: a command spans many (rotation resumes
+    batch by batch); each of its writes still audits inside its own.
+    """
+    from privacy.registry import activities_by_code
+
+    if activity not in activities_by_code():
+        raise ValueError(f"Unknown processing activity {activity!r}: declare it in privacy.registry.")
+    token = _scope.set(AuditScope(actor=None, activity=activity, system=process))
+    try:
+        yield _scope.get()  # type: ignore[misc]
+    finally:
+        _scope.reset(token)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def audited_write(activity: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Run a service in one transaction inside ``audited(actor=acting_user, activity=activity)``.
+
+    The decorator form of ``audited()`` for services: one line replaces ``@transaction.atomic``,
+    and the service's keyword argument ``acting_user`` is the actor of every entry it writes.
+    """
+
+    def decorate(service: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(service)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            if "acting_user" not in kwargs:
+                raise TypeError(f"{service.__name__}() needs acting_user=...")
+            with audited(actor=kwargs["acting_user"], activity=activity):
+                return service(*args, **kwargs)
+
+        wrapper.audit_activity = activity  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def _attribute(instance: Any) -> None:
+    """Actor and activity from the ``audited()`` scope; explicit values on the entry win."""
+    scope = _scope.get()
+    if scope is None:
+        if instance.activity:
+            return
+        label = _model_label(instance.content_type)
+        if getattr(settings, "AUDIT_REQUIRE_SCOPE", False):
+            raise UnattributedWrite(f"A write of {label} is not inside audited(actor=..., activity=...).")
+        logger.error("Unattributed write of %s: no audited() scope names its actor and activity.", label)
+        instance.activity = UNATTRIBUTED
+        return
+    if not instance.activity:
+        instance.activity = scope.activity
+    if instance.actor_id is None and getattr(scope.actor, "is_authenticated", False):
+        instance.actor = scope.actor
+    if scope.system:
+        instance.additional_data = {**(instance.additional_data or {}), "system": scope.system}
+
+
+# --- activity and organisation of each entry (ordering and sealing: privacy/transparency.py)
 
 
 def _model_label(content_type: ContentType) -> str:
@@ -112,18 +229,14 @@ def _model_label(content_type: ContentType) -> str:
 
 
 def fill_entry(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
-    """pre_save of an audit entry: activity, organisation, actor, and its link in the hash chain.
+    """pre_save of an audit entry: activity, organisation and actor.
 
-    Inside a transaction the entry is chained before it is inserted (head locked, hash
-    computed, one INSERT, head updated): three statements per entry. Outside one, the
-    post_save fallback chains it afterwards.
+    The entry is then one INSERT and nothing else: no shared row is locked. The sealer
+    (privacy/transparency.py) orders and signs it afterwards.
     """
-    from privacy.registry import activity_for_model
-
     if instance.pk is not None:
         return
-    if not instance.activity:
-        instance.activity = activity_for_model(_model_label(instance.content_type))
+    _attribute(instance)
     extra = instance.additional_data or {}
     if instance.organisation_id is None and extra.get("organisation"):
         instance.organisation_id = extra["organisation"]
@@ -137,124 +250,30 @@ def fill_entry(sender: type[models.Model], instance: Any, **kwargs: Any) -> None
         instance.actor = context["actor"]
     if instance.remote_addr is None and context.get("remote_addr"):
         instance.remote_addr = context["remote_addr"]
-    if instance.seq is None and transaction.get_connection().in_atomic_block:
-        from privacy.models import AuditChainHead
-
-        head = AuditChainHead.objects.select_for_update(no_key=True).get(pk=1)
-        instance.seq = head.seq + 1
-        instance.prev_hash = head.hash
-        instance.hash = link_hash(head.hash, instance)
-        AuditChainHead.objects.filter(pk=1).update(seq=instance.seq, hash=instance.hash)
+    tag_emergency_access(instance)
 
 
-def canonical(entry: Any) -> bytes:
-    """The content an entry's hash covers: everything but the chain fields themselves."""
-    content_type = ContentType.objects.get_for_id(entry.content_type_id)
-    data = {
-        "seq": entry.seq,
-        "model": f"{content_type.app_label}.{content_type.model}",
-        "object_pk": str(entry.object_pk),
-        "object_repr": str(entry.object_repr),
-        "object_ids": entry.object_ids,
-        "action": entry.action,
-        "changes": entry.changes,
-        "changes_text": entry.changes_text,
-        "actor": str(entry.actor_id) if entry.actor_id else None,
-        "remote_addr": entry.remote_addr,
-        "timestamp": entry.timestamp.astimezone(datetime.UTC).isoformat(),
-        "activity": entry.activity,
-        "organisation": str(entry.organisation_id) if entry.organisation_id else None,
-        "additional_data": entry.additional_data,
-    }
-    return json.dumps(data, sort_keys=True, default=str, separators=(",", ":")).encode()
+def tag_emergency_access(entry: Any) -> None:
+    """Mark an entry made under break-the-glass with the emergency accesses it relied on.
 
+    Reads and writes alike: ``additional_data["emergency_access"]`` lists the ids of the
+    running emergency accesses through which alone the actor reaches the objects' family,
+    so a reviewer finds every use of an opening. Set before the hash is computed.
+    """
+    from casemgmt.policies import emergency_accesses_behind
 
-def link_hash(prev_hash: str, entry: Any) -> str:
-    return hashlib.sha256(prev_hash.encode() + b"\n" + canonical(entry)).hexdigest()
-
-
-def chain_entry(sender: type[models.Model], instance: Any, created: bool, **kwargs: Any) -> None:
-    """post_save of an audit entry: append it to the hash chain in the same transaction."""
-    if not created or instance.seq is not None:
+    if entry.actor_id is None:
         return
-    from privacy.models import AuditChainHead, AuditEntry
-
-    with transaction.atomic(savepoint=False):
-        head, _ = AuditChainHead.objects.select_for_update(no_key=True).get_or_create(pk=1)
-        stored = AuditEntry.objects.get(pk=instance.pk)
-        stored.seq = head.seq + 1
-        digest = link_hash(head.hash, stored)
-        AuditEntry.objects.filter(pk=instance.pk).update(seq=stored.seq, prev_hash=head.hash, hash=digest)
-        instance.seq, instance.prev_hash, instance.hash = stored.seq, head.hash, digest
-        head.seq = stored.seq
-        head.hash = digest
-        head.save(update_fields=["seq", "hash"])
+    ids = entry.object_ids if entry.object_ids else ([entry.object_pk] if entry.object_pk else [])
+    accesses = emergency_accesses_behind(entry.actor, entry.content_type.model_class(), [str(i) for i in ids])
+    if accesses:
+        entry.additional_data = {**(entry.additional_data or {}), "emergency_access": sorted(accesses)}
 
 
 def connect_signals() -> None:
     from privacy.models import AuditEntry
 
     pre_save.connect(fill_entry, sender=AuditEntry, dispatch_uid="privacy_audit_fill_entry")
-    post_save.connect(chain_entry, sender=AuditEntry, dispatch_uid="privacy_audit_chain_entry")
-
-
-def verify_chain() -> tuple[bool, str, int]:
-    """Walk the chain; return (intact, message, entries checked). Finds edits, deletions, gaps.
-
-    Links pruned by retention are below the head's floor; the walk starts from that anchor.
-    """
-    from privacy.models import AuditChainHead, AuditEntry
-
-    unchained = AuditEntry.objects.filter(seq__isnull=True).order_by("pk").first()
-    if unchained is not None:
-        return False, f"entry {unchained.pk} is not in the chain", 0
-    head = AuditChainHead.objects.filter(pk=1).first()
-    floor_seq, floor_hash = (head.floor_seq, head.floor_hash) if head else (0, "0" * 64)
-    prev_hash, expected_seq, checked = floor_hash, floor_seq + 1, 0
-    for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
-        if entry.seq != expected_seq:
-            return (
-                False,
-                f"link {expected_seq} is missing (next entry found: seq {entry.seq}, id {entry.pk})",
-                checked,
-            )
-        if entry.prev_hash != prev_hash:
-            return False, f"link {entry.seq} (entry {entry.pk}) does not point to the previous link", checked
-        if link_hash(prev_hash, entry) != entry.hash:
-            return False, f"link {entry.seq} (entry {entry.pk}) was altered after it was written", checked
-        prev_hash, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
-    if head is not None and (head.seq != floor_seq + checked or head.hash != prev_hash):
-        return (
-            False,
-            f"the chain ends at link {floor_seq + checked} but {head.seq} were written: entries were deleted",
-            checked,
-        )
-    pruned = f" (links up to {floor_seq} pruned by retention)" if floor_seq else ""
-    return True, f"{checked} entries, chain intact{pruned}", checked
-
-
-def prune_chain(*, before: datetime.datetime, dry_run: bool) -> int:
-    """Delete the oldest audit entries older than ``before`` (audit retention), moving the anchor.
-
-    Only a contiguous prefix of the chain is pruned, so what remains still verifies.
-    """
-    from privacy.models import AuditChainHead, AuditEntry
-
-    with transaction.atomic():
-        head = AuditChainHead.objects.select_for_update(no_key=True).get(pk=1)
-        first_kept = (
-            AuditEntry.objects.filter(timestamp__gte=before).order_by("seq").values_list("seq", flat=True)
-        )
-        limit = first_kept[0] - 1 if first_kept else head.seq
-        doomed = AuditEntry.objects.filter(seq__gt=head.floor_seq, seq__lte=limit)
-        count: int = doomed.count()
-        if dry_run or not count:
-            return count
-        anchor = AuditEntry.objects.get(seq=limit)
-        head.floor_seq, head.floor_hash = limit, anchor.hash
-        head.save(update_fields=["floor_seq", "floor_hash"])
-        doomed.delete()
-    return count
 
 
 # --- reads: one entry per request
@@ -265,17 +284,31 @@ def log_access(
     request: Any,
     model: type[models.Model],
     object_ids: Iterable[object],
-    activity: str | None = None,
+    activity: str,
     personal_data: bool = True,
+    organisation_id: object = None,
 ) -> Any:
     """Record that ``request.user`` read these objects (a list, a search, a detail, an export).
 
     ``personal_data=False`` records a read of anonymised aggregates (statistics) as such.
+    The organisation is the one the objects belong to when the caller knows it, else the
+    reader's (first) organisation, looked up inside the INSERT so the read costs no query.
     """
-    from privacy.models import AuditEntry
-    from privacy.registry import activity_for_model
+    from django.db.models import Subquery
 
+    from casemgmt.models import Membership
+    from privacy.models import AuditEntry
+
+    if auditlog_disabled.get():
+        return None  # auditlog's disable_auditlog() switches off the read log too (bench baselines)
     ids = [str(i) for i in object_ids]
+    organisation: Any = organisation_id
+    if organisation is None and getattr(request.user, "is_authenticated", False):
+        organisation = Subquery(
+            Membership.objects.filter(user_id=request.user.pk)
+            .order_by("created_at", "organisation_id")
+            .values("organisation_id")[:1]
+        )
     route = getattr(getattr(request, "resolver_match", None), "route", "") or request.path
     with transaction.atomic(savepoint=False):
         return AuditEntry.objects.create(
@@ -286,7 +319,8 @@ def log_access(
             action=AuditEntry.Action.ACCESS,
             actor=request.user if getattr(request.user, "is_authenticated", False) else None,
             remote_addr=client_address(request._request if hasattr(request, "_request") else request),
-            activity=activity or activity_for_model(model._meta.label),
+            activity=activity,
+            organisation_id=organisation,
             # Filter names only, never their values: searches carry names and dates of birth.
             additional_data={
                 "endpoint": f"{request.method} /{route}",
@@ -306,9 +340,11 @@ def log_bulk(
     organisation_id: object = None,
     note: str = "",
 ) -> Any:
-    """One audit entry for a bulk write or queryset update that auditlog does not see."""
+    """One audit entry for a bulk write or queryset update that auditlog does not see.
+
+    Actor and activity are the ``audited()`` scope's unless given here.
+    """
     from privacy.models import AuditEntry
-    from privacy.registry import activity_for_model
 
     ids = [str(i) for i in object_ids]
     with transaction.atomic(savepoint=False):
@@ -319,7 +355,7 @@ def log_bulk(
             object_ids=ids,
             action=action,
             actor=actor,
-            activity=activity or activity_for_model(model._meta.label),
+            activity=activity or "",
             organisation_id=organisation_id,
             additional_data={"bulk": True, "note": note},
         )

@@ -1,16 +1,21 @@
 """AES-256-GCM envelope for field values.
 
-Stored form: ``e1:<key id>:<base64url(nonce || ciphertext || tag)>``. The key id lets
-decryption pick exactly one key, so keys rotate without downtime; the associated data
-binds the value to its table and column (and to the key id), so a ciphertext copied to
-another column or relabelled with another key id fails authentication instead of
-decrypting.
+Stored form: ``e2:<key id>:<base64url(nonce || ciphertext || tag)>``. The key id lets
+decryption pick exactly one key, so keys rotate without downtime. The associated data
+binds the value to its table, column, key id **and row** (the primary key), so a
+ciphertext copied to another row or column, or relabelled with another key id, fails
+authentication instead of decrypting (a stolen and edited database cannot move a
+residence status or a name from one person to another).
+
+``e1`` values (written before row binding: associated data without the row) still
+decrypt; ``manage.py rotate_keys`` rewrites them as ``e2``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import os
 from functools import lru_cache
 
@@ -19,14 +24,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from privacy.keys import encryption_keyring
 
-PREFIX = "e1"
+PREFIX = "e2"
+LEGACY_PREFIXES = frozenset({"e1"})
 NONCE_BYTES = 12
+
+logger = logging.getLogger(__name__)
 
 
 class DecryptionError(Exception):
     """A stored value could not be decrypted: tampered, moved, or its key is missing.
 
-    The message names the column and key id only; it never carries the value.
+    The message names the column, row and key id only; it never carries the value.
     """
 
 
@@ -46,40 +54,69 @@ def reset_cache() -> None:
     _cipher.cache_clear()
 
 
-def _aad(context: str, kid: str) -> bytes:
-    return f"{PREFIX}|{context}|{kid}".encode()
+def _aad(version: str, context: str, kid: str, row: str | None) -> bytes:
+    if version == "e1":
+        return f"e1|{context}|{kid}".encode()
+    return f"{version}|{context}|{kid}|{row}".encode()
 
 
-def encrypt(plaintext: str, *, context: str, kid: str | None = None) -> str:
-    """Encrypt ``plaintext`` for ``context`` (``table.column``) under the active (or given) key."""
+def encrypt(plaintext: str, *, context: str, row: str, kid: str | None = None) -> str:
+    """Encrypt ``plaintext`` for ``context`` (``table.column``) and ``row`` (its primary key)."""
+    if not row:
+        raise ValueError("An encrypted value needs the primary key of its row (row binding).")
     kid = kid or encryption_keyring().active
     nonce = os.urandom(NONCE_BYTES)
-    sealed = _cipher(kid).encrypt(nonce, plaintext.encode("utf-8"), _aad(context, kid))
+    sealed = _cipher(kid).encrypt(nonce, plaintext.encode("utf-8"), _aad(PREFIX, context, kid, row))
     return f"{PREFIX}:{kid}:{base64.urlsafe_b64encode(nonce + sealed).decode('ascii')}"
+
+
+def _split(stored: str) -> tuple[str, str, str]:
+    parts = stored.split(":", 2)
+    if len(parts) != 3 or (parts[0] != PREFIX and parts[0] not in LEGACY_PREFIXES):
+        raise DecryptionError("Stored value is not in an encrypted format (e1 or e2).")
+    return parts[0], parts[1], parts[2]
 
 
 def key_id_of(stored: str) -> str:
     """The key id a stored value was encrypted with (for rotation and checks)."""
-    parts = stored.split(":", 2)
-    if len(parts) != 3 or parts[0] != PREFIX:
-        raise DecryptionError("Stored value is not in the e1 encrypted format.")
-    return parts[1]
+    return _split(stored)[1]
 
 
-def decrypt(stored: str, *, context: str) -> str:
-    """Decrypt a stored value; raise :class:`DecryptionError`, never return ciphertext."""
-    kid = key_id_of(stored)
+def version_of(stored: str) -> str:
+    """The envelope version of a stored value: ``e2`` (row-bound) or legacy ``e1``."""
+    return _split(stored)[0]
+
+
+def is_current(stored: str, *, kid: str) -> bool:
+    """Whether ``stored`` is row-bound and under key ``kid`` (nothing to rotate)."""
+    return stored.startswith(f"{PREFIX}:{kid}:")
+
+
+def _fail(message: str, *, context: str, row: str | None, kid: str) -> DecryptionError:
+    # Logged for the operator with column, row and key id: never the value or ciphertext.
+    logger.warning("Decryption failed: %s (column %s, row %s, key %s)", message, context, row, kid)
+    return DecryptionError(f"Encrypted value in {context} (row {row}) {message} with key {kid!r}.")
+
+
+def decrypt(stored: str, *, context: str, row: str | None) -> str:
+    """Decrypt a stored value of ``row``; raise :class:`DecryptionError`, never return ciphertext."""
+    version, kid, body = _split(stored)
     try:
-        blob = base64.urlsafe_b64decode(stored.split(":", 2)[2].encode("ascii"))
+        blob = base64.urlsafe_b64decode(body.encode("ascii"))
     except (binascii.Error, ValueError, UnicodeEncodeError):
-        raise DecryptionError(f"Encrypted value in {context} is not valid base64.") from None
+        raise _fail("is not valid base64", context=context, row=row, kid=kid) from None
     if len(blob) < NONCE_BYTES + 16:
-        raise DecryptionError(f"Encrypted value in {context} is truncated.")
+        raise _fail("is truncated", context=context, row=row, kid=kid)
+    if version == PREFIX and not row:
+        raise _fail("is row-bound but no row was given", context=context, row=row, kid=kid)
     try:
-        plain = _cipher(kid).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], _aad(context, kid))
+        plain = _cipher(kid).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], _aad(version, context, kid, row))
     except InvalidTag:
-        raise DecryptionError(
-            f"Encrypted value in {context} failed authentication with key {kid!r}: "
-            "it was tampered with, moved from another column, or the key is wrong."
+        raise _fail(
+            "failed authentication: it was tampered with, moved from another row or column, "
+            "or the key is wrong,",
+            context=context,
+            row=row,
+            kid=kid,
         ) from None
     return plain.decode("utf-8")

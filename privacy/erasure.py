@@ -1,10 +1,11 @@
 """Erasure (Art. 17) and retention: anonymise what identifies, keep coarse facts.
 
 Rows are not deleted: goals, referrals, closures and contacts stay as anonymous facts, so
-statistics computed before and after an erasure agree. What is cleared, per field, is
-declared in ``privacy.registry.ANONYMISATION``. Every run is one transaction, refused as a
-whole while a legal hold, an open case or a restriction requires keeping the data, and
-leaves one non-identifying tombstone in the audit trail.
+statistics computed before and after an erasure agree. Which rows belong to a family or a
+person, and what is cleared per field, each family-owned model declares itself
+(``FAMILY_PATH``, ``PERSON_PATH``, ``ANONYMISE``: ``casemgmt.models.base.FamilyOwned``).
+Every run is one transaction, refused as a whole while a legal hold, an open case or a
+restriction requires keeping the data, and leaves one non-identifying tombstone in the audit trail.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from privacy.audit import log_bulk
-from privacy.registry import ANONYMISATION, ANONYMISED_MARK
+from privacy.registry import ANONYMISED_MARK, anonymisation
 
 
 @dataclass
@@ -33,6 +34,7 @@ class ErasurePlan:
     querysets: dict[str, QuerySet[Any]] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
+        rules = anonymisation()
         affected = []
         for label, queryset in self.querysets.items():
             count = queryset.count()
@@ -41,7 +43,7 @@ class ErasurePlan:
                     {
                         "model": label,
                         "rows": count,
-                        "fields_cleared": sorted(ANONYMISATION[label]),
+                        "fields_cleared": sorted(rules[label]),
                         "action": "anonymise",
                     }
                 )
@@ -78,26 +80,26 @@ def _refusal_for_family(family: Any, today: datetime.date) -> tuple[str, str] | 
     return None
 
 
+def _declared_querysets(path_attr: str, subject_id: Any) -> dict[str, QuerySet[Any]]:
+    """Rows of every declared family-owned model that reach the subject by the declared path."""
+    from casemgmt.models.base import family_owned_models
+
+    rules = anonymisation()
+    querysets = {}
+    for model in family_owned_models():
+        path = getattr(model, path_attr)
+        if path and model._meta.label in rules:
+            querysets[model._meta.label] = model._default_manager.filter(Q(**{path: subject_id}))
+    return querysets
+
+
 def plan_family(family: Any) -> ErasurePlan:
     """Everything held on a family and its members."""
     plan = ErasurePlan("family", str(family.pk), str(family.organisation_id))
     plan.refusal = _refusal_for_family(family, timezone.localdate())
     if family.anonymised_at is not None and plan.refusal is None:
         plan.refusal = ("already_anonymised", "This family was already anonymised.")
-    lookups = {
-        "casemgmt.Family": Q(pk=family.pk),
-        "casemgmt.Person": Q(family_id=family.pk),
-        "casemgmt.Goal": Q(family_id=family.pk),
-        "casemgmt.GoalReview": Q(goal__family_id=family.pk),
-        "casemgmt.Referral": Q(family_id=family.pk),
-        "casemgmt.Consent": Q(family_id=family.pk),
-        "casemgmt.CaseConference": Q(family_id=family.pk),
-        "casemgmt.ConferenceParticipant": Q(conference__family_id=family.pk),
-        "casemgmt.Contact": Q(family_id=family.pk),
-        "casemgmt.EmergencyAccess": Q(family_id=family.pk),
-        "privacy.Restriction": Q(person__family_id=family.pk),
-    }
-    plan.querysets = {label: _model(label)._default_manager.filter(q) for label, q in lookups.items()}
+    plan.querysets = _declared_querysets("FAMILY_PATH", family.pk)
     return plan
 
 
@@ -123,15 +125,7 @@ def plan_person(person: Any) -> ErasurePlan:
     plan.refusal = refusal
     if person.anonymised_at is not None and plan.refusal is None:
         plan.refusal = ("already_anonymised", "This person was already anonymised.")
-    lookups = {
-        "casemgmt.Person": Q(pk=person.pk),
-        "casemgmt.Goal": Q(person_id=person.pk),
-        "casemgmt.GoalReview": Q(goal__person_id=person.pk),
-        "casemgmt.Referral": Q(person_id=person.pk),
-        "casemgmt.Consent": Q(person_id=person.pk),
-        "privacy.Restriction": Q(person_id=person.pk),
-    }
-    plan.querysets = {label: _model(label)._default_manager.filter(q) for label, q in lookups.items()}
+    plan.querysets = _declared_querysets("PERSON_PATH", person.pk)
     return plan
 
 
@@ -142,24 +136,49 @@ def _cleared_value(model: type[models.Model], name: str, rule: str) -> Any:
     return None if getattr(model_field, "null", False) else ""
 
 
+def _update_bound(model: type[models.Model], ids: list[Any], changes: dict[str, Any]) -> None:
+    """Apply ``changes`` to the rows ``ids``, sealing non-empty encrypted values for each row."""
+    from privacy.fields import EncryptedFieldMixin
+
+    per_row = {
+        name: value
+        for name, value in changes.items()
+        if value not in (None, "") and isinstance(model._meta.get_field(name), EncryptedFieldMixin)
+    }
+    shared = {name: value for name, value in changes.items() if name not in per_row}
+    manager = model._default_manager
+    if shared:
+        manager.filter(pk__in=ids).update(**shared)
+    for pk in ids if per_row else []:
+        sealed = {name: model._meta.get_field(name).seal(value, pk=pk) for name, value in per_row.items()}  # type: ignore[union-attr]
+        manager.filter(pk=pk).update(**sealed)
+
+
 @transaction.atomic
 def execute(plan: ErasurePlan, *, actor: Any = None, note: str = "erasure") -> dict[str, Any]:
     """Anonymise everything in the plan in one transaction; one audit tombstone per model."""
     if plan.refusal is not None:
         raise ValueError(f"refused plan executed: {plan.refusal[0]}")
     summary = plan.summary()
+    rules = anonymisation()
     now = timezone.now()
     for label, queryset in plan.querysets.items():
         model = _model(label)
         ids = list(queryset.values_list("pk", flat=True))
         if not ids:
             continue
-        changes = {name: _cleared_value(model, name, rule) for name, rule in ANONYMISATION[label].items()}
+        changes = {name: _cleared_value(model, name, rule) for name, rule in rules[label].items()}
         if label in ("casemgmt.Family", "casemgmt.Person"):
             changes["anonymised_at"] = now
-        # A queryset update: encrypted fields encrypt the mark, NULLs stay NULL, and
-        # auditlog does not see it, so the tombstone below is the record.
-        model._default_manager.filter(pk__in=ids).update(**changes)
+        # Queryset updates: encrypted values are sealed per row (ciphertexts are bound to
+        # their row), NULLs and empty strings go in one update; auditlog does not see
+        # them, so the tombstone below is the record.
+        _update_bound(model, ids, changes)
+        if label == "casemgmt.Person":
+            # Search terms are derived from the names and date of birth: gone with them.
+            from casemgmt.models import PersonSearchTerm
+
+            PersonSearchTerm.objects.filter(person_id__in=ids).delete()
         from privacy.models import AuditEntry
 
         log_bulk(
@@ -169,6 +188,6 @@ def execute(plan: ErasurePlan, *, actor: Any = None, note: str = "erasure") -> d
             actor=actor,
             activity="data_subject_rights",
             organisation_id=plan.organisation_id,
-            note=f"{note}: anonymised {', '.join(sorted(ANONYMISATION[label]))}",
+            note=f"{note}: anonymised {', '.join(sorted(rules[label]))}",
         )
     return summary

@@ -46,13 +46,38 @@ def _person(person: Any) -> dict[str, Any]:
     }
 
 
+def _held_records(person: Any, family: Any) -> Q:
+    """Audit entries about any record held on the person: every declared family-owned model.
+
+    A member's own records are found by their declared path to the person; household-level
+    records (no person path) by their path to the family. Matched per model (content type
+    and key), so small integer keys of one model never match entries of another.
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    from casemgmt.models.base import family_owned_models
+
+    condition = Q(pk__in=[])
+    for model in family_owned_models():
+        person_path: str = model.PERSON_PATH  # type: ignore[attr-defined]
+        family_path: str = model.FAMILY_PATH  # type: ignore[attr-defined]
+        rows = model._default_manager.filter(
+            Q(**{person_path: person.pk}) if person_path else Q(**{family_path: family.pk})
+        )
+        condition |= Q(
+            content_type=ContentType.objects.get_for_model(model),
+            object_pk__in=[str(pk) for pk in rows.values_list("pk", flat=True)],
+        )
+    return condition
+
+
 def _access_log(person: Any, family: Any, related_ids: list[str]) -> list[dict[str, Any]]:
     from casemgmt.models import Membership
     from privacy.models import AuditEntry
     from privacy.observed import ACTION_NAMES
 
     subject_ids = [str(person.pk), str(family.pk)]
-    condition = Q(object_pk__in=subject_ids + related_ids)
+    condition = Q(object_pk__in=subject_ids + related_ids) | _held_records(person, family)
     for subject_id in subject_ids:
         if connection.vendor == "postgresql":
             condition |= Q(object_ids__contains=[subject_id])

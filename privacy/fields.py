@@ -15,10 +15,65 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.lookups import Exact
+from django.db.models.query_utils import DeferredAttribute
 
 from privacy import crypto
 from privacy.blind_index import INDEX_MAX_LENGTH, blind_index
 from privacy.normalise import normalise_name
+
+
+class Sealed:
+    """A stored ciphertext not yet opened: decrypted on first access, with its row's key.
+
+    ``from_db_value`` does not know the row, so it hands this to the model instance; the
+    field's descriptor opens it with the instance's primary key. ``values()`` queries get
+    it unopened, and its ``repr`` never shows the ciphertext.
+    """
+
+    __slots__ = ("stored",)
+
+    def __init__(self, stored: str) -> None:
+        self.stored = stored
+
+    def __repr__(self) -> str:
+        return "<encrypted>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sealed) and other.stored == self.stored
+
+    def __hash__(self) -> int:
+        return hash(self.stored)
+
+
+class BoundCiphertext(str):
+    """A ciphertext already bound to its row; ``get_prep_value`` passes it through."""
+
+    __slots__ = ()
+
+
+class EncryptedAttribute(DeferredAttribute):
+    """Descriptor that opens a :class:`Sealed` value with the instance's primary key."""
+
+    field: Any
+
+    def __get__(self, instance: Any, cls: Any = None) -> Any:
+        if instance is None:
+            return self
+        value = super().__get__(instance, cls)
+        if isinstance(value, Sealed):
+            value = self.field.open(value.stored, pk=instance.pk)
+            instance.__dict__[self.field.attname] = value
+        return value
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        # A data descriptor, so that reads always pass through __get__ (an instance
+        # __dict__ entry would otherwise shadow a non-data descriptor).
+        instance.__dict__[self.field.attname] = value
+
+
+def row_key(model: type[models.Model], pk: Any) -> str:
+    """The canonical text of a primary key in associated data (a UUID in its hyphenated form)."""
+    return str(model._meta.pk.to_python(pk))  # type: ignore[union-attr]
 
 
 class EncryptedFieldMixin:
@@ -26,14 +81,22 @@ class EncryptedFieldMixin:
 
     A lookup such as ``name="Ali"`` cannot work on randomised ciphertext, and silently
     returning no rows (as some libraries do) hides bugs: it raises instead. Search goes
-    through a :class:`BlindIndexField`.
+    through blind indexes.
+
+    Every value is bound to its row: the primary key is part of the associated data, so
+    the model's primary key must be known before the first save (a UUID default; a test
+    checks every model). Values are encrypted in ``pre_save`` (``save()`` and
+    ``bulk_create()``); a queryset ``update()`` must pass :meth:`seal`-ed values, anything
+    else raises. Empty strings are stored empty: the ciphertext length would show it anyway.
     """
 
     encrypted = True
+    descriptor_class = EncryptedAttribute
     _allowed_lookups = frozenset({"isnull"})
 
     model: type[models.Model]
     column: str
+    attname: str
 
     def get_internal_type(self) -> str:
         return "TextField"
@@ -51,11 +114,39 @@ class EncryptedFieldMixin:
     def deserialise(self, value: str) -> Any:
         return value
 
-    def get_prep_value(self, value: Any) -> Any:
-        value = super().get_prep_value(value)  # type: ignore[misc]
+    def seal(self, value: Any, *, pk: Any) -> Any:
+        """The stored form of ``value`` in the row ``pk`` (for ``update()`` and rotation)."""
         if value is None:
             return None
-        return crypto.encrypt(self.serialise(value), context=self.encryption_context)
+        text = self.serialise(value)
+        if text == "":
+            return BoundCiphertext("")
+        if pk is None:
+            raise FieldError(
+                f"Encrypted field {self.model.__name__}.{self.column} needs the primary key "
+                "before saving: ciphertexts are bound to their row."
+            )
+        return BoundCiphertext(
+            crypto.encrypt(text, context=self.encryption_context, row=row_key(self.model, pk))
+        )
+
+    def open(self, stored: str, *, pk: Any) -> Any:
+        """Decrypt a stored value of the row ``pk``; :class:`DecryptionError` if it was moved."""
+        row = None if pk is None else row_key(self.model, pk)
+        return self.deserialise(crypto.decrypt(stored, context=self.encryption_context, row=row))
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        return self.seal(getattr(model_instance, self.attname), pk=model_instance.pk)
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None or isinstance(value, BoundCiphertext):
+            return None if value is None else str(value)
+        if isinstance(value, str) and value == "":
+            return ""
+        raise FieldError(
+            f"Encrypted field {self.model.__name__}.{self.column} is written only through save(), "
+            "bulk_create() or a value from field.seal(value, pk=...): ciphertexts are bound to their row."
+        )
 
     def get_db_prep_value(self, value: Any, connection: BaseDatabaseWrapper, prepared: bool = False) -> Any:
         # Skip the parent's adaptation (e.g. DateField's adapt_datefield_value): the
@@ -65,9 +156,9 @@ class EncryptedFieldMixin:
         return value
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
-        if value is None:
-            return None
-        return self.deserialise(crypto.decrypt(value, context=self.encryption_context))
+        if value is None or value == "":
+            return value
+        return Sealed(value)
 
     def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name == "exact":
@@ -121,17 +212,18 @@ class EncryptedDateField(EncryptedFieldMixin, models.DateField):  # type: ignore
     """A DateField stored as AES-GCM ciphertext of its ISO form."""
 
     def serialise(self, value: Any) -> str:
-        return str(value.isoformat())
+        return str(self.to_python(value).isoformat())
 
     def deserialise(self, value: str) -> datetime.date:
         return datetime.date.fromisoformat(value)
 
-    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
-        return getattr(model_instance, self.attname)
-
 
 class BlindIndexField(models.CharField):  # type: ignore[type-arg]
-    """Keyed HMAC of one or more source fields, recomputed on every save.
+    """Truncated keyed HMAC of one or more source fields, recomputed on every save.
+
+    The model provides ``blind_index_district()`` (the id of its top-level organisation):
+    index keys are derived per district tree. The bit length comes from the plan of the
+    index ``context`` in :data:`privacy.blind_index.PLANS`.
 
     ``sources`` name the fields whose normalised values are joined (with a space) before
     hashing, e.g. ``("given_name", "family_name")`` for a full-name index. ``context`` names
@@ -179,11 +271,13 @@ class BlindIndexField(models.CharField):  # type: ignore[type-arg]
             return value.isoformat() if isinstance(value, datetime.date) else str(value)
         return normalise_name(str(value))
 
-    def compute(self, instance: models.Model) -> str | None:
+    def compute(self, instance: models.Model, *, kid: str | None = None) -> str | None:
         parts = [self.normalise(getattr(instance, source)) for source in self.sources]
         if not all(parts):
             return None
-        return blind_index(" ".join(parts), context=self.context)
+        # Keys per district tree: the model names its top-level organisation.
+        district = instance.blind_index_district()  # type: ignore[attr-defined]
+        return blind_index(" ".join(parts), context=self.context, district=district, kid=kid)
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
         value = self.compute(model_instance)

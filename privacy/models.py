@@ -1,5 +1,6 @@
 """The audit log: django-auditlog's entry, extended with the processing activity, the
-organisation it concerns, the objects a read returned, and a hash chain."""
+organisation it concerns, the objects a read returned, and its place in the Merkle tree;
+the signed checkpoints and pruning statements of that tree; the worker's heartbeat."""
 
 from __future__ import annotations
 
@@ -10,18 +11,21 @@ from auditlog.models import AbstractLogEntry
 from django.conf import settings
 from django.db import models
 
+from casemgmt.models.base import FamilyOwned
 from privacy.classification import DataCategory
 from privacy.fields import EncryptedTextField
 
 
 class AuditEntry(AbstractLogEntry):
-    """One audited write or read. Never changed after it is chained; the API has no write to it."""
+    """One audited write or read: inserted once, then only its leaf position recorded by the sealer."""
+
+    PROCESSING_ACTIVITY = "audit_logging"
 
     activity = models.CharField(max_length=60, blank=True, db_index=True)  # type: ignore[var-annotated]
     organisation_id = models.UUIDField(null=True, blank=True, db_index=True)  # type: ignore[var-annotated]
     object_ids = models.JSONField(null=True, blank=True)
+    # Leaf index in the Merkle tree (0-based) and the leaf hash, both set once by the sealer.
     seq = models.BigIntegerField(null=True, blank=True, unique=True)  # type: ignore[var-annotated]
-    prev_hash = models.CharField(max_length=64, blank=True)  # type: ignore[var-annotated]
     hash = models.CharField(max_length=64, blank=True)  # type: ignore[var-annotated]
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
@@ -47,7 +51,6 @@ class AuditEntry(AbstractLogEntry):
         "activity",
         "organisation_id",
         "seq",
-        "prev_hash",
         "hash",
     )
 
@@ -58,26 +61,75 @@ class AuditEntry(AbstractLogEntry):
         indexes = (models.Index(fields=("organisation_id", "timestamp"), name="audit_org_time"),)
 
 
-class AuditChainHead(models.Model):
-    """The end of the hash chain: locked while a new entry is appended, so links never fork."""
+class AuditCheckpoint(models.Model):
+    """A signed tree head: the first ``tree_size`` leaves have root ``root_hash`` (RFC 9162 STH)."""
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    seq = models.BigIntegerField(default=0)
-    hash = models.CharField(max_length=64, default="0" * 64)
-    # Retention prunes the oldest links; the chain is then verified from this anchor on.
-    floor_seq = models.BigIntegerField(default=0)
-    floor_hash = models.CharField(max_length=64, default="0" * 64)
+    tree_size = models.BigIntegerField(unique=True)
+    root_hash = models.CharField(max_length=64)
+    timestamp = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=100)
+    # The sealer's working state (perfect subtrees of the prefix); not signed, so the verifier
+    # recomputes it from the leaves instead of trusting it.
+    frontier = models.JSONField(default=list)
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {}
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "seq", "hash", "floor_seq", "floor_hash")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "tree_size",
+        "root_hash",
+        "timestamp",
+        "key_id",
+        "signature",
+        "frontier",
+    )
+
+    class Meta:
+        ordering = ("tree_size",)
 
     def __str__(self) -> str:
-        return f"audit chain at {self.seq}"
+        return f"audit checkpoint {self.tree_size}"
 
 
-class Restriction(models.Model):
+class AuditPruning(models.Model):
+    """A signed statement that retention removed leaves [previous_floor, floor) of the log."""
+
+    floor = models.BigIntegerField(unique=True)
+    statement = models.JSONField()
+    signature = models.CharField(max_length=100)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {}
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "floor", "statement", "signature")
+
+    class Meta:
+        ordering = ("floor",)
+
+    def __str__(self) -> str:
+        return f"audit pruning up to {self.floor}"
+
+
+class WorkerHeartbeat(models.Model):
+    """Written by the job worker's scheduler every few seconds: readiness checks and verify_audit read it."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    beat_at = models.DateTimeField()
+    last_retention_on = models.DateField(null=True, blank=True)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {}
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("name", "beat_at", "last_retention_on")
+
+    def __str__(self) -> str:
+        return f"worker {self.name}"
+
+
+class Restriction(FamilyOwned, models.Model):
     """Restriction of processing (Art. 18): while active, only the DPO reads the person's data,
     and nobody changes or shares it."""
+
+    FAMILY_PATH = "person__family_id"
+    PERSON_PATH = "person_id"
+    PROCESSING_ACTIVITY = "data_subject_rights"
+    ANONYMISE: ClassVar[dict[str, str]] = {"reason": "mark"}
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     person = models.ForeignKey("casemgmt.Person", on_delete=models.CASCADE, related_name="restrictions")
@@ -118,6 +170,8 @@ class Restriction(models.Model):
 class ErasureRequest(models.Model):
     """A request to erase a person's or a family's data (Art. 17), kept without personal data:
     the subject's id, who asked, the decision and counts of what was anonymised."""
+
+    PROCESSING_ACTIVITY = "data_subject_rights"
 
     class Subject(models.TextChoices):
         PERSON = "person", "Person"

@@ -39,3 +39,24 @@ def normalise_name(value: str) -> str:
             break
         text = folded
     return _WHITESPACE.sub(" ", text).strip()
+
+
+def name_parts(value: str) -> list[str]:
+    """The distinct parts of a normalised name ("Çelik-Weiß" -> ["celik", "weiss"]), in order."""
+    seen: dict[str, None] = {}
+    for part in normalise_name(value).split(" "):
+        if part:
+            seen.setdefault(part, None)
+    return list(seen)
+
+
+def phonetic_key(part: str) -> str:
+    """The Kölner Phonetik code of one normalised name part ("" when it has none).
+
+    Coarser than the name: "Layla"/"Leila" (55), "Mansour"/"Mansur" (6687),
+    "Mohammed"/"Muhammad" (662) share a code. Used only for "possible matches".
+    """
+    from cologne_phonetics import encode  # type: ignore[import-untyped]
+
+    codes = encode(part)
+    return "".join(code for _word, code in codes)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cache
 from typing import Any
 
@@ -74,6 +75,19 @@ RECIPIENTS: dict[str, Text] = {
 }
 
 
+class Activity(StrEnum):
+    """The codes of the activities below: every audited write names one (``privacy.audit.audited``)."""
+
+    CASE_MANAGEMENT = "case_management"
+    CASE_CONFERENCES = "case_conferences"
+    COURSE_REFERRALS = "course_referrals"
+    OUTCOME_STATISTICS = "outcome_statistics"
+    AUDIT_LOGGING = "audit_logging"
+    DATA_SUBJECT_RIGHTS = "data_subject_rights"
+    ACCOUNT_MANAGEMENT = "account_management"
+    KEY_MANAGEMENT = "key_management"
+
+
 @dataclass(frozen=True)
 class ProcessingActivity:
     """One entry of the record (Art. 30(1)(a)-(g))."""
@@ -82,7 +96,6 @@ class ProcessingActivity:
     name: Text
     purpose: Text
     legal_basis: Text
-    models: tuple[str, ...]
     data_subjects: tuple[str, ...]
     recipients: tuple[str, ...]
     retention: Text
@@ -92,6 +105,11 @@ class ProcessingActivity:
     #: Categories used only in aggregated, anonymised form (statistics).
     aggregated_only: bool = False
     third_country_transfers: Text = field(default_factory=lambda: {"de": "Keine", "en": "None"})
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The models that declare this activity (``PROCESSING_ACTIVITY`` / ``ALSO_PROCESSED_FOR``)."""
+        return declared_models().get(self.code, ())
 
     def model_classes(self) -> list[type[Model]]:
         return [apps.get_model(label) for label in self.models]
@@ -105,6 +123,19 @@ class ProcessingActivity:
 
     def special_categories(self) -> list[DataCategory]:
         return [c for c in self.data_categories() if c in SPECIAL_CATEGORIES]
+
+
+@cache
+def declared_models() -> dict[str, tuple[str, ...]]:
+    """Model labels per activity code, from the models' own declarations (never a hand list)."""
+    from casemgmt.models.base import declaring_models
+
+    found: dict[str, list[str]] = {}
+    for model in declaring_models():
+        codes = [getattr(model, "PROCESSING_ACTIVITY", ""), *getattr(model, "ALSO_PROCESSED_FOR", ())]
+        for code in filter(None, codes):
+            found.setdefault(code, []).append(model._meta.label)
+    return {code: tuple(labels) for code, labels in found.items()}
 
 
 YEARS = 365
@@ -134,13 +165,6 @@ ACTIVITIES: tuple[ProcessingActivity, ...] = (
             "en": "Art. 9(2)(a) GDPR (explicit consent) for health details in notes and "
             "information revealing ethnic origin.",
         },
-        models=(
-            "casemgmt.Family",
-            "casemgmt.Person",
-            "casemgmt.Goal",
-            "casemgmt.GoalReview",
-            "casemgmt.Contact",
-        ),
         data_subjects=("family_members", "legal_representatives"),
         recipients=("internal_case_management", "it_operations"),
         retention={
@@ -179,7 +203,6 @@ ACTIVITIES: tuple[ProcessingActivity, ...] = (
             "de": "Art. 9 Abs. 2 lit. a DSGVO (ausdrückliche Einwilligung).",
             "en": "Art. 9(2)(a) GDPR (explicit consent).",
         },
-        models=("casemgmt.CaseConference", "casemgmt.ConferenceParticipant", "casemgmt.Consent"),
         data_subjects=("family_members", "legal_representatives", "external_professionals"),
         recipients=(
             "internal_case_management",
@@ -223,7 +246,6 @@ ACTIVITIES: tuple[ProcessingActivity, ...] = (
             "Gesundheitsangaben enthalten.",
             "en": "Art. 9(2)(a) GDPR for referral notes that mention health.",
         },
-        models=("casemgmt.Referral", "casemgmt.ReferralTransition"),
         data_subjects=("family_members",),
         recipients=("internal_case_management", "course_provider"),
         retention={"de": "3 Jahre nach Abschluss des Falls.", "en": "3 years after the case is closed."},
@@ -249,7 +271,6 @@ ACTIVITIES: tuple[ProcessingActivity, ...] = (
             "Ergebnisse sind anonym.",
             "en": "Art. 6(1)(e) GDPR with § 67c(3) SGB X (planning and statistics); results are anonymous.",
         },
-        models=("casemgmt.Goal", "casemgmt.Referral", "casemgmt.Family", "casemgmt.Contact"),
         data_subjects=("family_members",),
         recipients=("supervisors",),
         retention={
@@ -259,10 +280,10 @@ ACTIVITIES: tuple[ProcessingActivity, ...] = (
         retention_days=None,
         aggregated_only=True,
         risk={
-            "de": "Gering: Aggregation in der Datenbank ohne Entschlüsselung, Schwellenwert und "
-            "komplementäre Unterdrückung.",
-            "en": "Low: aggregation in the database without decryption, threshold and complementary "
-            "suppression.",
+            "de": "Gering: Aggregation in der Datenbank ohne Entschlüsselung, Überlagerung nach dem "
+            "Cell-Key-Verfahren (begrenztes, konsistentes Rauschen) und Sperrung kleiner Werte.",
+            "en": "Low: aggregation in the database without decryption, perturbation by the cell key "
+            "method (bounded, consistent noise) and suppression of small values.",
         },
     ),
     ProcessingActivity(
@@ -281,16 +302,15 @@ ACTIVITIES: tuple[ProcessingActivity, ...] = (
             "de": "Art. 6 Abs. 1 lit. c DSGVO i. V. m. Art. 5 Abs. 2, Art. 24 und Art. 32 DSGVO.",
             "en": "Art. 6(1)(c) GDPR with Art. 5(2), Art. 24 and Art. 32 GDPR.",
         },
-        models=("privacy.AuditEntry",),
         data_subjects=("staff", "family_members"),
         recipients=("dpo", "it_operations"),
         retention={"de": "2 Jahre, danach Löschung.", "en": "2 years, then erased."},
         retention_days=2 * YEARS,
         risk={
             "de": "Mittel. Maßnahmen: keine Klartexte oder Chiffrate verschlüsselter Felder im Protokoll, "
-            "Hash-Verkettung gegen Manipulation, nur lesender Zugriff der/des DSB.",
-            "en": "Medium. Measures: no plaintext or ciphertext of encrypted fields in the log, hash chain "
-            "against tampering, read-only access for the DPO.",
+            "Merkle-Baum mit signierten Prüfpunkten (Ed25519) gegen Manipulation, nur lesender Zugriff der/des DSB.",
+            "en": "Medium. Measures: no plaintext or ciphertext of encrypted fields in the log, Merkle tree "
+            "with Ed25519-signed checkpoints against tampering, read-only access for the DPO.",
         },
     ),
     ProcessingActivity(
@@ -313,7 +333,6 @@ ACTIVITIES: tuple[ProcessingActivity, ...] = (
             "de": "Art. 9 Abs. 2 lit. g DSGVO (Erfüllung der Betroffenenrechte).",
             "en": "Art. 9(2)(g) GDPR (fulfilling data subject rights).",
         },
-        models=("privacy.Restriction", "privacy.ErasureRequest"),
         data_subjects=("family_members", "staff"),
         recipients=("dpo",),
         retention={
@@ -347,14 +366,6 @@ ACTIVITIES: tuple[ProcessingActivity, ...] = (
             "soweit sie Gesundheitsangaben enthalten.",
             "en": "Art. 9(2)(a) GDPR for emergency-access reasons that mention health.",
         },
-        models=(
-            "casemgmt.User",
-            "casemgmt.Membership",
-            "casemgmt.Caseload",
-            "casemgmt.Deputyship",
-            "casemgmt.EmergencyAccess",
-            "casemgmt.FamilyUserObjectPermission",
-        ),
         data_subjects=("staff",),
         recipients=("it_operations", "dpo"),
         retention={
@@ -369,21 +380,42 @@ ACTIVITIES: tuple[ProcessingActivity, ...] = (
             "rights logged.",
         },
     ),
+    ProcessingActivity(
+        code="key_management",
+        name={
+            "de": "Schlüsselwechsel der Feldverschlüsselung",
+            "en": "Rotation of the field encryption keys",
+        },
+        purpose={
+            "de": "Neuverschlüsselung gespeicherter Werte unter dem aktiven Schlüssel, damit alte "
+            "Schlüssel außer Betrieb genommen werden können (Art. 32 DSGVO).",
+            "en": "Re-encrypting stored values under the active key so that old keys can be retired "
+            "(Art. 32 GDPR).",
+        },
+        legal_basis={
+            "de": "Art. 6 Abs. 1 lit. c DSGVO i. V. m. Art. 32 DSGVO.",
+            "en": "Art. 6(1)(c) GDPR with Art. 32 GDPR.",
+        },
+        data_subjects=("family_members", "staff"),
+        recipients=("it_operations",),
+        retention={
+            "de": "Keine eigene Speicherung; die Werte behalten die Frist ihrer Tätigkeit.",
+            "en": "Nothing stored of its own; values keep the retention of their activity.",
+        },
+        retention_days=None,
+        risk={
+            "de": "Gering: Werte werden nur im Speicher entschlüsselt und sofort neu verschlüsselt; "
+            "Schlüssel nur aus Umgebung oder Schlüsseldatei.",
+            "en": "Low: values are decrypted only in memory and re-encrypted at once; keys only from "
+            "the environment or a key file.",
+        },
+    ),
 )
 
 
 @cache
 def activities_by_code() -> dict[str, ProcessingActivity]:
     return {a.code: a for a in ACTIVITIES}
-
-
-@cache
-def activity_for_model(label: str) -> str:
-    """The activity that records a model (the first that names it); writes are audited under it."""
-    for activity in ACTIVITIES:
-        if not activity.aggregated_only and label in activity.models:
-            return activity.code
-    return "account_management" if label.startswith(("casemgmt.", "auth.", "knox.")) else "audit_logging"
 
 
 def technical_measures() -> list[Text]:
@@ -411,8 +443,10 @@ def technical_measures() -> list[Text]:
             "answer 404.",
         },
         {
-            "de": "Protokollierung aller Schreib- und Lesezugriffe (django-auditlog) mit Hash-Verkettung.",
-            "en": "Logging of every write and read (django-auditlog) with a hash chain.",
+            "de": "Protokollierung aller Schreib- und Lesezugriffe (django-auditlog) als Transparenzprotokoll "
+            "(Merkle-Baum nach RFC 9162, Prüfpunkte mit Ed25519 signiert, Schlüssel außerhalb der Datenbank).",
+            "en": "Logging of every write and read (django-auditlog) as a transparency log (RFC 9162 Merkle "
+            "tree, checkpoints signed with Ed25519, key outside the database).",
         },
         {
             "de": f"Passwörter mit {hasher}; Tokens laufen nach {ttl_hours:g} h ab; Anmeldeversuche gedrosselt.",
@@ -462,37 +496,15 @@ def record(lang: str = "en") -> dict[str, Any]:
     }
 
 
-#: How erasure and retention treat each field: everything identifying is cleared ("clear"
-#: sets "" or NULL, "mark" writes a fixed placeholder for required names), coarse facts stay.
-#: Fields not named here are kept: statuses, dates, fields of action, outcomes, birth year, sex.
-ANONYMISATION: dict[str, dict[str, str]] = {
-    "casemgmt.Family": {
-        "family_name": "mark",
-        "address": "clear",
-        "phone": "clear",
-        "notes": "clear",
-        "legal_hold_reason": "clear",
-        "family_name_index": "clear",
-    },
-    "casemgmt.Person": {
-        "given_name": "mark",
-        "family_name": "mark",
-        "date_of_birth": "clear",
-        "residence_status": "clear",
-        "country_of_origin": "clear",
-        "given_name_index": "clear",
-        "family_name_index": "clear",
-        "full_name_index": "clear",
-        "date_of_birth_index": "clear",
-    },
-    "casemgmt.Goal": {"description": "clear"},
-    "casemgmt.GoalReview": {"note": "clear"},
-    "casemgmt.Referral": {"note": "clear"},
-    "casemgmt.Consent": {"purpose": "clear", "given_by_representative": "clear"},
-    "casemgmt.CaseConference": {"agenda": "clear", "minutes": "clear"},
-    "casemgmt.ConferenceParticipant": {"name": "clear"},
-    "casemgmt.Contact": {"notes": "clear"},
-    "casemgmt.EmergencyAccess": {"reason": "mark", "review_note": "clear"},
-    "privacy.Restriction": {"reason": "mark"},
-}
+def anonymisation() -> dict[str, dict[str, str]]:
+    """How erasure and retention treat each field, per family-owned model (its ``ANONYMISE``).
+
+    Everything identifying is cleared ("clear" sets "" or NULL, "mark" writes a fixed
+    placeholder for required names); fields not named are kept as coarse facts.
+    """
+    from casemgmt.models.base import family_owned_models
+
+    return {m._meta.label: dict(m.ANONYMISE) for m in family_owned_models() if m.ANONYMISE}  # type: ignore[attr-defined]
+
+
 ANONYMISED_MARK = "[anonymised]"

@@ -57,9 +57,14 @@ def apply_retention(*, dry_run: bool, today: datetime.date | None = None) -> lis
 
 
 def apply_audit_retention(*, dry_run: bool, today: datetime.date | None = None) -> int:
-    """Prune audit entries older than the audit-logging activity's retention period."""
-    from privacy.audit import log_bulk, prune_chain
+    """Prune whole sealed ranges of the audit log older than the audit-logging retention period.
+
+    Only entries up to a signed checkpoint go, and only with a signed pruning statement
+    (privacy/transparency.py), so the verifier can tell retention from tampering.
+    """
+    from privacy.audit import log_bulk
     from privacy.models import AuditEntry
+    from privacy.transparency import prune_sealed
 
     days = activities_by_code()["audit_logging"].retention_days
     if days is None:
@@ -68,13 +73,15 @@ def apply_audit_retention(*, dry_run: bool, today: datetime.date | None = None) 
     cutoff = timezone.make_aware(
         datetime.datetime.combine(today - datetime.timedelta(days=days), datetime.time())
     )
-    pruned = prune_chain(before=cutoff, dry_run=dry_run)
+    pruned = prune_sealed(
+        before=cutoff, retention_days=days, reason=f"audit retention: older than {days} days", dry_run=dry_run
+    )
     if pruned and not dry_run:
         log_bulk(
             model=AuditEntry,
             action=AuditEntry.Action.DELETE,
             object_ids=[],
             activity="audit_logging",
-            note=f"audit retention: {pruned} entries older than {days} days pruned",
+            note=f"audit retention: {pruned} sealed entries older than {days} days pruned",
         )
     return pruned

@@ -8,15 +8,20 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from casemgmt import policies
 from casemgmt.errors import Conflict
+from casemgmt.models import Role
 from casemgmt.services.common import invalid
 from privacy import erasure
+from privacy.audit import audited_write
 from privacy.models import ErasureRequest, Restriction
+from privacy.registry import Activity
 
 
-@transaction.atomic
+@audited_write(Activity.DATA_SUBJECT_RIGHTS)
 def restriction_add(*, person: Any, reason: str, acting_user: Any) -> Restriction:
     """Restrict processing of a person: case managers no longer read, change or share their data."""
+    policies.require_role_in(acting_user, person.family.organisation, Role.DPO, obj=person)
     if (
         Restriction.objects.select_for_update(no_key=True)
         .filter(person=person, lifted_at__isnull=True)
@@ -33,8 +38,9 @@ def restriction_add(*, person: Any, reason: str, acting_user: Any) -> Restrictio
     return restriction
 
 
-@transaction.atomic
+@audited_write(Activity.DATA_SUBJECT_RIGHTS)
 def restriction_lift(*, person: Any, acting_user: Any) -> Restriction:
+    policies.require_role_in(acting_user, person.family.organisation, Role.DPO, obj=person)
     restriction = (
         Restriction.objects.select_for_update(no_key=True)
         .filter(person=person, lifted_at__isnull=True)
@@ -48,9 +54,10 @@ def restriction_lift(*, person: Any, acting_user: Any) -> Restriction:
     return restriction
 
 
-@transaction.atomic
+@audited_write(Activity.DATA_SUBJECT_RIGHTS)
 def legal_hold_set(*, family: Any, until: datetime.date, reason: str, acting_user: Any) -> Any:
     """Keep a family's data from erasure and retention until ``until`` (court proceedings, appeals)."""
+    policies.require_role_in(acting_user, family.organisation, Role.DPO, obj=family)
     if until < timezone.localdate():
         raise invalid("until", "A legal hold must last until today or later.", "past_date")
     if not reason.strip():
@@ -61,8 +68,9 @@ def legal_hold_set(*, family: Any, until: datetime.date, reason: str, acting_use
     return family
 
 
-@transaction.atomic
+@audited_write(Activity.DATA_SUBJECT_RIGHTS)
 def legal_hold_clear(*, family: Any, acting_user: Any) -> Any:
+    policies.require_role_in(acting_user, family.organisation, Role.DPO, obj=family)
     if family.legal_hold_until is None:
         raise Conflict("This family has no legal hold.", code="no_legal_hold")
     family.legal_hold_until = None
@@ -71,6 +79,7 @@ def legal_hold_clear(*, family: Any, acting_user: Any) -> Any:
     return family
 
 
+@audited_write(Activity.DATA_SUBJECT_RIGHTS)
 def erasure_request(
     *, subject: Any, subject_type: str, dry_run: bool, acting_user: Any
 ) -> tuple[ErasureRequest, dict[str, Any]]:
@@ -79,6 +88,12 @@ def erasure_request(
     A refusal is recorded too, outside the transaction that would have erased, so the DPO's
     log of requests is complete.
     """
+    policies.require_role_in(
+        acting_user,
+        subject.family.organisation if subject_type == "person" else subject.organisation,
+        Role.DPO,
+        obj=subject,
+    )
     plan = erasure.plan_person(subject) if subject_type == "person" else erasure.plan_family(subject)
     record = ErasureRequest(
         subject_type=subject_type,

@@ -1,8 +1,9 @@
 """Key rotation and key checks over every encrypted value and blind index.
 
-``rotate`` re-encrypts values whose key id is not the active one and recomputes blind
-indexes made with an inactive index key, in primary-key batches; a row already under the
-active keys is skipped, so an interrupted run resumes where it stopped. Before writing
+``rotate`` re-encrypts values whose key id is not the active one or that are not yet
+row-bound (``e1``), recomputes blind indexes and person search terms made with an
+inactive index key, in primary-key batches; a row already current is skipped, so an
+interrupted run resumes where it stopped. Before writing
 anything it checks that every stored value decrypts: a missing key stops the run with
 nothing changed.
 """
@@ -63,6 +64,7 @@ class KeyReport:
 
     values_by_key: Counter[str] = field(default_factory=Counter)
     indexes_by_key: Counter[str] = field(default_factory=Counter)
+    values_by_version: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -82,15 +84,25 @@ def check_keys(*, batch: int = 1000, max_failures: int = 20) -> KeyReport:
                     if value is None:
                         continue
                     try:
+                        if value == "":
+                            continue
                         report.values_by_key[crypto.key_id_of(value)] += 1
-                        crypto.decrypt(value, context=f.encryption_context)
+                        report.values_by_version[crypto.version_of(value)] += 1
+                        f.open(value, pk=pk)
                     except crypto.DecryptionError as exc:
                         if len(report.failures) < max_failures:
                             report.failures.append(f"{model._meta.db_table}.{f.column} row {pk}: {exc}")
                 for value in values[len(fields) :]:
                     if value:
                         report.indexes_by_key[str(value).split(":", 1)[0]] += 1
+    terms = apps.get_model("casemgmt", "PersonSearchTerm")
+    for kid, n in _count_by_prefix(terms._default_manager.values_list("value", flat=True)).items():
+        report.indexes_by_key[kid] += n
     return report
+
+
+def _count_by_prefix(values: Any) -> Counter[str]:
+    return Counter(str(v).split(":", 1)[0] for v in values.iterator(chunk_size=5000))
 
 
 @dataclass
@@ -102,7 +114,7 @@ class RotationResult:
 
 def _needs_rotation(values: tuple[Any, ...], n_fields: int, active: str, index_active: str) -> bool:
     for value in values[:n_fields]:
-        if value is not None and not str(value).startswith(f"{crypto.PREFIX}:{active}:"):
+        if value and not crypto.is_current(str(value), kid=active):
             return True
     return any(value and not str(value).startswith(f"{index_active}:") for value in values[n_fields:])
 
@@ -125,16 +137,48 @@ def rotate(*, batch: int = 500, progress: Progress | None = None) -> RotationRes
             result.rows_seen += len(rows)
             if stale:
                 with transaction.atomic():
-                    # Decrypt through the ORM, write back through a queryset update: the
-                    # values are re-encrypted under the active key and indexes recomputed,
-                    # without touching updated_at or writing audit noise for unchanged data.
-                    for obj in model._default_manager.filter(pk__in=stale).select_for_update(no_key=True):
-                        changes = {f.attname: getattr(obj, f.attname) for f in fields}
-                        changes.update({ix.attname: ix.compute(obj) for ix in indexes})
-                        model._default_manager.filter(pk=obj.pk).update(**changes)
+                    # Decrypt through the ORM, write back with one bulk update per batch:
+                    # indexes are recomputed from the plaintext, then values re-sealed for
+                    # their row under the active key, without touching updated_at or
+                    # writing audit noise for unchanged data.
+                    objs = list(model._default_manager.filter(pk__in=stale).select_for_update(no_key=True))
+                    for obj in objs:
+                        computed = {ix.attname: ix.compute(obj) for ix in indexes}
+                        sealed = {f.attname: f.seal(getattr(obj, f.attname), pk=obj.pk) for f in fields}
+                        for attname, value in {**computed, **sealed}.items():
+                            setattr(obj, attname, value)
+                    model._default_manager.bulk_update(
+                        objs, [f.attname for f in fields] + [ix.attname for ix in indexes], batch_size=batch
+                    )
                 done += len(stale)
                 if progress:
                     progress(f"{model._meta.label}: {done} rows rotated so far")
         result.per_model[model._meta.label] = done
         result.rows_rotated += done
+    _rotate_search_terms(index_active, batch=batch, result=result, progress=progress)
     return result
+
+
+def _rotate_search_terms(
+    index_active: str, *, batch: int, result: RotationResult, progress: Progress | None
+) -> None:
+    """Rebuild the search terms of persons with a term under an inactive index key, in batches."""
+    terms = apps.get_model("casemgmt", "PersonSearchTerm")
+    person_model = apps.get_model("casemgmt", "Person")
+    done = 0
+    while True:
+        stale = list(
+            terms._default_manager.exclude(value__startswith=f"{index_active}:")
+            .values_list("person_id", flat=True)
+            .distinct()[:batch]
+        )
+        if not stale:
+            break
+        with transaction.atomic():
+            persons = list(person_model._default_manager.filter(pk__in=stale).select_related("family"))
+            terms._default_manager.filter(person_id__in=stale).delete()
+            terms._default_manager.bulk_create([t for p in persons for t in terms.terms_for(p)])
+        done += len(stale)
+        if progress:
+            progress(f"casemgmt.PersonSearchTerm: terms of {done} persons rebuilt so far")
+    result.per_model["casemgmt.PersonSearchTerm"] = done

@@ -28,13 +28,17 @@ def verify_keys_against_data() -> int:
             table = connection.ops.quote_name(model._meta.db_table)
             for field in fields:
                 column = connection.ops.quote_name(field.column)
+                pk = connection.ops.quote_name(model._meta.pk.column)  # type: ignore[union-attr]
                 with connection.cursor() as cursor:
-                    cursor.execute(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL LIMIT 1")  # noqa: S608
+                    cursor.execute(
+                        f"SELECT {pk}, {column} FROM {table} "  # noqa: S608
+                        f"WHERE {column} IS NOT NULL AND {column} <> '' LIMIT 1"
+                    )
                     row = cursor.fetchone()
                 if row is None:
                     continue
                 try:
-                    crypto.decrypt(row[0], context=field.encryption_context)
+                    field.open(row[1], pk=row[0])
                 except crypto.DecryptionError as exc:
                     raise ImproperlyConfigured(
                         f"The configured encryption keys cannot read stored data ({exc}). "

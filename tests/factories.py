@@ -4,15 +4,35 @@ tests exercise the same writes (reference numbers, blind indexes, derived birth 
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import factory
 
 from casemgmt.models import Family, Membership, Organisation, Person, Role, User
+from casemgmt.models.base import processing_activity
 from casemgmt.services.families import family_create
 from casemgmt.services.persons import person_create
+from privacy.audit import acting_as_system
 
 
-class OrganisationFactory(factory.django.DjangoModelFactory):
+class AttributedFactory(factory.django.DjangoModelFactory):  # type: ignore[type-arg]
+    """Fixture rows are written by a named system process, like every other audited write."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        with acting_as_system(process="test fixtures", activity=processing_activity(model_class)):
+            return super()._create(model_class, *args, **kwargs)
+
+
+def setup_writes(activity: str = "account_management") -> Any:
+    """Direct ORM writes that set a test's scene, attributed to a named system process."""
+    return acting_as_system(process="test setup", activity=activity)
+
+
+class OrganisationFactory(AttributedFactory):
     class Meta:
         model = Organisation
 
@@ -21,7 +41,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     reference_prefix = "F"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(AttributedFactory):
     class Meta:
         model = User
 
@@ -29,7 +49,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery")
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(AttributedFactory):
     class Meta:
         model = Membership
 

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from api.serializers import NOT_FOUND, StrictSerializer
-from casemgmt.models import Deputyship, EmergencyAccess, Family, User
+from casemgmt.models import Deputyship, EmergencyAccess, EmergencyAccessRequest, Family, User
 
 
 class DeputyshipInputSerializer(StrictSerializer):
@@ -20,20 +20,31 @@ class DeputyshipInputSerializer(StrictSerializer):
         error_messages={"does_not_exist": NOT_FOUND},
         help_text="Whose deputy; defaults to the caller. Supervisors may name it for their case managers.",
     )
+    ends_at = serializers.DateTimeField(
+        required=False,
+        help_text="When the cover ends; default DEPUTY_DEFAULT_DAYS from now, at most DEPUTY_MAX_DAYS.",
+    )
 
 
 class DeputyshipOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     class Meta:
         model = Deputyship
-        fields = ("id", "organisation", "principal", "deputy", "created_at")
+        fields = ("id", "organisation", "principal", "deputy", "created_by", "created_at", "ends_at")
         read_only_fields = fields
 
 
 class EmergencyAccessInputSerializer(StrictSerializer):
+    """Name the family by `family` (its id) or by `reference`: one of the two is required (400 otherwise)."""
+
     family = serializers.PrimaryKeyRelatedField(
-        queryset=Family.objects.none(), required=False, error_messages={"does_not_exist": NOT_FOUND}
+        queryset=Family.objects.none(),
+        required=False,
+        error_messages={"does_not_exist": NOT_FOUND},
+        help_text="The family's id; required unless `reference` is given.",
     )
-    reference = serializers.CharField(max_length=32, required=False)
+    reference = serializers.CharField(
+        max_length=32, required=False, help_text="The family's reference; required unless `family` is given."
+    )
     reason = serializers.CharField(max_length=2000)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -89,3 +100,25 @@ class EmergencyAccessOutputSerializer(serializers.ModelSerializer):  # type: ign
 
 class EmergencyAccessReviewInputSerializer(StrictSerializer):
     note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class EmergencyAccessRequestOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    """A request to reopen a family in an emergency, and the supervisor's decision."""
+
+    family_reference = serializers.CharField(source="family.reference", read_only=True)
+
+    class Meta:
+        model = EmergencyAccessRequest
+        fields = (
+            "id",
+            "family",
+            "family_reference",
+            "user",
+            "reason",
+            "requested_at",
+            "status",
+            "decided_by",
+            "decided_at",
+            "access",
+        )
+        read_only_fields = fields

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.serializers import NOT_FOUND, StrictInputSerializer
+from api.serializers import NOT_FOUND, StrictInputSerializer, update_input
 from casemgmt.models import Membership, Organisation, Role, User
 
 
@@ -30,11 +30,8 @@ class OrganisationInputSerializer(StrictInputSerializer):
         fields = ("name", "kind", "parent", "reference_prefix")
         extra_kwargs: dict[str, Any] = {"name": {"validators": []}}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance is not None:
-            for name in ("kind", "parent"):
-                self.fields[name].read_only = True
+
+OrganisationUpdateInputSerializer = update_input(OrganisationInputSerializer, "kind", "parent")
 
 
 class UserOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -51,12 +48,12 @@ class UserOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
             "is_active",
             "date_joined",
             "last_login",
+            "must_change_password",
         )
         read_only_fields = fields
 
 
 class UserCreateInputSerializer(StrictInputSerializer):
-    password = serializers.CharField(write_only=True, max_length=256, trim_whitespace=False)
     organisation = serializers.PrimaryKeyRelatedField(
         queryset=Organisation.objects.none(), error_messages={"does_not_exist": NOT_FOUND}
     )
@@ -64,7 +61,25 @@ class UserCreateInputSerializer(StrictInputSerializer):
 
     class Meta:
         model = User
-        fields = ("username", "password", "first_name", "last_name", "email", "organisation", "role")
+        fields = ("username", "first_name", "last_name", "email", "organisation", "role")
+
+
+class SetPasswordTokenOutputSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """Shown once: hand it to the user, who sets their own password with it (POST /auth/password/set/)."""
+
+    set_password_token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class UserCreatedOutputSerializer(UserOutputSerializer):
+    set_password_token = serializers.CharField(
+        read_only=True, help_text="one-time token with which the user sets their own password; shown once"
+    )
+    set_password_token_expires_at = serializers.DateTimeField(read_only=True)
+
+    class Meta(UserOutputSerializer.Meta):
+        fields = (*UserOutputSerializer.Meta.fields, "set_password_token", "set_password_token_expires_at")  # type: ignore[assignment]
+        read_only_fields = fields  # type: ignore[assignment]
 
 
 class UserUpdateInputSerializer(StrictInputSerializer):
@@ -81,9 +96,7 @@ class MembershipOutputSerializer(serializers.ModelSerializer):  # type: ignore[t
 
 
 class MembershipInputSerializer(StrictInputSerializer):
-    user = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(), error_messages={"does_not_exist": NOT_FOUND}
-    )
+    user = serializers.UUIDField(help_text="a user you administer; any other answers 404")
     organisation = serializers.PrimaryKeyRelatedField(
         queryset=Organisation.objects.none(), error_messages={"does_not_exist": NOT_FOUND}
     )

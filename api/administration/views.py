@@ -7,6 +7,8 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,14 +17,18 @@ from api.administration.serializers import (
     MembershipOutputSerializer,
     OrganisationInputSerializer,
     OrganisationOutputSerializer,
+    OrganisationUpdateInputSerializer,
+    SetPasswordTokenOutputSerializer,
+    UserCreatedOutputSerializer,
     UserCreateInputSerializer,
     UserOutputSerializer,
     UserUpdateInputSerializer,
 )
 from api.audit import ReadAuditMixin
-from api.permissions import IsAdministrator
+from api.permissions import ADMINISTRATION, ScopeMapPermission
 from casemgmt import policies
 from casemgmt.models import Membership, Organisation, User
+from casemgmt.services.accounts import password_change_require, set_password_token_issue
 from casemgmt.services.administration import (
     membership_create,
     membership_delete,
@@ -44,14 +50,18 @@ class OrganisationViewSet(
     """Organisations the administrator manages: their own and its member towns."""
 
     serializer_class = OrganisationOutputSerializer
-    permission_classes = (IsAdministrator,)
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"*": ADMINISTRATION}
     http_method_names = WRITE_METHODS
 
     def get_queryset(self) -> QuerySet[Organisation]:
         return policies.managed_organisations(self.request.user)  # type: ignore[arg-type]
 
     def _input(self, **kwargs: Any) -> OrganisationInputSerializer:
-        serializer = OrganisationInputSerializer(**kwargs)
+        serializer_class = (
+            OrganisationUpdateInputSerializer if "instance" in kwargs else OrganisationInputSerializer
+        )
+        serializer: OrganisationInputSerializer = serializer_class(**kwargs)
         if "parent" in serializer.fields and not serializer.fields["parent"].read_only:
             serializer.fields["parent"].queryset = self.get_queryset()  # type: ignore[attr-defined]
         return serializer
@@ -63,7 +73,7 @@ class OrganisationViewSet(
         organisation = organisation_create(acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
         return Response(OrganisationOutputSerializer(organisation).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=OrganisationInputSerializer, responses={200: OrganisationOutputSerializer})
+    @extend_schema(request=OrganisationUpdateInputSerializer, responses={200: OrganisationOutputSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         organisation = self.get_object()
         serializer = self._input(instance=organisation, data=request.data, partial=True)
@@ -80,19 +90,37 @@ class UserViewSet(ReadAuditMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     """Staff accounts of the organisations the administrator manages."""
 
     serializer_class = UserOutputSerializer
-    permission_classes = (IsAdministrator,)
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"*": ADMINISTRATION}
     http_method_names = WRITE_METHODS
 
     def get_queryset(self) -> QuerySet[User]:
         return users_managed_by(self.request.user).order_by("username")  # type: ignore[no-any-return,arg-type]
 
-    @extend_schema(request=UserCreateInputSerializer, responses={201: UserOutputSerializer})
+    @extend_schema(request=UserCreateInputSerializer, responses={201: UserCreatedOutputSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = UserCreateInputSerializer(data=request.data)
         serializer.fields["organisation"].queryset = policies.managed_organisations(request.user)  # type: ignore[attr-defined,arg-type]
         serializer.is_valid(raise_exception=True)
-        user = user_create(acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
-        return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+        user, record, token = user_create(acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        user.set_password_token = token  # type: ignore[attr-defined]
+        user.set_password_token_expires_at = record.expires_at  # type: ignore[attr-defined]
+        return Response(UserCreatedOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: UserOutputSerializer})
+    @action(detail=True, methods=["post"], url_path="require-password-change")
+    def require_password_change(self, request: Request, pk: str | None = None) -> Response:
+        """Require a new password at the next login; the user's tokens are revoked at once."""
+        user = password_change_require(user=self.get_object(), acting_user=request.user)  # type: ignore[arg-type]
+        return Response(UserOutputSerializer(user).data)
+
+    @extend_schema(request=None, responses={201: SetPasswordTokenOutputSerializer})
+    @action(detail=True, methods=["post"], url_path="set-password-token")
+    def set_password_token(self, request: Request, pk: str | None = None) -> Response:
+        """Issue a one-time token with which the user sets their own password (earlier ones stop working)."""
+        record, token = set_password_token_issue(user=self.get_object(), acting_user=request.user)  # type: ignore[arg-type]
+        data = {"set_password_token": token, "expires_at": record.expires_at}
+        return Response(SetPasswordTokenOutputSerializer(data).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=UserUpdateInputSerializer, responses={200: UserOutputSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -113,7 +141,8 @@ class MembershipViewSet(
     """Roles of users in the organisations the administrator manages."""
 
     serializer_class = MembershipOutputSerializer
-    permission_classes = (IsAdministrator,)
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"*": ADMINISTRATION}
 
     def get_queryset(self) -> QuerySet[Membership]:
         orgs = policies.managed_organisations(self.request.user).values("id")  # type: ignore[arg-type]
@@ -124,7 +153,12 @@ class MembershipViewSet(
         serializer = MembershipInputSerializer(data=request.data)
         serializer.fields["organisation"].queryset = policies.managed_organisations(request.user)  # type: ignore[attr-defined,arg-type]
         serializer.is_valid(raise_exception=True)
-        membership = membership_create(acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        data = dict(serializer.validated_data)
+        # A user outside the administrator's tree is "no such user", exactly like a missing one.
+        user = users_managed_by(request.user).filter(pk=data.pop("user")).first()  # type: ignore[arg-type]
+        if user is None:
+            raise NotFound("No such user, or not one you administer.")
+        membership = membership_create(acting_user=request.user, user=user, **data)  # type: ignore[arg-type]
         return Response(MembershipOutputSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -2,7 +2,8 @@
 
 Reads use the families the user may view; writes use the families they may change. The
 same policy filters lists and finds single objects, so a family not granted (or of
-another organisation) answers 404 for its goals, referrals, conferences and contacts too.
+another organisation) answers 404 for its goals, referrals, conferences and contacts too,
+and so does a record linked to a person whose processing is restricted (Art. 18).
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from django.db.models import Model, QuerySet
 from rest_framework import mixins, viewsets
 
 from api.audit import ReadAuditMixin
-from api.permissions import IsCaseManager
+from api.permissions import CASE_WORK, Roles, ScopeMapPermission
 from api.viewsets import ServiceWriteMixin
-from casemgmt.selectors.families import families_editable_by, families_visible_to
+from casemgmt.selectors.casework import case_records_for
 
 WRITE_ACTIONS = frozenset({"create", "partial_update", "update", "destroy"})
 
@@ -30,7 +31,8 @@ class CaseChildViewSet(
     """List, retrieve, create and partially update objects that belong to a family."""
 
     model: ClassVar[type[Model]]
-    permission_classes = (IsCaseManager,)
+    permission_classes = (ScopeMapPermission,)
+    scope_map: ClassVar[dict[str, Roles]] = {"*": CASE_WORK}
     http_method_names = ["get", "post", "patch", "head", "options"]
     #: Actions (besides the standard writes) that change the object.
     write_actions: ClassVar[frozenset[str]] = frozenset()
@@ -44,8 +46,9 @@ class CaseChildViewSet(
         return self.action in WRITE_ACTIONS or self.action in self.write_actions
 
     def get_queryset(self) -> QuerySet[Any]:
-        families = families_editable_by(self.user) if self.is_write() else families_visible_to(self.user)
-        return self.base_queryset().filter(family_id__in=families.values("id"))
+        # The family rule and the Art. 18 restriction, in the database: a restricted
+        # person's records are 404 and left out of lists and filters, for reads and writes.
+        return case_records_for(self.user, self.base_queryset(), change=self.is_write())
 
     def response_queryset(self) -> QuerySet[Any]:
         return self.base_queryset()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -15,8 +15,15 @@ from rest_framework.response import Response
 from api.casework.base import CaseChildViewSet
 from api.casework.fields import EditableFamilyField, EditablePersonField, FieldOfActionField
 from api.concurrency import ETagMixin
-from api.serializers import NOT_FOUND, StrictInputSerializer, StrictSerializer
-from casemgmt.models import Agency, CaseConference, ConferenceParticipant, User
+from api.serializers import (
+    NOT_FOUND,
+    OutputModelSerializer,
+    StrictInputSerializer,
+    StrictSerializer,
+    update_input,
+)
+from casemgmt.models import Agency, CaseConference, ConferenceParticipant, Goal, User
+from casemgmt.selectors.casework import not_restricted
 from casemgmt.services.conferences import (
     conference_cancel,
     conference_create,
@@ -41,7 +48,7 @@ class ParticipantInputSerializer(StrictSerializer):
     legal_basis = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
-class ParticipantOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ParticipantOutputSerializer(OutputModelSerializer):
     class Meta:
         model = ConferenceParticipant
         fields = (
@@ -68,11 +75,8 @@ class ConferenceInputSerializer(StrictInputSerializer):
         fields = ("family", "scheduled_at", "format", "agenda", "participants")
         validators: list[Any] = []
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance is not None:
-            self.fields["family"].read_only = True
-            self.fields["participants"].read_only = True
+
+ConferenceUpdateInputSerializer = update_input(ConferenceInputSerializer, "family", "participants")
 
 
 class DecisionInputSerializer(StrictSerializer):
@@ -130,17 +134,22 @@ class ConferenceViewSet(ETagMixin, CaseChildViewSet):
     model = CaseConference
     serializer_class = ConferenceOutputSerializer
     input_serializer_class = ConferenceInputSerializer
+    update_serializer_class = ConferenceUpdateInputSerializer
     filterset_class = ConferenceFilter
     write_actions = frozenset({"participants", "hold", "cancel"})
 
     def base_queryset(self) -> QuerySet[CaseConference]:
-        return CaseConference.objects.prefetch_related("participants", "decided_goals")
+        # A restricted member's participation and the goals decided for them are left out.
+        return CaseConference.objects.prefetch_related(
+            Prefetch("participants", queryset=not_restricted(ConferenceParticipant.objects.all())),
+            Prefetch("decided_goals", queryset=not_restricted(Goal.objects.all())),
+        )
 
     @extend_schema(request=ConferenceInputSerializer, responses={201: ConferenceOutputSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().create(request, *args, **kwargs)
 
-    @extend_schema(request=ConferenceInputSerializer, responses={200: ConferenceOutputSerializer})
+    @extend_schema(request=ConferenceUpdateInputSerializer, responses={200: ConferenceOutputSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().partial_update(request, *args, **kwargs)
 

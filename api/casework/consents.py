@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from api.casework.base import CaseChildViewSet
 from api.casework.fields import EditableFamilyField, EditablePersonField
+from api.filters import StrictBooleanFilter
 from api.serializers import StrictInputSerializer, StrictSerializer
 from casemgmt.models import Consent
 from casemgmt.services.consents import consent_create, consent_withdraw, valid_on
@@ -71,7 +72,7 @@ class ConsentFilter(django_filters.FilterSet):
     family = django_filters.UUIDFilter(field_name="family_id")
     person = django_filters.UUIDFilter(field_name="person_id")
     recipient = django_filters.ChoiceFilter(choices=Consent._meta.get_field("recipient").choices)
-    valid = django_filters.BooleanFilter(method="filter_valid", help_text="Valid today.")
+    valid = StrictBooleanFilter(method="filter_valid", help_text="Valid today.")
 
     class Meta:
         model = Consent

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from api.casework.base import CaseChildViewSet
 from api.casework.fields import EditableFamilyField
-from api.serializers import StrictInputSerializer
+from api.serializers import StrictInputSerializer, update_input
 from casemgmt.models import Contact
 from casemgmt.services.contacts import contact_create, contact_update
 
@@ -25,10 +25,8 @@ class ContactInputSerializer(StrictInputSerializer):
         model = Contact
         fields = ("family", "occurred_on", "kind", "initiated_by", "duration_minutes", "notes")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance is not None:
-            self.fields["family"].read_only = True
+
+ContactUpdateInputSerializer = update_input(ContactInputSerializer, "family")
 
 
 class ContactOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -67,13 +65,14 @@ class ContactViewSet(CaseChildViewSet):
     model = Contact
     serializer_class = ContactOutputSerializer
     input_serializer_class = ContactInputSerializer
+    update_serializer_class = ContactUpdateInputSerializer
     filterset_class = ContactFilter
 
     @extend_schema(request=ContactInputSerializer, responses={201: ContactOutputSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().create(request, *args, **kwargs)
 
-    @extend_schema(request=ContactInputSerializer, responses={200: ContactOutputSerializer})
+    @extend_schema(request=ContactUpdateInputSerializer, responses={200: ContactOutputSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().partial_update(request, *args, **kwargs)
 

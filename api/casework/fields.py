@@ -9,6 +9,7 @@ from rest_framework import serializers
 from api.serializers import NOT_FOUND
 from casemgmt import policies
 from casemgmt.models import Course, FieldOfAction, Goal, Provider
+from casemgmt.selectors.casework import case_records_for
 from casemgmt.selectors.families import families_editable_by
 from casemgmt.selectors.persons import persons_editable_by
 
@@ -67,7 +68,7 @@ class EditableGoalField(ScopedRelatedField):
         return Goal.objects.all()
 
     def scope(self, queryset: Any, user: Any) -> Any:
-        return queryset.filter(family_id__in=families_editable_by(user).values("id"))
+        return case_records_for(user, queryset, change=True)
 
 
 class CatalogueCourseField(ScopedRelatedField):

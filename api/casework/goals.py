@@ -16,7 +16,8 @@ from rest_framework.response import Response
 from api.casework.base import CaseChildViewSet
 from api.casework.fields import EditableFamilyField, EditablePersonField, FieldOfActionField
 from api.concurrency import ETagMixin
-from api.serializers import StrictInputSerializer
+from api.filters import StrictBooleanFilter
+from api.serializers import StrictInputSerializer, update_input
 from casemgmt.models import Goal, GoalReview
 from casemgmt.services.goals import goal_create, goal_review_add, goal_update
 
@@ -31,11 +32,8 @@ class GoalInputSerializer(StrictInputSerializer):
         fields = ("family", "person", "field_of_action", "description", "agreed_on", "target_date")
         extra_kwargs = {"agreed_on": {"required": False}}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance is not None:
-            for name in ("family", "agreed_on"):
-                self.fields[name].read_only = True
+
+GoalUpdateInputSerializer = update_input(GoalInputSerializer, "family", "agreed_on")
 
 
 class GoalReviewSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -85,13 +83,19 @@ class GoalOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
 class GoalFilter(django_filters.FilterSet):
     family = django_filters.UUIDFilter(field_name="family_id")
     person = django_filters.UUIDFilter(field_name="person_id")
-    field_of_action = django_filters.CharFilter(field_name="field_of_action__code", max_length=40)
+    # The id, as in the goal's body (`field_of_action`); the code has its own parameter.
+    field_of_action = django_filters.UUIDFilter(field_name="field_of_action_id")
+    field_of_action_code = django_filters.CharFilter(
+        field_name="field_of_action__code",
+        max_length=40,
+        help_text="e.g. language (the goal's `field_of_action_code`)",
+    )
     status = django_filters.MultipleChoiceFilter(choices=Goal.Status.choices)
-    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    overdue = StrictBooleanFilter(method="filter_overdue")
 
     class Meta:
         model = Goal
-        fields = ("family", "person", "field_of_action", "status", "overdue")
+        fields = ("family", "person", "field_of_action", "field_of_action_code", "status", "overdue")
 
     def filter_overdue(self, queryset: QuerySet[Goal], name: str, value: bool | None) -> QuerySet[Goal]:
         condition = Q(target_date__lt=timezone.localdate(), status__in=Goal.OPEN_STATUSES)
@@ -106,6 +110,7 @@ class GoalViewSet(ETagMixin, CaseChildViewSet):
     model = Goal
     serializer_class = GoalOutputSerializer
     input_serializer_class = GoalInputSerializer
+    update_serializer_class = GoalUpdateInputSerializer
     filterset_class = GoalFilter
 
     def base_queryset(self) -> QuerySet[Goal]:
@@ -121,7 +126,7 @@ class GoalViewSet(ETagMixin, CaseChildViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().create(request, *args, **kwargs)
 
-    @extend_schema(request=GoalInputSerializer, responses={200: GoalOutputSerializer})
+    @extend_schema(request=GoalUpdateInputSerializer, responses={200: GoalOutputSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().partial_update(request, *args, **kwargs)
 

@@ -19,7 +19,7 @@ from api.casework.fields import (
     EditableGoalField,
     EditablePersonField,
 )
-from api.serializers import StrictInputSerializer, StrictSerializer
+from api.serializers import OutputModelSerializer, StrictInputSerializer, StrictSerializer, update_input
 from casemgmt.models import Referral, ReferralTransition
 from casemgmt.services.referrals import referral_create, referral_transition, referral_update
 
@@ -34,18 +34,15 @@ class ReferralInputSerializer(StrictInputSerializer):
         model = Referral
         fields = ("person", "course", "provider", "goal", "note")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance is not None:
-            for name in ("person", "course", "provider", "goal"):
-                self.fields[name].read_only = True
+
+ReferralUpdateInputSerializer = update_input(ReferralInputSerializer, "person", "course", "provider", "goal")
 
 
 class ReferralTransitionInputSerializer(StrictSerializer):
     to = serializers.ChoiceField(choices=Referral.Status.choices)
 
 
-class ReferralTransitionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class ReferralTransitionSerializer(OutputModelSerializer):
     class Meta:
         model = ReferralTransition
         fields = ("from_status", "to_status", "at", "actor")
@@ -96,6 +93,7 @@ class ReferralViewSet(CaseChildViewSet):
     model = Referral
     serializer_class = ReferralOutputSerializer
     input_serializer_class = ReferralInputSerializer
+    update_serializer_class = ReferralUpdateInputSerializer
     filterset_class = ReferralFilter
     write_actions = frozenset({"transition"})
 
@@ -108,7 +106,7 @@ class ReferralViewSet(CaseChildViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().create(request, *args, **kwargs)
 
-    @extend_schema(request=ReferralInputSerializer, responses={200: ReferralOutputSerializer})
+    @extend_schema(request=ReferralUpdateInputSerializer, responses={200: ReferralOutputSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().partial_update(request, *args, **kwargs)
 

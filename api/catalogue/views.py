@@ -9,15 +9,15 @@ import django_filters
 from django.db.models import Count, Model, Q, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.permissions import _RoleGate
-from api.serializers import NOT_FOUND, StrictInputSerializer
+from api.filters import StrictBooleanFilter
+from api.permissions import CATALOGUE_EDITING, STAFF, ScopeMapPermission
+from api.serializers import NOT_FOUND, OutputModelSerializer, StrictInputSerializer, update_input
 from api.viewsets import ServiceWriteMixin
 from casemgmt import policies
-from casemgmt.models import Course, FieldOfAction, Organisation, Provider, Referral, Role
+from casemgmt.models import Course, FieldOfAction, Organisation, Provider, Referral
 from casemgmt.services.catalogue import (
     course_create,
     course_update,
@@ -26,15 +26,6 @@ from casemgmt.services.catalogue import (
     provider_create,
     provider_update,
 )
-
-
-class IsStaff(_RoleGate):
-    roles = (Role.CASE_MANAGER, Role.SUPERVISOR, Role.DPO, Role.ADMIN)
-
-
-class CanEditCatalogue(_RoleGate):
-    roles = (Role.SUPERVISOR, Role.ADMIN)
-    message = "Only administrators and supervisors edit the catalogue."
 
 
 def editable_organisations(user: Any) -> QuerySet[Organisation]:
@@ -51,10 +42,8 @@ class CatalogueViewSet(
 
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def get_permissions(self) -> list[Any]:
-        if self.action in ("create", "partial_update"):
-            return [IsAuthenticated(), CanEditCatalogue()]
-        return [IsAuthenticated(), IsStaff()]
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"create": CATALOGUE_EDITING, "partial_update": CATALOGUE_EDITING, "*": STAFF}
 
     def visible_organisation_ids(self) -> Any:
         return policies.catalogue_visible_organisation_ids(self.request.user)  # type: ignore[arg-type]
@@ -92,11 +81,11 @@ class FieldOfActionInputSerializer(StrictInputSerializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
-        if request is not None:
+        if request is not None and "organisation" in self.fields:
             self.fields["organisation"].queryset = editable_organisations(request.user)  # type: ignore[attr-defined]
-        if self.instance is not None:
-            for name in ("organisation", "code"):
-                self.fields[name].read_only = True
+
+
+FieldOfActionUpdateInputSerializer = update_input(FieldOfActionInputSerializer, "organisation", "code")
 
 
 class FieldOfActionViewSet(CatalogueViewSet):
@@ -104,6 +93,7 @@ class FieldOfActionViewSet(CatalogueViewSet):
 
     serializer_class = FieldOfActionSerializer
     input_serializer_class = FieldOfActionInputSerializer
+    update_serializer_class = FieldOfActionUpdateInputSerializer
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[FieldOfAction]:
@@ -117,7 +107,7 @@ class FieldOfActionViewSet(CatalogueViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().create(request, *args, **kwargs)
 
-    @extend_schema(request=FieldOfActionInputSerializer, responses={200: FieldOfActionSerializer})
+    @extend_schema(request=FieldOfActionUpdateInputSerializer, responses={200: FieldOfActionSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().partial_update(request, *args, **kwargs)
 
@@ -152,10 +142,11 @@ class ProviderInputSerializer(StrictInputSerializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
-        if request is not None:
+        if request is not None and "organisation" in self.fields:
             self.fields["organisation"].queryset = editable_organisations(request.user)  # type: ignore[attr-defined]
-        if self.instance is not None:
-            self.fields["organisation"].read_only = True
+
+
+ProviderUpdateInputSerializer = update_input(ProviderInputSerializer, "organisation")
 
 
 class ProviderViewSet(CatalogueViewSet):
@@ -163,6 +154,7 @@ class ProviderViewSet(CatalogueViewSet):
 
     serializer_class = ProviderSerializer
     input_serializer_class = ProviderInputSerializer
+    update_serializer_class = ProviderUpdateInputSerializer
     filterset_fields = ("organisation",)
 
     def get_queryset(self) -> QuerySet[Provider]:
@@ -172,7 +164,7 @@ class ProviderViewSet(CatalogueViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().create(request, *args, **kwargs)
 
-    @extend_schema(request=ProviderInputSerializer, responses={200: ProviderSerializer})
+    @extend_schema(request=ProviderUpdateInputSerializer, responses={200: ProviderSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().partial_update(request, *args, **kwargs)
 
@@ -186,7 +178,7 @@ class ProviderViewSet(CatalogueViewSet):
 # --- courses
 
 
-class CourseSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class CourseSerializer(OutputModelSerializer):
     seats_taken = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -230,12 +222,13 @@ class CourseInputSerializer(StrictInputSerializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
-        if request is not None:
+        if request is not None and "provider" in self.fields:
             self.fields["provider"].queryset = Provider.objects.filter(  # type: ignore[attr-defined]
                 organisation_id__in=policies.catalogue_editable_organisation_ids(request.user)
             )
-        if self.instance is not None:
-            self.fields["provider"].read_only = True
+
+
+CourseUpdateInputSerializer = update_input(CourseInputSerializer, "provider")
 
 
 class CourseFilter(django_filters.FilterSet):
@@ -243,7 +236,7 @@ class CourseFilter(django_filters.FilterSet):
     course_type = django_filters.ChoiceFilter(choices=Course.Type.choices)
     cefr_level = django_filters.ChoiceFilter(choices=Course.CefrLevel.choices)
     starts_from = django_filters.DateFilter(field_name="starts_on", lookup_expr="gte")
-    has_seats = django_filters.BooleanFilter(method="filter_has_seats")
+    has_seats = StrictBooleanFilter(method="filter_has_seats")
 
     class Meta:
         model = Course
@@ -263,6 +256,7 @@ class CourseViewSet(CatalogueViewSet):
 
     serializer_class = CourseSerializer
     input_serializer_class = CourseInputSerializer
+    update_serializer_class = CourseUpdateInputSerializer
     filterset_class = CourseFilter
 
     def get_queryset(self) -> QuerySet[Course]:
@@ -276,7 +270,7 @@ class CourseViewSet(CatalogueViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().create(request, *args, **kwargs)
 
-    @extend_schema(request=CourseInputSerializer, responses={200: CourseSerializer})
+    @extend_schema(request=CourseUpdateInputSerializer, responses={200: CourseSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().partial_update(request, *args, **kwargs)
 

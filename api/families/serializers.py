@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from api.serializers import NOT_FOUND, StrictInputSerializer, StrictSerializer
+from api.serializers import NOT_FOUND, StrictInputSerializer, StrictSerializer, update_input
 from casemgmt import policies
 from casemgmt.models import BenefitStatus, Family, Organisation, Role, User
 
@@ -47,13 +47,9 @@ class FamilyInputSerializer(StrictInputSerializer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
-        if request is not None:
+        if request is not None and "organisation" in self.fields:
             org_field = self.fields["organisation"]
             org_field.queryset = policies.organisations_with_role(request.user, Role.CASE_MANAGER)  # type: ignore[attr-defined]
-        if self.instance is not None:
-            # Organisation and opening date are fixed once a case exists.
-            for name in ("organisation", "opened_on"):
-                self.fields[name].read_only = True
 
     def validate_opened_on(self, value: Any) -> Any:
         from django.utils import timezone
@@ -61,6 +57,10 @@ class FamilyInputSerializer(StrictInputSerializer):
         if value > timezone.localdate():
             raise serializers.ValidationError("A case cannot be opened in the future.", code="future_date")
         return value
+
+
+# Organisation and opening date are fixed once a case exists.
+FamilyUpdateInputSerializer = update_input(FamilyInputSerializer, "organisation", "opened_on")
 
 
 class FamilyOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]

@@ -21,15 +21,18 @@ from api.families.serializers import (
     FamilyInputSerializer,
     FamilyOutputSerializer,
     FamilyOverviewSerializer,
+    FamilyUpdateInputSerializer,
 )
-from api.permissions import IsCaseManager, IsSupervisor
+from api.filters import StrictBooleanFilter
+from api.permissions import CASE_WORK, SUPERVISION, ScopeMapPermission
 from casemgmt import policies
 from casemgmt.models import Family, Role
 from casemgmt.selectors.families import (
     families_editable_by,
     families_supervised_by,
     families_visible_to,
-    name_filter,
+    family_name_search,
+    user_districts,
 )
 from casemgmt.services.access import family_assign
 from casemgmt.services.families import family_close, family_create, family_reopen, family_update
@@ -48,7 +51,8 @@ class FamilyFilter(django_filters.FilterSet):
         fields = ("name", "status")
 
     def filter_name(self, queryset: QuerySet[Family], name: str, value: str) -> QuerySet[Family]:
-        return queryset.filter(name_filter(value))
+        districts = user_districts(self.request.user)  # type: ignore[union-attr,arg-type]
+        return family_name_search(queryset, name=value, districts=districts)
 
 
 class FamilyViewSet(
@@ -62,13 +66,9 @@ class FamilyViewSet(
 
     serializer_class = FamilyOutputSerializer
     filterset_class = FamilyFilter
-    permission_classes = (IsCaseManager,)
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"assign": SUPERVISION, "*": CASE_WORK}
     http_method_names = ["get", "post", "patch", "head", "options"]
-
-    def get_permissions(self) -> list[Any]:
-        if self.action == "assign":
-            return [IsSupervisor()]
-        return list(super().get_permissions())
 
     def get_queryset(self) -> QuerySet[Family]:
         user = self.request.user
@@ -104,7 +104,7 @@ class FamilyViewSet(
         family = family_create(organisation=organisation, acting_user=request.user, **data)  # type: ignore[arg-type]
         return Response(FamilyOutputSerializer(family).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=FamilyInputSerializer, responses={200: FamilyOutputSerializer})
+    @extend_schema(request=FamilyUpdateInputSerializer, responses={200: FamilyOutputSerializer})
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         with transaction.atomic():
             self.check_if_match(request, kwargs.get("pk"))
@@ -113,7 +113,7 @@ class FamilyViewSet(
 
     def _partial_update(self, request: Request) -> Response:
         family = self.get_object()
-        serializer = FamilyInputSerializer(
+        serializer = FamilyUpdateInputSerializer(
             family, data=request.data, partial=True, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
@@ -155,7 +155,7 @@ class FamilyViewSet(
 class CaseOverviewFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Family.Status.choices)
     case_manager = django_filters.UUIDFilter(field_name="case_manager_id")
-    unassigned = django_filters.BooleanFilter(field_name="case_manager", lookup_expr="isnull")
+    unassigned = StrictBooleanFilter(field_name="case_manager", lookup_expr="isnull")
     organisation = django_filters.UUIDFilter(field_name="organisation_id")
 
     class Meta:
@@ -173,7 +173,8 @@ class CaseOverviewViewSet(
 
     serializer_class = FamilyOverviewSerializer
     filterset_class = CaseOverviewFilter
-    permission_classes = (IsSupervisor,)
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"*": SUPERVISION}
 
     def get_queryset(self) -> QuerySet[Family]:
         return families_supervised_by(self.request.user)  # type: ignore[arg-type]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.serializers import NOT_FOUND, StrictInputSerializer
-from casemgmt.models import Person
+from api.serializers import NOT_FOUND, OutputModelSerializer, StrictInputSerializer
+from casemgmt.models import DuplicateReview, Person
 from casemgmt.selectors.families import families_editable_by
 
 
@@ -44,8 +45,19 @@ class PersonInputSerializer(StrictInputSerializer):
         return value
 
 
-class PersonOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+class PersonOutputSerializer(OutputModelSerializer):
     """A family member as the assigned case manager sees them."""
+
+    match = serializers.SerializerMethodField(
+        help_text="With ?name=: 'exact' (every part of the query is a part of the name) or "
+        "'possible' (sounds alike, Kölner Phonetik), exact ones listed first; null otherwise."
+    )
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=DuplicateReview.Match.choices, allow_null=True)  # type: ignore[arg-type]
+    )
+    def get_match(self, obj: Person) -> str | None:
+        return getattr(obj, "match", None)
 
     class Meta:
         model = Person
@@ -62,15 +74,19 @@ class PersonOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-
             "country_of_origin",
             "created_at",
             "updated_at",
+            "match",
         )
         read_only_fields = fields
 
 
 class DuplicateWarningSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """A possible duplicate in a family the caller can see (others go to the review list silently)."""
+
     code = serializers.CharField()
     message = serializers.CharField()
-    family_reference = serializers.CharField(allow_null=True)
-    person = serializers.UUIDField(allow_null=True)
+    match = serializers.ChoiceField(choices=DuplicateReview.Match.choices)
+    family_reference = serializers.CharField()
+    person = serializers.UUIDField()
 
 
 class PersonCreatedSerializer(PersonOutputSerializer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import django_filters
@@ -14,12 +15,12 @@ from rest_framework.response import Response
 
 from api.audit import ReadAuditMixin
 from api.concurrency import ETagMixin
-from api.permissions import IsCaseManager
+from api.permissions import CASE_WORK, ScopeMapPermission
 from api.persons.serializers import PersonCreatedSerializer, PersonInputSerializer, PersonOutputSerializer
 from casemgmt.models import Person
+from casemgmt.selectors.families import user_districts
 from casemgmt.selectors.persons import (
-    date_of_birth_filter,
-    person_name_filter,
+    person_search,
     persons_editable_by,
     persons_visible_to,
 )
@@ -31,7 +32,9 @@ class PersonFilter(django_filters.FilterSet):
     name = django_filters.CharFilter(
         method="filter_name",
         max_length=200,
-        help_text="A given name, a family name, or both (either order), matched through blind indexes.",
+        help_text="Any parts of the given and family names, in any order (each part must match; "
+        "umlaut, ß and case variants match). Exact matches come first, then possible matches "
+        "that sound alike (Kölner Phonetik); see the `match` field.",
     )
     date_of_birth = django_filters.DateFilter(
         method="filter_date_of_birth", help_text="Exact date, YYYY-MM-DD."
@@ -42,10 +45,26 @@ class PersonFilter(django_filters.FilterSet):
         fields = ("family", "name", "date_of_birth")
 
     def filter_name(self, queryset: QuerySet[Person], name: str, value: str) -> QuerySet[Person]:
-        return queryset.filter(person_name_filter(value))
+        return queryset  # applied together with the date of birth in filter_queryset
 
-    def filter_date_of_birth(self, queryset: QuerySet[Person], name: str, value: Any) -> QuerySet[Person]:
-        return queryset.filter(date_of_birth_filter(value))
+    def filter_date_of_birth(
+        self, queryset: QuerySet[Person], name: str, value: datetime.date
+    ) -> QuerySet[Person]:
+        return queryset  # applied together with the name in filter_queryset
+
+    def filter_queryset(self, queryset: QuerySet[Person]) -> QuerySet[Person]:
+        queryset = super().filter_queryset(queryset)
+        name = self.form.cleaned_data.get("name") or None
+        date_of_birth = self.form.cleaned_data.get("date_of_birth")
+        if name is None and date_of_birth is None:
+            return queryset
+        found = person_search(
+            queryset,
+            districts=user_districts(self.request.user),  # type: ignore[union-attr,arg-type]
+            name=name,
+            date_of_birth=date_of_birth,
+        )
+        return found.ranked(queryset)
 
 
 class PersonViewSet(
@@ -59,7 +78,8 @@ class PersonViewSet(
 
     serializer_class = PersonOutputSerializer
     filterset_class = PersonFilter
-    permission_classes = (IsCaseManager,)
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"*": CASE_WORK}
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Person]:

@@ -7,25 +7,34 @@ import io
 from typing import Any
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, serializers, viewsets
-from rest_framework.permissions import BasePermission
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.params import OwnFormatParameter, check_params, choice, period
-from api.permissions import _RoleGate
+from api.params import (
+    PERIOD_FROM,
+    PERIOD_TO,
+    OwnFormatParameter,
+    check_params,
+    choice,
+    period,
+    report_responses,
+)
+from api.permissions import DPO, DPO_HIDDEN, ScopeMapPermission
 from api.serializers import StrictSerializer
 from casemgmt import policies
+from casemgmt.errors import Conflict
 from casemgmt.models import Role
 from privacy import observed, registry
-from privacy.models import AuditEntry
+from privacy.models import AuditCheckpoint, AuditEntry
 
 LABELS = {
     "en": {
@@ -72,35 +81,20 @@ LABELS = {
 FORMATS = ("json", "csv", "html")
 
 
-class IsDpo(_RoleGate):
-    roles = (Role.DPO,)
-    message = "Only the data protection officer may see the record of processing activities."
-
-
-class IsDpoOrNotFound(BasePermission):
-    """The audit trail does not reveal that it exists to anyone but the DPO."""
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if not (request.user and request.user.is_authenticated):
-            return False
-        if not IsDpo().has_permission(request, view):
-            raise exceptions.NotFound()
-        return True
-
-
 class RegistryView(OwnFormatParameter, APIView):
     """The Art. 30 record, generated from the running system, with observed figures for a period."""
 
-    permission_classes = (IsDpo,)
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"*": DPO}
 
     @extend_schema(
         parameters=[
             OpenApiParameter("format", str, enum=list(FORMATS), description="json (default), csv or html"),
             OpenApiParameter("lang", str, enum=["en", "de"]),
-            OpenApiParameter("from", OpenApiTypes.DATE),
-            OpenApiParameter("to", OpenApiTypes.DATE),
+            OpenApiParameter("from", OpenApiTypes.DATE, description=PERIOD_FROM),
+            OpenApiParameter("to", OpenApiTypes.DATE, description=PERIOD_TO),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses=report_responses("text/csv", "text/html"),
     )
     def get(self, request: Request) -> Any:
         params = request.query_params
@@ -193,6 +187,12 @@ class RegistryView(OwnFormatParameter, APIView):
 class AuditEventSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
     model = serializers.SerializerMethodField()
     action = serializers.SerializerMethodField()
+    checkpoint = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="Tree size of the first signed checkpoint that covers this entry (null: not sealed yet); "
+        "GET …/proof/?checkpoint=<size> proves the entry against it.",
+    )
 
     class Meta:
         model = AuditEntry
@@ -212,6 +212,7 @@ class AuditEventSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
             "additional_data",
             "seq",
             "hash",
+            "checkpoint",
         )
         read_only_fields = fields
 
@@ -269,20 +270,81 @@ class AuditEventFilter(django_filters.FilterSet):
         return queryset.filter(action=codes[value])
 
 
+class CheckpointSerializer(StrictSerializer):
+    origin = serializers.CharField()
+    tree_size = serializers.IntegerField()
+    root_hash = serializers.CharField(help_text="hex SHA-256 Merkle tree root (RFC 9162)")
+    timestamp = serializers.CharField()
+    key_id = serializers.CharField()
+    signature = serializers.CharField(
+        help_text="base64 Ed25519 signature of the note 'origin\\ntree_size\\nroot_hash\\ntimestamp\\n'"
+    )
+
+
+class InclusionProofSerializer(StrictSerializer):
+    entry = serializers.IntegerField()
+    leaf_index = serializers.IntegerField()
+    leaf_hash = serializers.CharField(help_text="hex SHA-256(0x00 || canonical entry)")
+    audit_path = serializers.ListField(
+        child=serializers.CharField(), help_text="hex node hashes, leaf to root"
+    )
+    checkpoint = CheckpointSerializer()
+    public_key = serializers.CharField(help_text="base64 Ed25519 public key the checkpoint verifies with")
+    verified = serializers.BooleanField(help_text="the server checked the proof and the signature itself")
+
+
 class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
     """The audit trail of the DPO's organisations: read only, filterable, paginated."""
 
     serializer_class = AuditEventSerializer
     filterset_class = AuditEventFilter
-    permission_classes = (IsDpoOrNotFound,)
+    # The audit trail does not reveal that it exists to anyone but the DPO.
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"*": DPO_HIDDEN}
 
     def get_queryset(self) -> QuerySet[AuditEntry]:
         user = self.request.user
         if not user.is_authenticated:
             return AuditEntry.objects.none()  # type: ignore[no-any-return]
         orgs = policies.organisation_ids_with_role(user, Role.DPO)  # type: ignore[arg-type]
-        entries: QuerySet[AuditEntry] = AuditEntry.objects.filter(observed.audit_scope(orgs))
+        covering = AuditCheckpoint.objects.filter(tree_size__gt=OuterRef("seq")).order_by("tree_size")
+        entries: QuerySet[AuditEntry] = AuditEntry.objects.filter(observed.audit_scope(orgs)).annotate(
+            checkpoint=Subquery(covering.values("tree_size")[:1])
+        )
         return entries.order_by("-timestamp", "-id")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "checkpoint",
+                OpenApiTypes.INT,
+                description="Tree size of the signed checkpoint to prove against (default: the latest).",
+            )
+        ],
+        responses={200: InclusionProofSerializer},
+    )
+    @action(detail=True, methods=["get"], url_path="proof")
+    def proof(self, request: Request, pk: str | None = None) -> Response:
+        """RFC 9162 inclusion proof of one entry against a signed checkpoint, for checking outside the system."""
+        from privacy.transparency import AuditLogError, inclusion_proof
+
+        check_params(request.query_params, {"checkpoint"})
+        raw = request.query_params.get("checkpoint")
+        size = None
+        if raw is not None:
+            if not raw.isdigit() or not 0 < int(raw) < 2**62:
+                raise exceptions.ValidationError(
+                    {"checkpoint": ["A checkpoint's tree size: a positive integer."]}
+                )
+            size = int(raw)
+        entry = self.get_object()
+        try:
+            data = inclusion_proof(entry, tree_size=size)
+        except AuditLogError as exc:
+            if entry.seq is None:
+                raise Conflict(str(exc), code="not_sealed") from None
+            raise exceptions.ValidationError({"checkpoint": [str(exc)]}) from None
+        return Response(InclusionProofSerializer(data).data)
 
 
 # --- data subject rights (DPO)
@@ -380,14 +442,15 @@ EXPORT_LABELS = {
 class SubjectExportView(OwnFormatParameter, APIView):
     """Art. 15 export of everything held on a person (JSON or a readable HTML document)."""
 
-    permission_classes = (IsDpo,)
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"*": DPO}
 
     @extend_schema(
         parameters=[
             OpenApiParameter("format", str, enum=["json", "html"]),
             OpenApiParameter("lang", str, enum=["en", "de"]),
         ],
-        responses={200: OpenApiTypes.OBJECT},
+        responses=report_responses("text/html"),
     )
     def get(self, request: Request, person_id: str) -> Any:
         from privacy.audit import log_access
@@ -400,7 +463,13 @@ class SubjectExportView(OwnFormatParameter, APIView):
         data = subject_export(person, lang)
         from casemgmt.models import Person
 
-        log_access(request=request, model=Person, object_ids=[person.pk], activity="data_subject_rights")
+        log_access(
+            request=request,
+            model=Person,
+            object_ids=[person.pk],
+            activity="data_subject_rights",
+            organisation_id=person.family.organisation_id,
+        )
         if fmt == "html":
             html = render_to_string(
                 "privacy/subject_export.html", {"e": data, "t": EXPORT_LABELS[lang], "lang": lang}
@@ -422,7 +491,8 @@ class RestrictionOutputSerializer(serializers.Serializer):  # type: ignore[type-
 class RestrictionView(APIView):
     """Restrict processing of a person (POST) or lift the restriction (DELETE)."""
 
-    permission_classes = (IsDpo,)
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"*": DPO}
 
     @extend_schema(request=ReasonInputSerializer, responses={201: RestrictionOutputSerializer})
     def post(self, request: Request, person_id: str) -> Response:
@@ -458,7 +528,8 @@ class LegalHoldOutputSerializer(serializers.Serializer):  # type: ignore[type-ar
 class LegalHoldView(APIView):
     """Set (POST) or clear (DELETE) a legal hold that keeps a family from erasure and retention."""
 
-    permission_classes = (IsDpo,)
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"*": DPO}
 
     @extend_schema(request=LegalHoldInputSerializer, responses={200: LegalHoldOutputSerializer})
     def post(self, request: Request, family_id: str) -> Response:
@@ -513,7 +584,8 @@ class ErasureRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     """Erasure requests (Art. 17): dry run first, then execute; refusals are recorded with their reason."""
 
     serializer_class = ErasureRequestSerializer
-    permission_classes = (IsDpo,)
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"*": DPO}
 
     def get_queryset(self) -> Any:
         from privacy.models import ErasureRequest

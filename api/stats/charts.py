@@ -1,7 +1,8 @@
 """A small SVG chart for reports: achievement rate by field of action, per quarter.
 
 Drawn by hand (a few rectangles and labels) rather than pulling a plotting library into a
-web service; withheld values are drawn as an empty outlined bar marked "×".
+web service; withheld values are drawn as an empty outlined bar marked "×", and the
+subtitle states the perturbation (cell key method) like every statistics response.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ def achievement_chart(stats: dict[str, Any], title: str) -> str:
         f"<title>{escape(title)}</title>",
         f'<text x="{left}" y="24" font-size="16">{escape(title)}</text>',
         f'<text x="{left}" y="40" fill="#555">{escape(stats["period"]["from"])} – '
-        f"{escape(stats['period']['to'])} · cells under {stats['threshold']} withheld (×)</text>",
+        f"{escape(stats['period']['to'])} · counts perturbed by at most "
+        f"±{stats['disclosure_control']['max_noise']}, values under {stats['threshold']} withheld (×); "
+        "rates from perturbed counts</text>",
     ]
     for pct in (0, 25, 50, 75, 100):
         y = top + plot_h - plot_h * pct / 100

@@ -10,14 +10,21 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.params import OwnFormatParameter, check_params, choice, period
-from api.permissions import IsCaseManagerOrSupervisor
+from api.params import (
+    PERIOD_FROM,
+    PERIOD_TO,
+    OwnFormatParameter,
+    check_params,
+    choice,
+    period,
+)
+from api.permissions import CASE_WORK_OR_SUPERVISION, ScopeMapPermission
 from api.stats.charts import achievement_chart
 from casemgmt import policies
 from casemgmt.models import Family, Role
@@ -26,10 +33,51 @@ from casemgmt.selectors.stats import GROUP_KEYS, outcome_statistics
 from privacy.audit import log_access
 
 PARAMS = [
-    OpenApiParameter("from", OpenApiTypes.DATE, description="start (widened to the start of its quarter)"),
-    OpenApiParameter("to", OpenApiTypes.DATE, description="end (widened to the end of its quarter)"),
+    OpenApiParameter("from", OpenApiTypes.DATE, description=f"{PERIOD_FROM}; widened to its quarter's start"),
+    OpenApiParameter("to", OpenApiTypes.DATE, description=f"{PERIOD_TO}; widened to its quarter's end"),
     OpenApiParameter("group_by", str, description=f"one or two of {', '.join(GROUP_KEYS)}, comma-separated"),
 ]
+
+
+#: The response's fixed part; each section is a table (``dimensions``, ``rows``) or ``not_applicable``.
+STATISTICS_RESPONSE = inline_serializer(
+    "OutcomeStatistics",
+    {
+        "period": inline_serializer(
+            "StatisticsPeriod", {"from": serializers.DateField(), "to": serializers.DateField()}
+        ),
+        "group_by": serializers.ListField(child=serializers.CharField()),
+        "threshold": serializers.IntegerField(),
+        "disclosure_control": inline_serializer(
+            "DisclosureControl",
+            {
+                "method": serializers.CharField(),
+                "perturbed": serializers.BooleanField(),
+                "max_noise": serializers.IntegerField(),
+                "noise_variance": serializers.FloatField(),
+                "threshold": serializers.IntegerField(),
+                "median_min_count": serializers.IntegerField(),
+                "note": serializers.CharField(),
+            },
+        ),
+        "organisations": inline_serializer(
+            "StatisticsOrganisation",
+            {"id": serializers.CharField(), "name": serializers.CharField()},
+            many=True,
+        ),
+        **{
+            name: serializers.DictField(help_text="a table: dimensions and rows, or not_applicable")
+            for name in (
+                "goals",
+                "referrals",
+                "families_opened",
+                "families_closed",
+                "contacts",
+                "conferences_held",
+            )
+        },
+    },
+)
 
 
 def statistics_scope(user: Any) -> QuerySet[Family]:
@@ -58,13 +106,19 @@ def _group_by(params: Any) -> list[str]:
 
 
 class OutcomeStatisticsView(OwnFormatParameter, APIView):
-    """Goals, referrals, case openings and closures, contacts and conferences, with small cells withheld."""
+    """Goals, referrals, openings, closures, contacts and conferences: perturbed counts (cell key method)."""
 
-    permission_classes = (IsCaseManagerOrSupervisor,)
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"*": CASE_WORK_OR_SUPERVISION}
 
     @extend_schema(
         parameters=[*PARAMS, OpenApiParameter("format", str, enum=["json", "csv"])],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={(200, "application/json"): STATISTICS_RESPONSE, (200, "text/csv"): OpenApiTypes.STR},
+        description=(
+            "Counts are perturbed by the cell key method (at most ±max_noise; values below the "
+            "threshold withheld); `disclosure_control` states the parameters, and with "
+            "`format=csv` the last line is the same note."
+        ),
     )
     def get(self, request: Request) -> Any:
         check_params(request.query_params, {"from", "to", "group_by", "format"})
@@ -109,6 +163,9 @@ class OutcomeStatisticsView(OwnFormatParameter, APIView):
                             cell["suppressed"],
                         ]
                     )
+        # The footnote every table carries: values are perturbed, and by how much at most.
+        writer.writerow([])
+        writer.writerow([f"# {stats['disclosure_control']['note']}"])
         response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
             f'attachment; filename="outcomes-{"-".join(group_by) or "total"}.csv"'
@@ -119,7 +176,8 @@ class OutcomeStatisticsView(OwnFormatParameter, APIView):
 class OutcomeChartView(OwnFormatParameter, APIView):
     """An SVG chart for reports: achievement rate by field of action per quarter."""
 
-    permission_classes = (IsCaseManagerOrSupervisor,)
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"*": CASE_WORK_OR_SUPERVISION}
 
     @extend_schema(parameters=PARAMS[:2], responses={(200, "image/svg+xml"): OpenApiTypes.STR})
     def get(self, request: Request) -> Any:

@@ -1,8 +1,22 @@
-"""What every audited model tells django-auditlog about itself."""
+"""What every audited model tells the rest of the system about itself, declared once.
+
+A model says, next to its fields, which processing activity it serves and, if it belongs
+to a family's case, its path to the family and to the person it concerns and how it is
+anonymised. The registry, erasure, retention, the Art. 15 export and the audit iterate
+these declarations instead of keeping lists of their own (``family_owned_models``).
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from typing import Any, ClassVar
+
+from django.apps import apps
+from django.db import models
+
+#: Apps whose models carry declarations.
+DECLARING_APPS = ("casemgmt", "privacy")
 
 
 class AuditContextMixin:
@@ -10,9 +24,12 @@ class AuditContextMixin:
 
     ``ORGANISATION_PATH`` is an attribute path from the instance to an organisation id,
     e.g. ``"family.organisation_id"``; empty for objects of no single organisation.
+    ``PROCESSING_ACTIVITY`` is the registry activity this model serves (reads of it are
+    audited under it unless a view names another).
     """
 
     ORGANISATION_PATH: ClassVar[str] = ""
+    PROCESSING_ACTIVITY: ClassVar[str] = ""
 
     def get_additional_data(self) -> dict[str, Any] | None:
         """Called by django-auditlog when it writes an entry for this object."""
@@ -24,3 +41,63 @@ class AuditContextMixin:
             if value is None:
                 return None
         return {"organisation": str(value)}
+
+
+class FamilyOwned(AuditContextMixin):
+    """A record of a family's case: declares its paths, activity and anonymisation rule.
+
+    ``FAMILY_PATH``: ORM lookup from the record to its family's id (``"pk"`` for Family).
+    ``PERSON_PATH``: lookup to the id of the member it concerns; empty for household-level
+    records, which go with the family (erasure of one person leaves them).
+    ``ALSO_PROCESSED_FOR``: further activities that use it (e.g. anonymised statistics).
+    ``ANONYMISE``: per field, ``"clear"`` ("" or NULL) or ``"mark"`` (a fixed placeholder
+    for required names); fields not named are kept as coarse facts.
+    """
+
+    FAMILY_PATH: ClassVar[str]
+    PERSON_PATH: ClassVar[str] = ""
+    #: Paths to every person whose Art. 18 restriction hides the record; by default the
+    #: person it concerns (``PERSON_PATH``).
+    RESTRICTION_PATHS: ClassVar[tuple[str, ...] | None] = None
+    ALSO_PROCESSED_FOR: ClassVar[tuple[str, ...]] = ()
+    ANONYMISE: ClassVar[dict[str, str]] = {}
+
+
+class CaseRecord(FamilyOwned, models.Model):
+    """The fields every case-work record has: id, who recorded it and when, last change."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey("casemgmt.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+def declaring_models() -> Iterator[type[models.Model]]:
+    """Every concrete model of the apps that declare (casemgmt, privacy)."""
+    for label in DECLARING_APPS:
+        yield from apps.get_app_config(label).get_models()
+
+
+def family_owned_models() -> list[type[models.Model]]:
+    """Every declared record of a family's case, in the apps' model order."""
+    return [m for m in declaring_models() if issubclass(m, FamilyOwned)]
+
+
+def restriction_paths(model: type[models.Model]) -> tuple[str, ...]:
+    """ORM paths to the persons whose restriction hides rows of ``model`` (policies.not_restricted)."""
+    explicit: tuple[str, ...] | None = getattr(model, "RESTRICTION_PATHS", None)
+    if explicit is not None:
+        return explicit
+    path: str = getattr(model, "PERSON_PATH", "")
+    return (path,) if path else ()
+
+
+def processing_activity(model: type[models.Model]) -> str:
+    """The activity a model declares; a model without one is a programming error."""
+    activity: str = getattr(model, "PROCESSING_ACTIVITY", "")
+    if not activity:
+        raise LookupError(f"{model._meta.label} declares no PROCESSING_ACTIVITY.")
+    return activity

@@ -13,12 +13,13 @@ from typing import ClassVar
 from django.db import models
 from django.db.models import Q
 
-from casemgmt.models.base import AuditContextMixin
+from casemgmt.models.base import CaseRecord, FamilyOwned
 from casemgmt.models.catalogue import Course, FieldOfAction, Provider
 from casemgmt.models.families import Family, Person
 from casemgmt.models.organisations import User
 from privacy.classification import DataCategory
 from privacy.fields import EncryptedCharField, EncryptedTextField
+from privacy.perturbation import new_record_key
 
 TEXT_MAX_LENGTH = 10_000
 
@@ -36,10 +37,15 @@ class Agency(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class Goal(AuditContextMixin, models.Model):
+class Goal(CaseRecord):
     """A goal agreed with a family or one of its members in one field of action."""
 
     ORGANISATION_PATH = "family.organisation_id"
+    FAMILY_PATH = "family_id"
+    PERSON_PATH = "person_id"
+    PROCESSING_ACTIVITY = "case_management"
+    ALSO_PROCESSED_FOR = ("outcome_statistics",)
+    ANONYMISE: ClassVar[dict[str, str]] = {"description": "clear"}
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -52,7 +58,6 @@ class Goal(AuditContextMixin, models.Model):
     OPEN_STATUSES: ClassVar[frozenset[str]] = frozenset({"open", "in_progress"})
     ACHIEVED_STATUSES: ClassVar[frozenset[str]] = frozenset({"achieved", "partly_achieved"})
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="goals")
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="goals")
     field_of_action = models.ForeignKey(FieldOfAction, on_delete=models.PROTECT, related_name="goals")
@@ -64,9 +69,9 @@ class Goal(AuditContextMixin, models.Model):
     conference = models.ForeignKey(
         "CaseConference", null=True, blank=True, on_delete=models.SET_NULL, related_name="decided_goals"
     )
-    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Cell key method: a random key fixed at creation (not derived from any identifier) that
+    # statistics sum in SQL; see privacy/perturbation.py.
+    record_key = models.IntegerField(default=new_record_key, editable=False)
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
         "family": DataCategory.CASE_ADMINISTRATION,
@@ -79,7 +84,7 @@ class Goal(AuditContextMixin, models.Model):
         "achieved_at": DataCategory.CASE_ADMINISTRATION,
         "conference": DataCategory.CASE_ADMINISTRATION,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "created_by", "created_at", "updated_at")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key", "id", "created_by", "created_at", "updated_at")
 
     class Meta:
         ordering = ("agreed_on", "created_at")
@@ -102,10 +107,14 @@ class Goal(AuditContextMixin, models.Model):
         return f"Goal {self.pk}"
 
 
-class GoalReview(AuditContextMixin, models.Model):
+class GoalReview(FamilyOwned, models.Model):
     """A review of a goal: a dated progress note and the status it leads to."""
 
     ORGANISATION_PATH = "goal.family.organisation_id"
+    FAMILY_PATH = "goal__family_id"
+    PERSON_PATH = "goal__person_id"
+    PROCESSING_ACTIVITY = "case_management"
+    ANONYMISE: ClassVar[dict[str, str]] = {"note": "clear"}
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="reviews")
@@ -130,10 +139,15 @@ class GoalReview(AuditContextMixin, models.Model):
         return f"Goal review {self.pk}"
 
 
-class Referral(AuditContextMixin, models.Model):
+class Referral(CaseRecord):
     """A person referred to a course or provider (Vermittlung), with a checked lifecycle."""
 
     ORGANISATION_PATH = "family.organisation_id"
+    FAMILY_PATH = "family_id"
+    PERSON_PATH = "person_id"
+    PROCESSING_ACTIVITY = "course_referrals"
+    ALSO_PROCESSED_FOR = ("outcome_statistics",)
+    ANONYMISE: ClassVar[dict[str, str]] = {"note": "clear"}
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -160,7 +174,6 @@ class Referral(AuditContextMixin, models.Model):
     #: States that hold a seat in the course.
     SEAT_STATUSES: ClassVar[tuple[str, ...]] = ("enrolled", "completed")
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="referrals")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="referrals")
     course = models.ForeignKey(
@@ -170,9 +183,9 @@ class Referral(AuditContextMixin, models.Model):
     goal = models.ForeignKey(Goal, null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     note = EncryptedTextField(max_length=TEXT_MAX_LENGTH, blank=True)
-    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Cell key method: a random key fixed at creation (not derived from any identifier) that
+    # statistics sum in SQL; see privacy/perturbation.py.
+    record_key = models.IntegerField(default=new_record_key, editable=False)
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
         "family": DataCategory.CASE_ADMINISTRATION,
@@ -183,7 +196,7 @@ class Referral(AuditContextMixin, models.Model):
         "status": DataCategory.CASE_ADMINISTRATION,
         "note": DataCategory.CASE_NOTES,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "created_by", "created_at", "updated_at")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key", "id", "created_by", "created_at", "updated_at")
 
     class Meta:
         ordering = ("created_at", "id")
@@ -199,10 +212,13 @@ class Referral(AuditContextMixin, models.Model):
         return self.TRANSITIONS[self.status]
 
 
-class ReferralTransition(AuditContextMixin, models.Model):
+class ReferralTransition(FamilyOwned, models.Model):
     """One step of a referral's lifecycle, with time and actor."""
 
     ORGANISATION_PATH = "referral.family.organisation_id"
+    FAMILY_PATH = "referral__family_id"
+    PERSON_PATH = "referral__person_id"
+    PROCESSING_ACTIVITY = "course_referrals"
 
     id = models.BigAutoField(primary_key=True)
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="transitions")
@@ -226,12 +242,19 @@ class ReferralTransition(AuditContextMixin, models.Model):
         return f"{self.from_status or '-'} -> {self.to_status}"
 
 
-class Consent(AuditContextMixin, models.Model):
+class Consent(CaseRecord):
     """A family's consent to share with an agency (Schweigepflichtentbindung); never deleted."""
 
     ORGANISATION_PATH = "family.organisation_id"
+    FAMILY_PATH = "family_id"
+    PERSON_PATH = "person_id"
+    PROCESSING_ACTIVITY = "case_conferences"
+    ANONYMISE: ClassVar[dict[str, str]] = {
+        "purpose": "clear",
+        "given_by_representative": "clear",
+        "recipient_name": "clear",
+    }
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="consents")
     person = models.ForeignKey(
         Person,
@@ -245,21 +268,19 @@ class Consent(AuditContextMixin, models.Model):
         max_length=200, blank=True, help_text="Name of the legal representative, if not a member."
     )
     recipient = models.CharField(max_length=30, choices=Agency.choices)
-    recipient_name = models.CharField(max_length=200, blank=True, help_text="e.g. 'Jobcenter Musterland'")
+    # Encrypted: a named office or person at the agency can point to the family's case.
+    recipient_name = EncryptedCharField(max_length=200, blank=True, help_text="e.g. 'Jobcenter Musterland'")
     purpose = EncryptedTextField(max_length=2000)
     given_on = models.DateField()
     valid_until = models.DateField(null=True, blank=True)
     withdrawn_on = models.DateField(null=True, blank=True)
-    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
         "family": DataCategory.CASE_ADMINISTRATION,
         "person": DataCategory.CASE_ADMINISTRATION,
         "given_by_representative": DataCategory.IDENTIFICATION,
         "recipient": DataCategory.CASE_ADMINISTRATION,
-        "recipient_name": DataCategory.CASE_ADMINISTRATION,
+        "recipient_name": DataCategory.IDENTIFICATION,
         "purpose": DataCategory.CASE_NOTES,
         "given_on": DataCategory.CASE_ADMINISTRATION,
         "valid_until": DataCategory.CASE_ADMINISTRATION,
@@ -293,10 +314,13 @@ class Consent(AuditContextMixin, models.Model):
         )
 
 
-class CaseConference(AuditContextMixin, models.Model):
+class CaseConference(CaseRecord):
     """A multi-agency case conference (Fallkonferenz) about one family."""
 
     ORGANISATION_PATH = "family.organisation_id"
+    FAMILY_PATH = "family_id"
+    PROCESSING_ACTIVITY = "case_conferences"
+    ANONYMISE: ClassVar[dict[str, str]] = {"agenda": "clear", "minutes": "clear"}
 
     class Format(models.TextChoices):
         IN_PERSON = "in_person", "In person"
@@ -309,7 +333,6 @@ class CaseConference(AuditContextMixin, models.Model):
         HELD = "held", "Held"
         CANCELLED = "cancelled", "Cancelled"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="conferences")
     scheduled_at = models.DateTimeField()
     held_at = models.DateTimeField(null=True, blank=True)
@@ -317,9 +340,9 @@ class CaseConference(AuditContextMixin, models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
     agenda = EncryptedTextField(max_length=TEXT_MAX_LENGTH, blank=True)
     minutes = EncryptedTextField(max_length=TEXT_MAX_LENGTH * 5, blank=True)
-    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Cell key method: a random key fixed at creation (not derived from any identifier) that
+    # statistics sum in SQL; see privacy/perturbation.py.
+    record_key = models.IntegerField(default=new_record_key, editable=False)
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
         "family": DataCategory.CASE_ADMINISTRATION,
@@ -330,7 +353,7 @@ class CaseConference(AuditContextMixin, models.Model):
         "agenda": DataCategory.CASE_NOTES,
         "minutes": DataCategory.CASE_NOTES,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "created_by", "created_at", "updated_at")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key", "id", "created_by", "created_at", "updated_at")
 
     class Meta:
         ordering = ("-scheduled_at",)
@@ -347,10 +370,20 @@ class CaseConference(AuditContextMixin, models.Model):
         return f"Case conference {self.pk}"
 
 
-class ConferenceParticipant(AuditContextMixin, models.Model):
+class ConferenceParticipant(FamilyOwned, models.Model):
     """Who takes part: a staff user, or an external agency's representative under a consent."""
 
     ORGANISATION_PATH = "conference.family.organisation_id"
+    FAMILY_PATH = "conference__family_id"
+    # An external participant shares what a member consented to: hidden with that member.
+    RESTRICTION_PATHS = ("person_id", "consent__person_id")
+    PROCESSING_ACTIVITY = "case_conferences"
+    ANONYMISE: ClassVar[dict[str, str]] = {
+        "name": "clear",
+        "role": "clear",
+        "reason": "clear",
+        "legal_basis": "clear",
+    }
 
     class Kind(models.TextChoices):
         INTERNAL = "internal", "Internal (staff)"
@@ -364,9 +397,12 @@ class ConferenceParticipant(AuditContextMixin, models.Model):
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     agency = models.CharField(max_length=30, choices=Agency.choices, blank=True)
     name = EncryptedCharField(max_length=200, blank=True)
-    role = models.CharField(max_length=200, blank=True, help_text="Function, e.g. 'Fallmanagerin Jobcenter'")
-    reason = models.CharField(max_length=500, blank=True, help_text="Why invited")
-    legal_basis = models.CharField(max_length=300, blank=True)
+    # Free text a case manager types ("invited because the child is at risk"): encrypted.
+    role = EncryptedCharField(
+        max_length=200, blank=True, help_text="Function, e.g. 'Fallmanagerin Jobcenter'"
+    )
+    reason = EncryptedCharField(max_length=500, blank=True, help_text="Why invited")
+    legal_basis = EncryptedCharField(max_length=300, blank=True)
     consent = models.ForeignKey(Consent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
@@ -376,8 +412,11 @@ class ConferenceParticipant(AuditContextMixin, models.Model):
         "name": DataCategory.IDENTIFICATION,
         "consent": DataCategory.CASE_ADMINISTRATION,
         "user": DataCategory.ACCOUNT,
+        "role": DataCategory.IDENTIFICATION,
+        "reason": DataCategory.CASE_NOTES,
+        "legal_basis": DataCategory.CASE_ADMINISTRATION,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "kind", "role", "reason", "legal_basis")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "kind")
 
     class Meta:
         ordering = ("kind", "id")
@@ -396,10 +435,14 @@ class ConferenceParticipant(AuditContextMixin, models.Model):
         return f"Participant {self.pk} ({self.kind})"
 
 
-class Contact(AuditContextMixin, models.Model):
+class Contact(CaseRecord):
     """A contact with the family: home visit, office, phone, video or accompaniment."""
 
     ORGANISATION_PATH = "family.organisation_id"
+    FAMILY_PATH = "family_id"
+    PROCESSING_ACTIVITY = "case_management"
+    ALSO_PROCESSED_FOR = ("outcome_statistics",)
+    ANONYMISE: ClassVar[dict[str, str]] = {"notes": "clear"}
 
     class Kind(models.TextChoices):
         HOME_VISIT = "home_visit", "Home visit (Hausbesuch)"
@@ -413,16 +456,15 @@ class Contact(AuditContextMixin, models.Model):
         FAMILY = "family", "Family"
         OTHER = "other", "Other"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="contacts")
     occurred_on = models.DateField()
     kind = models.CharField(max_length=20, choices=Kind.choices)
     initiated_by = models.CharField(max_length=20, choices=InitiatedBy.choices)
     duration_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
     notes = EncryptedTextField(max_length=TEXT_MAX_LENGTH, blank=True)
-    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Cell key method: a random key fixed at creation (not derived from any identifier) that
+    # statistics sum in SQL; see privacy/perturbation.py.
+    record_key = models.IntegerField(default=new_record_key, editable=False)
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
         "family": DataCategory.CASE_ADMINISTRATION,
@@ -432,7 +474,7 @@ class Contact(AuditContextMixin, models.Model):
         "duration_minutes": DataCategory.CASE_ADMINISTRATION,
         "notes": DataCategory.CASE_NOTES,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "created_by", "created_at", "updated_at")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key", "id", "created_by", "created_at", "updated_at")
 
     class Meta:
         ordering = ("-occurred_on", "-created_at")

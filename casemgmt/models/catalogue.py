@@ -33,6 +33,8 @@ DEFAULT_FIELDS_OF_ACTION = (
 class FieldOfAction(models.Model):
     """A field of action (Handlungsfeld); defaults have no organisation, towns add their own."""
 
+    PROCESSING_ACTIVITY = "course_referrals"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.CASCADE, related_name="fields_of_action"
@@ -63,6 +65,8 @@ class FieldOfAction(models.Model):
 class Provider(models.Model):
     """A provider (Träger) in a district's catalogue."""
 
+    PROCESSING_ACTIVITY = "course_referrals"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="providers")
     name = models.CharField(max_length=200)
@@ -83,6 +87,8 @@ class Provider(models.Model):
 
 class Course(models.Model):
     """A course or other offer of a provider, with a capacity that enrolment never exceeds."""
+
+    PROCESSING_ACTIVITY = "course_referrals"
 
     class Type(models.TextChoices):
         INTEGRATION_COURSE = "integration_course", "Integration course (Integrationskurs)"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -19,10 +19,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from casemgmt.models.base import AuditContextMixin
+from casemgmt.models.base import CaseRecord, FamilyOwned
 from casemgmt.models.organisations import Organisation, User
+from privacy.blind_index import INDEX_MAX_LENGTH, blind_index
 from privacy.classification import DataCategory
 from privacy.fields import BlindIndexField, EncryptedCharField, EncryptedDateField, EncryptedTextField
+from privacy.normalise import name_parts, phonetic_key
+from privacy.perturbation import new_record_key
 
 NAME_MAX_LENGTH = 100
 
@@ -84,10 +87,21 @@ class BenefitStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
-class Family(AuditContextMixin, models.Model):
+class Family(CaseRecord):
     """A household case (Familie / Bedarfsgemeinschaft)."""
 
     ORGANISATION_PATH = "organisation_id"
+    FAMILY_PATH = "pk"
+    PROCESSING_ACTIVITY = "case_management"
+    ALSO_PROCESSED_FOR = ("outcome_statistics",)
+    ANONYMISE: ClassVar[dict[str, str]] = {
+        "family_name": "mark",
+        "address": "clear",
+        "phone": "clear",
+        "notes": "clear",
+        "legal_hold_reason": "clear",
+        "family_name_index": "clear",
+    }
 
     class Status(models.TextChoices):
         INTAKE = "intake", "Intake"
@@ -104,7 +118,6 @@ class Family(AuditContextMixin, models.Model):
         NO_CONTACT = "no_contact", "Contact lost"
         OTHER = "other", "Other"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(max_length=32, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="families")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.INTAKE)
@@ -133,9 +146,9 @@ class Family(AuditContextMixin, models.Model):
     legal_hold_reason = EncryptedTextField(max_length=2000, blank=True)
     anonymised_at = models.DateTimeField(null=True, blank=True)
 
-    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Cell key method: a random key fixed at creation (not derived from any identifier) that
+    # statistics sum in SQL; see privacy/perturbation.py.
+    record_key = models.IntegerField(default=new_record_key, editable=False)
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
         "family_name": DataCategory.IDENTIFICATION,
@@ -156,6 +169,7 @@ class Family(AuditContextMixin, models.Model):
         "legal_hold_reason": DataCategory.CASE_NOTES,
     }
     NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "record_key",
         "id",
         "reference",
         "organisation",
@@ -184,11 +198,25 @@ class Family(AuditContextMixin, models.Model):
     def __str__(self) -> str:
         return self.reference or f"Family {self.pk}"
 
+    def blind_index_district(self) -> str:
+        """The district tree whose key derives this family's blind indexes."""
+        return district_of(self.organisation_id)
 
-class Person(AuditContextMixin, models.Model):
+
+class Person(CaseRecord):
     """A family member (Familienmitglied)."""
 
     ORGANISATION_PATH = "family.organisation_id"
+    FAMILY_PATH = "family_id"
+    PERSON_PATH = "pk"
+    PROCESSING_ACTIVITY = "case_management"
+    ANONYMISE: ClassVar[dict[str, str]] = {
+        "given_name": "mark",
+        "family_name": "mark",
+        "date_of_birth": "clear",
+        "residence_status": "clear",
+        "country_of_origin": "clear",
+    }
 
     class Role(models.TextChoices):
         PARENT = "parent", "Parent"
@@ -212,7 +240,6 @@ class Person(AuditContextMixin, models.Model):
         OTHER = "other", "Other"
         UNKNOWN = "unknown", "Unknown"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="members")
     role = models.CharField(max_length=10, choices=Role.choices)
     given_name = EncryptedCharField(max_length=NAME_MAX_LENGTH)
@@ -231,28 +258,16 @@ class Person(AuditContextMixin, models.Model):
         help_text="ISO 3166-1 alpha-2",
     )
 
-    given_name_index = BlindIndexField(sources=("given_name",), context="person.given_name")
-    family_name_index = BlindIndexField(sources=("family_name",), context="person.family_name")
-    full_name_index = BlindIndexField(sources=("given_name", "family_name"), context="person.full_name")
-    date_of_birth_index = BlindIndexField(
-        sources=("date_of_birth",), context="person.date_of_birth", normaliser="date"
-    )
+    # Search terms (name parts, phonetic codes, coarse birth date) live in PersonSearchTerm:
+    # one row per term, so every part of a multi-part name is searchable.
     anonymised_at = models.DateTimeField(null=True, blank=True)
-
-    created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
         "family": DataCategory.DEMOGRAPHIC,
         "role": DataCategory.DEMOGRAPHIC,
         "given_name": DataCategory.IDENTIFICATION,
         "family_name": DataCategory.IDENTIFICATION,
-        "given_name_index": DataCategory.IDENTIFICATION,
-        "family_name_index": DataCategory.IDENTIFICATION,
-        "full_name_index": DataCategory.IDENTIFICATION,
         "date_of_birth": DataCategory.DATE_OF_BIRTH,
-        "date_of_birth_index": DataCategory.DATE_OF_BIRTH,
         "birth_year": DataCategory.DEMOGRAPHIC,
         "sex": DataCategory.DEMOGRAPHIC,
         "residence_status": DataCategory.RESIDENCE,
@@ -271,3 +286,165 @@ class Person(AuditContextMixin, models.Model):
 
     def __str__(self) -> str:
         return f"Person {self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save, then keep the search terms in step (index maintenance, like a blind index column)."""
+        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or set(update_fields) & SEARCH_SOURCES:
+            PersonSearchTerm.rebuild(self)
+
+    def blind_index_district(self) -> str:
+        """The district tree whose key derives this person's search terms."""
+        return district_of(self.family.organisation_id)
+
+
+SEARCH_SOURCES = frozenset({"given_name", "family_name", "date_of_birth", "anonymised_at"})
+
+
+class PersonSearchTerm(FamilyOwned, models.Model):
+    """One blind-index term of a person: a name part, its phonetic code, or the coarse birth date.
+
+    A table of terms rather than index columns: a name has any number of parts ("Süleyman
+    Çelik-Weiß" has three) and each must find the person, and the phonetic index needs
+    one code per part. Lookups are ``(kind, value)`` index scans joined to the person, so
+    search stays O(matches). Values are truncated per-district HMACs (see
+    ``privacy.blind_index``); the row count per person shows the number of name parts,
+    as the ciphertext length already does.
+    """
+
+    FAMILY_PATH = "person__family_id"
+    PERSON_PATH = "person_id"
+    # Derived from the person's names and birth date; erasure deletes the rows (privacy.erasure).
+    PROCESSING_ACTIVITY = "case_management"
+
+    class Kind(models.TextChoices):
+        NAME_PART = "name", "Name part"
+        PHONETIC = "phonetic", "Phonetic code of a name part"
+        DATE_OF_BIRTH = "dob", "Date of birth (coarse)"
+
+    CONTEXTS: ClassVar[dict[str, str]] = {
+        "name": "person.name_part",
+        "phonetic": "person.name_phonetic",
+        "dob": "person.date_of_birth",
+    }
+
+    id = models.BigAutoField(primary_key=True)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="search_terms")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.CharField(max_length=INDEX_MAX_LENGTH)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "person": DataCategory.IDENTIFICATION,
+        "value": DataCategory.IDENTIFICATION,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "kind")
+
+    class Meta:
+        indexes = (models.Index(fields=("kind", "value"), name="person_term_lookup"),)
+        constraints = (
+            models.UniqueConstraint(fields=("person", "kind", "value"), name="person_term_unique"),
+        )
+
+    def __str__(self) -> str:
+        return f"Search term {self.pk} ({self.kind})"
+
+    @staticmethod
+    def plaintexts(person: Person) -> set[tuple[str, str]]:
+        """The normalised terms of a person, before hashing: (kind, text)."""
+        if person.anonymised_at is not None:
+            return set()
+        parts = [*name_parts(person.given_name or ""), *name_parts(person.family_name or "")]
+        terms = {("name", part) for part in parts}
+        terms |= {("phonetic", code) for code in map(phonetic_key, parts) if code}
+        if person.date_of_birth:
+            terms.add(("dob", person.date_of_birth.isoformat()))
+        return terms
+
+    @classmethod
+    def terms_for(cls, person: Person, *, kid: str | None = None) -> list[PersonSearchTerm]:
+        """Unsaved term rows for ``person`` (for ``bulk_create`` in the generator and rotation)."""
+        district = person.blind_index_district()
+        values = {
+            (kind, blind_index(text, context=cls.CONTEXTS[kind], district=district, kid=kid))
+            for kind, text in cls.plaintexts(person)
+        }
+        return [cls(person=person, kind=kind, value=value) for kind, value in sorted(values)]
+
+    @classmethod
+    def rebuild(cls, person: Person, *, kid: str | None = None) -> None:
+        """Replace a person's terms with those of their current values."""
+        cls.objects.filter(person=person).delete()
+        PersonSearchTerm.objects.bulk_create(cls.terms_for(person, kid=kid))
+
+
+class DuplicateReview(FamilyOwned, models.Model):
+    """A possible duplicate found when a person was created, for the supervisor or DPO to review.
+
+    Duplicate detection must not be an oracle: a case manager who cannot see the other
+    family learns nothing about it (the response is the same as with no match); the
+    match is recorded here instead, where supervisors and DPOs of the organisation see it.
+    """
+
+    ORGANISATION_PATH = "organisation_id"
+    FAMILY_PATH = "person__family_id"
+    PERSON_PATH = "person_id"
+    PROCESSING_ACTIVITY = "case_management"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DUPLICATE = "duplicate", "Same person"
+        NOT_DUPLICATE = "not_duplicate", "Different persons"
+
+    class Match(models.TextChoices):
+        EXACT = "exact", "Same name parts and date of birth"
+        POSSIBLE = "possible", "Similar-sounding name, same date of birth"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    candidate = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    match = models.CharField(max_length=10, choices=Match.choices)
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "person": DataCategory.CASE_ADMINISTRATION,
+        "candidate": DataCategory.CASE_ADMINISTRATION,
+        "match": DataCategory.CASE_ADMINISTRATION,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "organisation",
+        "status",
+        "created_by",
+        "created_at",
+        "reviewed_by",
+        "reviewed_at",
+    )
+
+    class Meta:
+        ordering = ("-created_at", "id")
+        constraints = (
+            models.UniqueConstraint(fields=("person", "candidate"), name="duplicate_review_pair_unique"),
+        )
+
+    def __str__(self) -> str:
+        return f"Duplicate review {self.pk} ({self.status})"
+
+
+_DISTRICTS: dict[str, str] = {}
+
+
+def district_of(organisation_id: uuid.UUID | str) -> str:
+    """The id of the top-level organisation above ``organisation_id`` (cached: trees rarely move)."""
+    key = str(organisation_id)
+    if key not in _DISTRICTS:
+        current, parent = Organisation.objects.values_list("id", "parent_id").get(pk=organisation_id)
+        while parent is not None:
+            current, parent = Organisation.objects.values_list("id", "parent_id").get(pk=parent)
+        _DISTRICTS[key] = str(current)
+    return _DISTRICTS[key]

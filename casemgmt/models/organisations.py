@@ -16,17 +16,35 @@ from privacy.classification import DataCategory
 class User(AuditContextMixin, AbstractUser):
     """A staff account; what it may do comes from its memberships."""
 
+    PROCESSING_ACTIVITY = "account_management"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Set by an administrator instead of a password they would know: the current password
+    # then only lets the user choose a new one (POST /auth/password/), no token is issued.
+    must_change_password = models.BooleanField(
+        default=False, help_text="The user must choose a new password at their next login."
+    )
+    # Until when the user may hold a running emergency access (set when one opens). Lets
+    # the audit tag break-the-glass work without a query for every other user's entries.
+    emergency_access_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
         "username": DataCategory.ACCOUNT,
+        "emergency_access_until": DataCategory.ACCOUNT,
         "first_name": DataCategory.ACCOUNT,
         "last_name": DataCategory.ACCOUNT,
         "email": DataCategory.ACCOUNT,
         "last_login": DataCategory.ACCOUNT,
         "date_joined": DataCategory.ACCOUNT,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "password", "is_superuser", "is_staff", "is_active")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "password",
+        "is_superuser",
+        "is_staff",
+        "is_active",
+        "must_change_password",
+    )
 
     def __str__(self) -> str:
         return self.username
@@ -34,6 +52,8 @@ class User(AuditContextMixin, AbstractUser):
 
 class Organisation(AuditContextMixin, models.Model):
     """A tenant: a district with its member towns as children, or a provider."""
+
+    PROCESSING_ACTIVITY = "account_management"
 
     ORGANISATION_PATH = "id"
 
@@ -86,6 +106,8 @@ class Role(models.TextChoices):
 
 class Membership(AuditContextMixin, models.Model):
     """A user's role in one organisation: being a member grants no case access by itself."""
+
+    PROCESSING_ACTIVITY = "account_management"
 
     ORGANISATION_PATH = "organisation_id"
 

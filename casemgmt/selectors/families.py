@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from casemgmt import policies
 from casemgmt.models import Family, User
 from privacy.blind_index import name_terms
+from privacy.normalise import normalise_name
 
 
 def families_visible_to(user: User) -> QuerySet[Family]:
@@ -31,6 +32,31 @@ def families_openable_in_emergency_by(user: User) -> QuerySet[Family]:
     ).exclude(status=Family.Status.CLOSED)
 
 
-def name_filter(name: str) -> Q:
-    """Match a family by its name through the blind index."""
-    return Q(family_name_index__in=name_terms([name], context="family.family_name"))
+def user_districts(user: User) -> list[str]:
+    """The district trees of the user's organisations: search terms are derived per district key."""
+    from casemgmt.models import Membership, district_of
+
+    # One query: districts and their towns are two levels; deeper trees walk up from the
+    # grandparent (district_of caches).
+    rows = Membership.objects.filter(user=user).values_list(
+        "organisation_id", "organisation__parent_id", "organisation__parent__parent_id"
+    )
+    return sorted(
+        {district_of(grand) if grand else str(parent or org) for org, parent, grand in rows.distinct()}
+    )
+
+
+def family_name_search(queryset: QuerySet[Family], *, name: str, districts: list[str]) -> QuerySet[Family]:
+    """Families in ``queryset`` whose name equals ``name`` after normalisation.
+
+    The blind index is a bucket shared by several names (planned leakage), so the rows of
+    the bucket that the user may see are decrypted and the false positives dropped.
+    """
+    norm = normalise_name(name)
+    if not norm or not districts:
+        return queryset.none()
+    candidates = queryset.filter(
+        family_name_index__in=name_terms([norm], context="family.family_name", districts=districts)
+    ).only("id", "family_name")
+    ids = [f.pk for f in candidates if normalise_name(f.family_name) == norm]
+    return queryset.filter(pk__in=ids)

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 
 from casemgmt import policies
-from casemgmt.models import Membership, Organisation, Role, User
+from casemgmt.models import Membership, Organisation, Role, SetPasswordToken, User
 from casemgmt.services.access import tokens_revoke
+from casemgmt.services.accounts import account_event, set_password_token_issue
 from casemgmt.services.common import invalid
+from privacy.audit import audited_write
+from privacy.models import AuditEntry
+from privacy.registry import Activity
 
 USER_EDITABLE_FIELDS = frozenset({"first_name", "last_name", "email", "is_active"})
 
@@ -25,7 +27,7 @@ def _require_manages(acting_user: User, organisation: Organisation) -> None:
         raise PermissionDenied("You do not administer this organisation.")
 
 
-@transaction.atomic
+@audited_write(Activity.ACCOUNT_MANAGEMENT)
 def organisation_create(*, name: str, kind: str, parent: Organisation, acting_user: User) -> Organisation:
     """Add a member town (or provider) below an organisation the caller administers."""
     if not policies.has_role_in(acting_user, parent, Role.ADMIN):
@@ -36,7 +38,7 @@ def organisation_create(*, name: str, kind: str, parent: Organisation, acting_us
     return organisation
 
 
-@transaction.atomic
+@audited_write(Activity.ACCOUNT_MANAGEMENT)
 def organisation_update(*, organisation: Organisation, acting_user: User, **changes: Any) -> Organisation:
     """Rename an organisation or change its reference prefix."""
     _require_manages(acting_user, organisation)
@@ -47,69 +49,107 @@ def organisation_update(*, organisation: Organisation, acting_user: User, **chan
     return organisation
 
 
-@transaction.atomic
+@audited_write(Activity.ACCOUNT_MANAGEMENT)
 def user_create(
     *,
     username: str,
-    password: str,
     organisation: Organisation,
     role: str,
     acting_user: User,
     **fields: Any,
-) -> User:
-    """Create an account with its first membership; the password must pass the validators."""
+) -> tuple[User, SetPasswordToken, str]:
+    """Create an account with its first membership and a one-time set-password token.
+
+    The administrator never chooses the password (they could then log in as the user): the
+    account has no usable password until the user sets one with the token.
+    """
     _require_manages(acting_user, organisation)
     user = User(username=username, **fields)
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from exc
-    user.set_password(password)
+    user.set_unusable_password()
     user.full_clean()
     user.save()
     Membership.objects.create(user=user, organisation=organisation, role=role)
-    return user
+    account_event(
+        event="user_created",
+        user=user,
+        actor=acting_user,
+        action=AuditEntry.Action.CREATE,
+        organisation_id=organisation.pk,
+        details={"organisation": str(organisation.pk), "role": role},
+    )
+    record, token = set_password_token_issue(user=user, acting_user=acting_user)
+    return user, record, token
 
 
-@transaction.atomic
+@audited_write(Activity.ACCOUNT_MANAGEMENT)
 def user_update(*, user: User, acting_user: User, **changes: Any) -> User:
     """Change names, e-mail or active state; deactivating revokes every token at once."""
     if not users_managed_by(acting_user).filter(pk=user.pk).exists():
-        raise PermissionDenied("You do not administer this user.")
+        raise policies.not_found(user)  # not one the caller administers: "no such user"
     if user == acting_user and changes.get("is_active") is False:
         raise invalid("is_active", "You cannot deactivate your own account.", "self")
     unknown = set(changes) - USER_EDITABLE_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+    was_active = user.is_active
     for name, value in changes.items():
         setattr(user, name, value)
     user.full_clean()
     user.save(update_fields=list(changes))
     if not user.is_active:
         tokens_revoke(user=user)
+    if was_active != user.is_active:
+        account_event(
+            event="user_deactivated" if was_active else "user_reactivated", user=user, actor=acting_user
+        )
     return user
 
 
 def users_managed_by(acting_user: User) -> Any:
-    """Accounts with a membership in an organisation the caller administers."""
-    orgs = policies.managed_organisations(acting_user).values("id")
-    return User.objects.filter(memberships__organisation_id__in=orgs).distinct()
+    """Accounts the caller administers: all their memberships lie in the caller's tree."""
+    return policies.managed_users(acting_user)
 
 
-@transaction.atomic
+@audited_write(Activity.ACCOUNT_MANAGEMENT)
 def membership_create(*, user: User, organisation: Organisation, role: str, acting_user: User) -> Membership:
-    """Give a user a role in an organisation the caller administers."""
+    """Give a user a role in an organisation the caller administers (a user of another tree: 404)."""
     _require_manages(acting_user, organisation)
+    if not users_managed_by(acting_user).filter(pk=user.pk).exists():
+        raise policies.not_found(user)  # not one the caller administers: "no such user"
     membership = Membership(user=user, organisation=organisation, role=role)
     membership.full_clean()
     membership.save()
+    account_event(
+        event="role_granted",
+        user=user,
+        actor=acting_user,
+        action=AuditEntry.Action.CREATE,
+        organisation_id=organisation.pk,
+        details={"membership": str(membership.pk), "organisation": str(organisation.pk), "role": role},
+    )
     return membership
 
 
-@transaction.atomic
+@audited_write(Activity.ACCOUNT_MANAGEMENT)
 def membership_delete(*, membership: Membership, acting_user: User) -> None:
     """Remove a role; grants on families stop working with it (policies require the membership)."""
     _require_manages(acting_user, membership.organisation)
     if membership.user_id == acting_user.pk and membership.role == Role.ADMIN:
         raise invalid("non_field_errors", "You cannot remove your own administrator role.", "self")
+    if not users_managed_by(acting_user).filter(pk=membership.user_id).exists():
+        raise policies.not_found(membership)
+    details = {
+        "membership": str(membership.pk),
+        "organisation": str(membership.organisation_id),
+        "role": membership.role,
+    }
+    user, organisation_id = membership.user, membership.organisation_id
     membership.delete()
+    account_event(
+        event="role_revoked",
+        user=user,
+        actor=acting_user,
+        action=AuditEntry.Action.DELETE,
+        organisation_id=organisation_id,
+        details=details,
+    )

@@ -5,19 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db.models import Model
 
 from casemgmt import policies
 from casemgmt.models import Course, FieldOfAction, Organisation, Provider, Role, User
 from casemgmt.services.common import apply_changes, invalid
+from privacy.audit import audited_write
+from privacy.registry import Activity
 
 
-def _require_catalogue_editor(acting_user: User, organisation: Organisation) -> None:
+def _require_catalogue_editor(
+    acting_user: User, organisation: Organisation, obj: Model | None = None
+) -> None:
+    # Another district's catalogue is "not found"; one's own, without the role, is forbidden.
+    if not policies.catalogue_visible_organisation_ids(acting_user).filter(id=organisation.pk).exists():
+        raise policies.not_found(obj if obj is not None else organisation)
     if not policies.has_role_in(acting_user, organisation, Role.ADMIN, Role.SUPERVISOR):
         raise PermissionDenied("Only administrators and supervisors of the organisation edit its catalogue.")
 
 
-@transaction.atomic
+@audited_write(Activity.COURSE_REFERRALS)
 def field_of_action_create(
     *, organisation: Organisation, code: str, name: str, acting_user: User, name_de: str = ""
 ) -> FieldOfAction:
@@ -31,19 +38,19 @@ def field_of_action_create(
     return field
 
 
-@transaction.atomic
+@audited_write(Activity.COURSE_REFERRALS)
 def field_of_action_update(*, field: FieldOfAction, acting_user: User, **changes: Any) -> FieldOfAction:
     """Rename or retire an organisation's own field of action (defaults are fixed)."""
     if field.organisation is None:
         raise PermissionDenied("Default fields of action cannot be changed.")
-    _require_catalogue_editor(acting_user, field.organisation)
+    _require_catalogue_editor(acting_user, field.organisation, field)
     names = apply_changes(field, changes, frozenset({"name", "name_de", "is_active"}))
     field.full_clean()
     field.save(update_fields=names)
     return field
 
 
-@transaction.atomic
+@audited_write(Activity.COURSE_REFERRALS)
 def provider_create(*, organisation: Organisation, acting_user: User, **fields: Any) -> Provider:
     _require_catalogue_editor(acting_user, organisation)
     provider = Provider(organisation=organisation, **fields)
@@ -52,9 +59,9 @@ def provider_create(*, organisation: Organisation, acting_user: User, **fields: 
     return provider
 
 
-@transaction.atomic
+@audited_write(Activity.COURSE_REFERRALS)
 def provider_update(*, provider: Provider, acting_user: User, **changes: Any) -> Provider:
-    _require_catalogue_editor(acting_user, provider.organisation)
+    _require_catalogue_editor(acting_user, provider.organisation, provider)
     names = apply_changes(provider, changes, frozenset({"name", "address", "phone"}))
     provider.full_clean()
     provider.save(update_fields=names)
@@ -70,10 +77,10 @@ def _check_course(course: Course) -> None:
         raise invalid("ends_on", "A course cannot end before it starts.", "dates_order")
 
 
-@transaction.atomic
+@audited_write(Activity.COURSE_REFERRALS)
 def course_create(*, provider: Provider, acting_user: User, **fields: Any) -> Course:
     """Add a course; it belongs to the provider's organisation."""
-    _require_catalogue_editor(acting_user, provider.organisation)
+    _require_catalogue_editor(acting_user, provider.organisation, provider)
     course = Course(provider=provider, organisation=provider.organisation, **fields)
     _check_course(course)
     course.full_clean()
@@ -81,10 +88,10 @@ def course_create(*, provider: Provider, acting_user: User, **fields: Any) -> Co
     return course
 
 
-@transaction.atomic
+@audited_write(Activity.COURSE_REFERRALS)
 def course_update(*, course: Course, acting_user: User, **changes: Any) -> Course:
     """Change a course; its capacity cannot drop below the seats already taken."""
-    _require_catalogue_editor(acting_user, course.organisation)
+    _require_catalogue_editor(acting_user, course.organisation, course)
     course = Course.objects.select_for_update(no_key=True).get(pk=course.pk)
     names = apply_changes(
         course,

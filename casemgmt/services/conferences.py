@@ -21,6 +21,8 @@ from casemgmt.services.common import (
 )
 from casemgmt.services.consents import consents_covering
 from casemgmt.services.goals import goal_create
+from privacy.audit import audited_write
+from privacy.registry import Activity
 
 
 def _missing_consent(family: Family, agency: str, on: datetime.date) -> Conflict:
@@ -88,7 +90,7 @@ def _add_participant(conference: CaseConference, spec: dict[str, Any]) -> Confer
     return participant
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_CONFERENCES)
 def conference_create(
     *,
     family: Family,
@@ -99,6 +101,7 @@ def conference_create(
     participants: list[dict[str, Any]] | None = None,
 ) -> CaseConference:
     """Plan a conference; external participants are added only under a valid consent."""
+    policies.require_case_access(acting_user, family)
     require_open_family(family)
     if (
         CaseConference.objects.filter(family=family, scheduled_at=scheduled_at)
@@ -135,9 +138,10 @@ def _require_planned(conference: CaseConference) -> None:
         )
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_CONFERENCES)
 def conference_update(*, conference: CaseConference, acting_user: User, **changes: Any) -> CaseConference:
     """Change agenda, time or format of a planned conference."""
+    policies.require_case_access(acting_user, conference.family, conference)
     conference = (
         CaseConference.objects.select_for_update(no_key=True, of=("self",))
         .select_related("family")
@@ -158,11 +162,12 @@ def conference_update(*, conference: CaseConference, acting_user: User, **change
     return conference
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_CONFERENCES)
 def conference_participant_add(
     *, conference: CaseConference, acting_user: User, participant: dict[str, Any]
 ) -> ConferenceParticipant:
     """Invite one more participant to a planned conference."""
+    policies.require_case_access(acting_user, conference.family, conference)
     conference = (
         CaseConference.objects.select_for_update(no_key=True, of=("self",))
         .select_related("family")
@@ -172,7 +177,7 @@ def conference_participant_add(
     return _add_participant(conference, participant)
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_CONFERENCES)
 def conference_hold(
     *,
     conference: CaseConference,
@@ -186,6 +191,7 @@ def conference_hold(
     Every external participant's consent must still cover the day: a withdrawn consent
     stops the sharing, and the conference cannot be recorded as held with that agency.
     """
+    policies.require_case_access(acting_user, conference.family, conference)
     conference = (
         CaseConference.objects.select_for_update(no_key=True, of=("self",))
         .select_related("family")
@@ -222,9 +228,10 @@ def conference_hold(
     return conference
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_CONFERENCES)
 def conference_cancel(*, conference: CaseConference, acting_user: User) -> CaseConference:
     """Cancel a planned conference."""
+    policies.require_case_access(acting_user, conference.family, conference)
     conference = CaseConference.objects.select_for_update(no_key=True).get(pk=conference.pk)
     _require_planned(conference)
     conference.status = CaseConference.Status.CANCELLED

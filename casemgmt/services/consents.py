@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from casemgmt import policies
 from casemgmt.errors import Conflict
 from casemgmt.models import Consent, Family, Person, User
 from casemgmt.services.common import (
@@ -17,9 +17,11 @@ from casemgmt.services.common import (
     require_not_restricted,
     require_open_family,
 )
+from privacy.audit import audited_write
+from privacy.registry import Activity
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_CONFERENCES)
 def consent_create(
     *,
     family: Family,
@@ -33,6 +35,7 @@ def consent_create(
     valid_until: datetime.date | None = None,
 ) -> Consent:
     """Record a consent given by a member or by the family's legal representative."""
+    policies.require_case_access(acting_user, family)
     require_open_family(family)
     require_member(person, family)
     require_not_restricted(person)
@@ -61,12 +64,14 @@ def consent_create(
     return consent
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_CONFERENCES)
 def consent_withdraw(
     *, consent: Consent, acting_user: User, withdrawn_on: datetime.date | None = None
 ) -> Consent:
     """Withdraw a consent: sharing stops from that day; the record stays for accountability."""
+    policies.require_case_access(acting_user, consent.family, consent)
     consent = Consent.objects.select_for_update(no_key=True).get(pk=consent.pk)
+    policies.require_unrestricted_record(consent)
     if consent.withdrawn_on is not None:
         raise Conflict(
             "This consent was already withdrawn.",
@@ -92,5 +97,7 @@ def valid_on(on: datetime.date) -> Q:
 
 
 def consents_covering(family: Family, agency: str, on: datetime.date) -> QuerySet[Consent]:
-    """Consents of ``family`` that allow sharing with ``agency`` on ``on``."""
-    return Consent.objects.filter(valid_on(on), family=family, recipient=agency).order_by("-given_on")
+    """Consents of ``family`` that allow sharing with ``agency`` on ``on`` (a restricted member's do not)."""
+    return Consent.objects.filter(
+        valid_on(on), policies.not_restricted(Consent), family=family, recipient=agency
+    ).order_by("-given_on")

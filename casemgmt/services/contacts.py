@@ -5,15 +5,16 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db import transaction
-
+from casemgmt import policies
 from casemgmt.models import Contact, Family, User
 from casemgmt.services.common import apply_changes, require_not_future, require_open_family
+from privacy.audit import audited_write
+from privacy.registry import Activity
 
 CONTACT_EDITABLE_FIELDS = frozenset({"occurred_on", "kind", "initiated_by", "duration_minutes", "notes"})
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_MANAGEMENT)
 def contact_create(
     *,
     family: Family,
@@ -24,6 +25,7 @@ def contact_create(
     **fields: Any,
 ) -> Contact:
     """Record a contact; who initiated it shows whether families start coming on their own."""
+    policies.require_case_access(acting_user, family)
     require_open_family(family)
     require_not_future(occurred_on, "occurred_on")
     contact = Contact(
@@ -39,8 +41,9 @@ def contact_create(
     return contact
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_MANAGEMENT)
 def contact_update(*, contact: Contact, acting_user: User, **changes: Any) -> Contact:
+    policies.require_case_access(acting_user, contact.family, contact)
     require_open_family(contact.family)
     names = apply_changes(contact, changes, CONTACT_EDITABLE_FIELDS)
     require_not_future(contact.occurred_on, "occurred_on")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from casemgmt import policies
@@ -14,7 +13,9 @@ from casemgmt.errors import Conflict
 from casemgmt.models import Family, FamilyReferenceCounter, Organisation, Referral, Role, User
 from casemgmt.services.access import family_grant
 from casemgmt.services.common import invalid
+from privacy.audit import audited_write
 from privacy.fields import blind_index_fields_for
+from privacy.registry import Activity
 
 #: Fields a case manager may change with a partial update; closing a case is its own action.
 FAMILY_EDITABLE_FIELDS = frozenset(
@@ -41,7 +42,7 @@ def _next_reference(*, organisation: Organisation, year: int) -> str:
     return f"{organisation.reference_prefix}-{year}-{counter.last_number:05d}"
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_MANAGEMENT)
 def family_create(
     *,
     organisation: Organisation,
@@ -51,8 +52,8 @@ def family_create(
     **fields: Any,
 ) -> Family:
     """Open a family case in ``organisation``; the acting case manager is assigned to it."""
-    if not policies.has_role_in(acting_user, organisation, Role.CASE_MANAGER):
-        raise PermissionDenied("Only case managers of the organisation may open families in it.")
+    # Only its case managers open cases in an organisation; to anyone else it is not found.
+    policies.require_role_in(acting_user, organisation, Role.CASE_MANAGER)
     unknown = set(fields) - FAMILY_EDITABLE_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be set here." for name in sorted(unknown)})
@@ -75,14 +76,17 @@ def family_create(
     return family
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_MANAGEMENT)
 def family_update(*, family: Family, acting_user: User, **changes: Any) -> Family:
     """Change the editable fields of a family; only the changed columns are written."""
+    policies.require_case_access(acting_user, family)
     unknown = set(changes) - FAMILY_EDITABLE_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
     if family.status == Family.Status.CLOSED:
-        raise ValidationError({"status": "A closed family cannot be changed."})
+        raise ValidationError(
+            {"status": ValidationError("A closed family cannot be changed.", code="closed")}
+        )
     if changes.get("status") == Family.Status.CLOSED:
         raise ValidationError({"status": "Close a family through the closure action."})
     for name, value in changes.items():
@@ -93,7 +97,7 @@ def family_update(*, family: Family, acting_user: User, **changes: Any) -> Famil
     return family
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_MANAGEMENT)
 def family_close(
     *,
     family: Family,
@@ -103,6 +107,7 @@ def family_close(
     closed_on: datetime.date | None = None,
 ) -> Family:
     """Close a case with its outcome; every referral must be finished or cancelled first."""
+    policies.require_case_access(acting_user, family)
     family = Family.objects.select_for_update(no_key=True).get(pk=family.pk)
     if family.status == Family.Status.CLOSED:
         raise Conflict("This family's case is already closed.", code="already_closed")
@@ -114,7 +119,7 @@ def family_close(
         raise Conflict(
             "Finish or cancel the open referrals before closing the case.",
             code="open_referrals",
-            referrals=open_referrals,
+            open_referrals=open_referrals,
         )
     closed_on = closed_on or timezone.localdate()
     if closed_on > timezone.localdate():
@@ -132,9 +137,10 @@ def family_close(
     return family
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_MANAGEMENT)
 def family_reopen(*, family: Family, acting_user: User) -> Family:
     """Reopen a closed case explicitly; the closure fields are cleared."""
+    policies.require_case_access(acting_user, family)
     family = Family.objects.select_for_update(no_key=True).get(pk=family.pk)
     if family.status != Family.Status.CLOSED:
         raise Conflict("Only a closed case can be reopened.", code="not_closed", status=family.status)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from casemgmt import policies
 from casemgmt.errors import Conflict
 from casemgmt.models import CaseConference, Family, FieldOfAction, Goal, GoalReview, Person, User
 from casemgmt.services.common import (
@@ -19,6 +19,8 @@ from casemgmt.services.common import (
     require_not_restricted,
     require_open_family,
 )
+from privacy.audit import audited_write
+from privacy.registry import Activity
 
 
 def fields_of_action_for(family: Family) -> Any:
@@ -39,7 +41,7 @@ def _require_field(field_of_action: FieldOfAction, family: Family) -> None:
         )
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_MANAGEMENT)
 def goal_create(
     *,
     family: Family,
@@ -52,6 +54,7 @@ def goal_create(
     conference: CaseConference | None = None,
 ) -> Goal:
     """Record a goal agreed with the family (or one member)."""
+    policies.require_case_access(acting_user, family)
     require_open_family(family)
     require_member(person, family)
     require_not_restricted(person)
@@ -78,12 +81,15 @@ def goal_create(
 GOAL_EDITABLE_FIELDS = frozenset({"description", "target_date", "field_of_action", "person"})
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_MANAGEMENT)
 def goal_update(*, goal: Goal, acting_user: User, **changes: Any) -> Goal:
     """Edit a goal's wording, target date, field or member; its status changes through reviews."""
+    policies.require_case_access(acting_user, goal.family, goal)
     require_open_family(goal.family)
+    policies.require_unrestricted_record(goal)
     if "person" in changes:
         require_member(changes["person"], goal.family)
+        require_not_restricted(changes["person"])
     if "field_of_action" in changes:
         _require_field(changes["field_of_action"], goal.family)
     names = apply_changes(goal, changes, GOAL_EDITABLE_FIELDS)
@@ -94,13 +100,15 @@ def goal_update(*, goal: Goal, acting_user: User, **changes: Any) -> Goal:
     return goal
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_MANAGEMENT)
 def goal_review_add(
     *, goal: Goal, status: str, acting_user: User, note: str = "", reviewed_on: datetime.date | None = None
 ) -> GoalReview:
     """Review a goal: the note is kept, and the goal takes the review's status."""
+    policies.require_case_access(acting_user, goal.family, goal)
     goal = Goal.objects.select_for_update(no_key=True, of=("self",)).select_related("family").get(pk=goal.pk)
     require_open_family(goal.family)
+    policies.require_unrestricted_record(goal)
     if goal.status == Goal.Status.CANCELLED:
         raise Conflict("A cancelled goal cannot be reviewed.", code="goal_cancelled", goal_status=goal.status)
     reviewed_on = reviewed_on or timezone.localdate()

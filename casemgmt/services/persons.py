@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
-from casemgmt.models import Family, Person, User
+from casemgmt import policies
+from casemgmt.models import DuplicateReview, Family, Person, User
 from casemgmt.services.common import require_not_restricted
+from privacy.audit import audited_write
 from privacy.fields import blind_index_fields_for
+from privacy.registry import Activity
 
 PERSON_EDITABLE_FIELDS = frozenset(
     {"role", "given_name", "family_name", "date_of_birth", "sex", "residence_status", "country_of_origin"}
@@ -22,14 +24,17 @@ def _derive(person: Person) -> set[str]:
     return {"birth_year"}
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_MANAGEMENT)
 def person_create(*, family: Family, acting_user: User, **fields: Any) -> Person:
     """Add a member to a family that the caller has already been authorised for."""
+    policies.require_case_access(acting_user, family)
     unknown = set(fields) - PERSON_EDITABLE_FIELDS
     if unknown:
         raise ValidationError({name: "This field cannot be set here." for name in sorted(unknown)})
     if family.status == Family.Status.CLOSED:
-        raise ValidationError({"family": "Members cannot be added to a closed family."})
+        raise ValidationError(
+            {"family": ValidationError("Members cannot be added to a closed family.", code="closed")}
+        )
     person = Person(family=family, created_by=acting_user, **fields)
     _derive(person)
     person.full_clean()
@@ -37,9 +42,10 @@ def person_create(*, family: Family, acting_user: User, **fields: Any) -> Person
     return person
 
 
-@transaction.atomic
+@audited_write(Activity.CASE_MANAGEMENT)
 def person_update(*, person: Person, acting_user: User, **changes: Any) -> Person:
     """Change a member's editable fields; moving a person to another family is not one of them."""
+    policies.require_case_access(acting_user, person.family, person)
     if "family" in changes and changes["family"] != person.family:
         raise ValidationError({"family": "A person cannot be moved to another family."})
     changes.pop("family", None)
@@ -47,7 +53,9 @@ def person_update(*, person: Person, acting_user: User, **changes: Any) -> Perso
     if unknown:
         raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
     if person.family.status == Family.Status.CLOSED:
-        raise ValidationError({"family": "Members of a closed family cannot be changed."})
+        raise ValidationError(
+            {"family": ValidationError("Members of a closed family cannot be changed.", code="closed")}
+        )
     require_not_restricted(person)
     for name, value in changes.items():
         setattr(person, name, value)
@@ -57,46 +65,87 @@ def person_update(*, person: Person, acting_user: User, **changes: Any) -> Perso
     return person
 
 
+@audited_write(Activity.CASE_MANAGEMENT)
 def person_possible_duplicates(*, person: Person, acting_user: User) -> list[dict[str, object]]:
-    """Other members of the same organisation with the same name and date of birth.
+    """Warn about possible duplicates the caller can see; record the others for review.
 
-    Matched through the blind indexes, so no name is decrypted for the check. The
-    reference of the other family is shown only if the user may see that family; otherwise
-    the warning just says a match exists, so the supervisor can be asked.
+    Uses the same indexes as search: every part of the new name matches a part (or its
+    Kölner Phonetik code) of the other person's name, and the date of birth is the same,
+    so "Leila Mansur" catches "Layla Mansour". Restricted and anonymised persons never
+    match. A match in a family the caller cannot see changes nothing in the answer (no
+    oracle): it goes to the organisation's duplicate review list for the supervisor or DPO.
     """
-    if not (person.full_name_index and person.date_of_birth_index):
+    policies.require_case_access(acting_user, person.family, person)
+    if not person.date_of_birth:
         return []
     from casemgmt.selectors.families import families_visible_to
+    from casemgmt.selectors.persons import EXACT, not_restricted, person_search
 
-    matches = (
-        Person.objects.filter(
-            family__organisation_id=person.family.organisation_id,
-            full_name_index=person.full_name_index,
-            date_of_birth_index=person.date_of_birth_index,
-        )
-        .exclude(pk=person.pk)
-        .select_related("family")
+    pool = Person.objects.filter(
+        not_restricted(), family__organisation_id=person.family.organisation_id, anonymised_at__isnull=True
+    ).exclude(pk=person.pk)
+    found = person_search(
+        pool,
+        districts=[person.blind_index_district()],
+        name=f"{person.given_name} {person.family_name}",
+        date_of_birth=person.date_of_birth,
     )
-    visible = set(families_visible_to(acting_user).values_list("id", flat=True))
+    matches = {pk: "exact" for pk in found.exact} | {pk: "possible" for pk in found.possible}
+    if not matches:
+        return []
+    visible = set(
+        families_visible_to(acting_user)
+        .filter(members__in=list(matches))
+        .values_list("members__id", "reference")
+    )
+    references: dict[object, str] = dict(visible)
     warnings: list[dict[str, object]] = []
-    for match in matches[:5]:
-        if match.family_id in visible:
+    for pk, match in matches.items():
+        if pk in references:
             warnings.append(
                 {
                     "code": "possible_duplicate",
-                    "message": "A person with the same name and date of birth is recorded in this family.",
-                    "family_reference": match.family.reference,
-                    "person": str(match.pk),
+                    "message": (
+                        "A person with the same name and date of birth is recorded in this family."
+                        if match == EXACT
+                        else "A person with a similar-sounding name and the same date of birth "
+                        "is recorded in this family."
+                    ),
+                    "match": match,
+                    "family_reference": references[pk],
+                    "person": str(pk),
                 }
             )
         else:
-            warnings.append(
-                {
-                    "code": "possible_duplicate",
-                    "message": "A person with the same name and date of birth is recorded in a family "
-                    "of your organisation that you cannot see; ask your supervisor.",
-                    "family_reference": None,
-                    "person": None,
-                }
+            DuplicateReview.objects.get_or_create(
+                person=person,
+                candidate_id=pk,
+                defaults={
+                    "organisation_id": person.family.organisation_id,
+                    "match": match,
+                    "created_by": acting_user,
+                },
             )
     return warnings
+
+
+@audited_write(Activity.CASE_MANAGEMENT)
+def duplicate_review_resolve(*, review: DuplicateReview, acting_user: User, status: str) -> DuplicateReview:
+    """A supervisor or the DPO records whether two persons are the same."""
+    from django.utils import timezone
+
+    from casemgmt.models import Role
+    from casemgmt.services.common import invalid
+
+    # Another organisation's review, or a caller without the role there: "no such review".
+    policies.require_role_in(acting_user, review.organisation, Role.SUPERVISOR, Role.DPO, obj=review)
+    if status not in (DuplicateReview.Status.DUPLICATE, DuplicateReview.Status.NOT_DUPLICATE):
+        raise invalid("status", "Give 'duplicate' or 'not_duplicate'.", "invalid_choice")
+    if review.status != DuplicateReview.Status.OPEN:
+        raise invalid("non_field_errors", "This possible duplicate was already reviewed.", "reviewed")
+    review.status = status
+    review.reviewed_by = acting_user
+    review.reviewed_at = timezone.now()
+    review.full_clean()
+    review.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    return review

@@ -6,20 +6,21 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from casemgmt import policies
 from casemgmt.errors import Conflict
 from casemgmt.models import Course, Goal, Person, Provider, Referral, ReferralTransition, User
 from casemgmt.services.common import invalid, require_not_restricted, require_open_family
+from privacy.audit import audited_write
+from privacy.registry import Activity
 
 
 def _in_catalogue_of(organisation_id: uuid.UUID, catalogue_org_id: uuid.UUID) -> bool:
     return policies.catalogue_organisation_ids([organisation_id]).filter(id=catalogue_org_id).exists()
 
 
-@transaction.atomic
+@audited_write(Activity.COURSE_REFERRALS)
 def referral_create(
     *,
     person: Person,
@@ -30,6 +31,7 @@ def referral_create(
     note: str = "",
 ) -> Referral:
     """Refer a family member to a course (or directly to a provider) of their district's catalogue."""
+    policies.require_case_access(acting_user, person.family, person)
     family = person.family
     require_open_family(family)
     require_not_restricted(person)
@@ -68,27 +70,31 @@ def referral_create(
     return referral
 
 
-@transaction.atomic
+@audited_write(Activity.COURSE_REFERRALS)
 def referral_update(*, referral: Referral, acting_user: User, **changes: Any) -> Referral:
     """Edit the note of a referral (its course and person are fixed; status goes through transitions)."""
+    policies.require_case_access(acting_user, referral.family, referral)
     unknown = set(changes) - {"note"}
     if unknown:
         raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
     require_open_family(referral.family)
+    policies.require_unrestricted_record(referral)
     referral.note = changes.get("note", referral.note)
     referral.full_clean()
     referral.save(update_fields=["note", "updated_at"])
     return referral
 
 
-@transaction.atomic
+@audited_write(Activity.COURSE_REFERRALS)
 def referral_transition(*, referral: Referral, to: str, acting_user: User) -> Referral:
     """Move a referral along its lifecycle; enrolment locks the course so capacity holds under races."""
+    policies.require_case_access(acting_user, referral.family, referral)
     referral = (
         Referral.objects.select_for_update(no_key=True, of=("self",))
         .select_related("family")
         .get(pk=referral.pk)
     )
+    policies.require_unrestricted_record(referral)
     allowed = referral.allowed_transitions()
     if to not in allowed:
         raise Conflict(

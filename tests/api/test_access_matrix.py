@@ -26,8 +26,13 @@ import pytest
 from django.utils import timezone
 from drf_spectacular.generators import EndpointEnumerator
 
-from casemgmt.models import FieldOfAction, Membership, Organisation, Role, User
-from casemgmt.services.access import deputy_add, emergency_access_open
+from casemgmt.models import DuplicateReview, FieldOfAction, Membership, Organisation, Role, User
+from casemgmt.services.access import (
+    deputy_add,
+    emergency_access_end,
+    emergency_access_open,
+    emergency_access_request,
+)
 from casemgmt.services.catalogue import course_create, field_of_action_create, provider_create
 from casemgmt.services.conferences import conference_create
 from casemgmt.services.consents import consent_create
@@ -35,7 +40,7 @@ from casemgmt.services.contacts import contact_create
 from casemgmt.services.goals import goal_create
 from casemgmt.services.referrals import referral_create
 from tests.conftest import client_for
-from tests.factories import OrganisationFactory, make_family, make_person, make_user
+from tests.factories import OrganisationFactory, make_family, make_person, make_user, setup_writes
 
 ROLES = ("cm", "cm_same", "cm_other", "sup", "sup_other", "dpo", "admin", "admin_other", "anon")
 STRONG_PASSWORD = "a-Very-long-passphrase-2026"
@@ -71,6 +76,14 @@ def world(db: None) -> World:
     access = emergency_access_open(
         family=family, acting_user=emergency_user, reason="Kind in Gefahr, Fallverantwortliche im Urlaub"
     )
+    # a colleague who ended an emergency access and asks to reopen it (a supervisor decides)
+    repeat_user = make_user(district, Role.CASE_MANAGER, username="cm_repeat")
+    reason = "Schule meldet erneut Verletzungen beim Kind"
+    emergency_access_end(
+        access=emergency_access_open(family=family, acting_user=repeat_user, reason=reason),
+        acting_user=repeat_user,
+    )
+    access_request = emergency_access_request(family=family, acting_user=repeat_user, reason=reason)
     today = timezone.localdate()
     field = field_of_action_create(
         organisation=district, code="mobility", name="Mobility", acting_user=users["admin"]
@@ -120,13 +133,31 @@ def world(db: None) -> World:
     contact = contact_create(
         family=family, occurred_on=today, kind="home_visit", initiated_by="family", acting_user=users["cm"]
     )
+    from casemgmt.services.accounts import set_password_token_issue
     from privacy.models import AuditEntry
     from privacy.rights import erasure_request
+
+    _, set_password_token = set_password_token_issue(user=users["cm_same"], acting_user=users["admin"])
 
     erasure, _ = erasure_request(
         subject=family, subject_type="family", dry_run=True, acting_user=users["dpo"]
     )
+    same_family = make_family(users["cm_same"], district, family_name="Haddad")
+    with setup_writes("case_management"):
+        review = DuplicateReview.objects.create(
+            organisation=district,
+            person=make_person(same_family, users["cm_same"]),
+            candidate=person,
+            match="exact",
+        )
+    town = OrganisationFactory(name="Stadt A", kind="town", parent=district, reference_prefix="S")
+    from privacy.transparency import seal
+
+    seal()  # the sealer has run: the audit entry has a checkpoint to be proven against
     ids = {
+        "town": str(town.pk),
+        "set_password_token": set_password_token,
+        "duplicate_review": str(review.pk),
         "erasure": str(erasure.pk),
         "audit": str(AuditEntry.objects.get(object_pk=str(family.pk), action=AuditEntry.Action.CREATE).pk),
         "field": str(field.pk),
@@ -141,6 +172,7 @@ def world(db: None) -> World:
         "person": str(person.pk),
         "deputyship": str(deputyship.pk),
         "access": str(access.pk),
+        "access_request": str(access_request.pk),
         "organisation": str(district.pk),
         "user": str(users["cm"].pk),
         "membership": str(Membership.objects.get(user=users["cm"]).pk),
@@ -259,6 +291,22 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
     ("POST", "/api/v1/auth/logout/"): (None, None, dict.fromkeys(ROLES, 204) | {"anon": 401}),
     ("POST", "/api/v1/auth/logout-all/"): (None, None, dict.fromkeys(ROLES, 204) | {"anon": 401}),
     ("GET", "/api/v1/auth/me/"): (None, None, AUTHENTICATED),
+    # Password change and set: no token (a user whose change is required has none); the
+    # credentials or the one-time token are the authorisation, whoever sends them.
+    ("POST", "/api/v1/auth/password/"): (
+        None,
+        lambda w: {
+            "username": "cm",
+            "current_password": STRONG_PASSWORD,
+            "new_password": "Neues-Passwort-2027",
+        },
+        dict.fromkeys(ROLES, 204),
+    ),
+    ("POST", "/api/v1/auth/password/set/"): (
+        None,
+        lambda w: {"token": w.ids["set_password_token"], "new_password": "Neues-Passwort-2027"},
+        dict.fromkeys(ROLES, 204),
+    ),
     # --- API description: public, holds no data
     ("GET", "/api/v1/schema/"): (None, None, dict.fromkeys(ROLES, 200)),
     ("GET", "/api/v1/docs/"): (None, None, dict.fromkeys(ROLES, 200)),
@@ -468,12 +516,18 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
     ("PATCH", "/api/v1/courses/{id}/"): ("course", lambda w: {"capacity": 25}, CATALOGUE_EDIT),
     # --- the DPO's record of processing activities and audit trail (audit: 404 for everyone else)
     ("GET", "/api/v1/privacy/registry/"): (None, None, dict.fromkeys(ROLES, 403) | {"dpo": 200, "anon": 401}),
+    ("GET", "/api/v1/privacy/access-grants/"): (None, None, DPO_ONLY),
     ("GET", "/api/v1/audit/events/"): (
         "audit",
         None,
         dict.fromkeys(ROLES, 404) | {"dpo": "200:x", "anon": 401},
     ),
     ("GET", "/api/v1/audit/events/{id}/"): (
+        "audit",
+        None,
+        dict.fromkeys(ROLES, 404) | {"dpo": 200, "anon": 401},
+    ),
+    ("GET", "/api/v1/audit/events/{id}/proof/"): (
         "audit",
         None,
         dict.fromkeys(ROLES, 404) | {"dpo": 200, "anon": 401},
@@ -602,6 +656,52 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
             "anon": 401,
         },
     ),
+    # --- possible duplicates (the creating case manager learns nothing; reviewers decide)
+    ("GET", "/api/v1/duplicate-reviews/"): (
+        "duplicate_review",
+        None,
+        {
+            "cm": 403,
+            "cm_same": 403,
+            "cm_other": 403,
+            "sup": "200:x",
+            "sup_other": "200:-",
+            "dpo": "200:x",
+            "admin": 403,
+            "admin_other": 403,
+            "anon": 401,
+        },
+    ),
+    ("GET", "/api/v1/duplicate-reviews/{id}/"): (
+        "duplicate_review",
+        None,
+        {
+            "cm": 403,
+            "cm_same": 403,
+            "cm_other": 403,
+            "sup": 200,
+            "sup_other": 404,
+            "dpo": 200,
+            "admin": 403,
+            "admin_other": 403,
+            "anon": 401,
+        },
+    ),
+    ("POST", "/api/v1/duplicate-reviews/{id}/resolve/"): (
+        "duplicate_review",
+        lambda w: {"status": "not_duplicate"},
+        {
+            "cm": 403,
+            "cm_same": 403,
+            "cm_other": 403,
+            "sup": 200,
+            "sup_other": 404,
+            "dpo": 200,
+            "admin": 403,
+            "admin_other": 403,
+            "anon": 401,
+        },
+    ),
     # --- break the glass
     ("GET", "/api/v1/emergency-access/"): (
         "access",
@@ -681,6 +781,99 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
             "anon": 401,
         },
     ),
+    ("GET", "/api/v1/emergency-openings/"): (
+        "access",
+        None,
+        {
+            "cm": "200:x",  # the assigned case manager sees who broke the glass on their family
+            "cm_same": "200:-",
+            "cm_other": "200:-",
+            "sup": "200:x",
+            "sup_other": "200:-",
+            "dpo": 403,  # the DPO reviews through /emergency-access/
+            "admin": 403,
+            "admin_other": 403,
+            "anon": 401,
+        },
+    ),
+    ("GET", "/api/v1/emergency-access-requests/"): (
+        "access_request",
+        None,
+        {
+            "cm": "200:-",
+            "cm_same": "200:-",
+            "cm_other": "200:-",
+            "sup": "200:x",
+            "sup_other": "200:-",
+            "dpo": 403,
+            "admin": 403,
+            "admin_other": 403,
+            "anon": 401,
+        },
+    ),
+    ("POST", "/api/v1/emergency-access-requests/"): (
+        None,
+        lambda w: {
+            "family": w.ids["family"],
+            "reason": "Kindeswohlgefährdung gemeldet, Kollegin nicht erreichbar",
+        },
+        {
+            "cm": 400,  # already has access
+            "cm_same": 409,  # no recent opening: open directly, no approval needed
+            "cm_other": 400,  # no such family
+            "sup": 403,
+            "sup_other": 403,
+            "dpo": 403,
+            "admin": 403,
+            "admin_other": 403,
+            "anon": 401,
+        },
+    ),
+    ("GET", "/api/v1/emergency-access-requests/{id}/"): (
+        "access_request",
+        None,
+        {
+            "cm": 404,
+            "cm_same": 404,
+            "cm_other": 404,
+            "sup": 200,
+            "sup_other": 404,
+            "dpo": 403,
+            "admin": 403,
+            "admin_other": 403,
+            "anon": 401,
+        },
+    ),
+    ("POST", "/api/v1/emergency-access-requests/{id}/approve/"): (
+        "access_request",
+        None,
+        {
+            "cm": 403,
+            "cm_same": 403,
+            "cm_other": 403,
+            "sup": 200,
+            "sup_other": 404,
+            "dpo": 403,
+            "admin": 403,
+            "admin_other": 403,
+            "anon": 401,
+        },
+    ),
+    ("POST", "/api/v1/emergency-access-requests/{id}/decline/"): (
+        "access_request",
+        None,
+        {
+            "cm": 403,
+            "cm_same": 403,
+            "cm_other": 403,
+            "sup": 200,
+            "sup_other": 404,
+            "dpo": 403,
+            "admin": 403,
+            "admin_other": 403,
+            "anon": 401,
+        },
+    ),
     # --- administration (no case content)
     ("GET", "/api/v1/organisations/"): ("organisation", None, ADMIN_LIST),
     ("POST", "/api/v1/organisations/"): (
@@ -699,7 +892,6 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
         None,
         lambda w: {
             "username": "newuser",
-            "password": STRONG_PASSWORD,
             "organisation": str(w.district.pk),
             "role": "case_manager",
         },
@@ -707,15 +899,28 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
     ),
     ("GET", "/api/v1/users/{id}/"): ("user", None, ADMIN_ONLY_OWN),
     ("PATCH", "/api/v1/users/{id}/"): ("user", lambda w: {"first_name": "Clara"}, ADMIN_ONLY_OWN),
+    ("POST", "/api/v1/users/{id}/require-password-change/"): ("user", None, ADMIN_ONLY_OWN),
+    ("POST", "/api/v1/users/{id}/set-password-token/"): ("user", None, {**ADMIN_ONLY_OWN, "admin": 201}),
     ("GET", "/api/v1/memberships/"): ("membership", None, ADMIN_LIST),
     ("POST", "/api/v1/memberships/"): (
+        None,
+        lambda w: {
+            "user": str(w.users["cm_same"].pk),
+            "organisation": w.ids["town"],
+            "role": "supervisor",
+        },
+        {**ADMIN_ONLY_OWN, "admin": 201, "admin_other": 400},
+    ),
+    # The same for a user of another district: 404 for the district's administrator
+    # (an administrator acts only within their own organisation tree).
+    ("POST", "/api/v1/memberships/?user=other-district"): (
         None,
         lambda w: {
             "user": str(w.users["cm_other"].pk),
             "organisation": str(w.district.pk),
             "role": "supervisor",
         },
-        {**ADMIN_ONLY_OWN, "admin": 201, "admin_other": 400},
+        {**ADMIN_ONLY_OWN, "admin": 404, "admin_other": 400},
     ),
     ("GET", "/api/v1/memberships/{id}/"): ("membership", None, ADMIN_ONLY_OWN),
     ("DELETE", "/api/v1/memberships/{id}/"): ("membership", None, {**ADMIN_ONLY_OWN, "admin": 204}),
@@ -761,7 +966,8 @@ def _url_conf_endpoints() -> set[tuple[str, str]]:
 def test_matrix_covers_every_endpoint() -> None:
     endpoints = _url_conf_endpoints()
     missing = endpoints - set(MATRIX)
-    stale = set(MATRIX) - endpoints
+    # A "?..." suffix marks a second row for the same endpoint (another body).
+    stale = {(verb, path.split("?")[0]) for verb, path in MATRIX} - endpoints
     assert not missing, f"endpoints without a row in the access matrix: {sorted(missing)}"
     assert not stale, f"rows for endpoints that no longer exist: {sorted(stale)}"
 

@@ -12,7 +12,7 @@ from knox.models import AuthToken
 from rest_framework.settings import api_settings
 from rest_framework.test import APIClient
 
-from tests.factories import make_family
+from tests.factories import make_family, setup_writes
 
 LOGIN = "/api/v1/auth/token/"
 
@@ -55,7 +55,8 @@ def test_bad_credentials(anon, case_manager, username: str, password: str) -> No
 def test_inactive_user_cannot_login_and_token_stops_working(anon, case_manager) -> None:  # type: ignore[no-untyped-def]
     token = login(anon).json()["token"]
     case_manager.is_active = False
-    case_manager.save()
+    with setup_writes():
+        case_manager.save()
     assert login(APIClient()).status_code == 401
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")

@@ -27,6 +27,7 @@ def run_manage(args: list[str], env: dict[str, str], tmp_path: Path) -> subproce
             "DEBUG",
             "DJANGO_SETTINGS_MODULE",
             "FIELD_ENCRYPTION_ACTIVE_KEY",
+            "AUDIT_SIGNING_KEY",
             "ALLOWED_HOSTS",
             "CACHE_BACKEND",
             "SECURE_SSL_REDIRECT",
@@ -74,8 +75,34 @@ def test_malformed_key_refuses_to_start(tmp_path: Path) -> None:
     assert "dG9vc2hvcnQ" not in result.stderr
 
 
-def test_check_deploy_is_clean(tmp_path: Path) -> None:
+def test_production_without_audit_signing_key_refuses_to_start(tmp_path: Path) -> None:
     env = {**PRODUCTION, "FIELD_ENCRYPTION_KEYS": f"a:{new_key()}", "BLIND_INDEX_KEYS": f"b:{new_key()}"}
+    result = run_manage(["check"], env, tmp_path)
+    assert result.returncode != 0
+    assert "audit signing key is not configured" in result.stderr
+    assert not (tmp_path / "dev-audit-signing-key.json").exists()
+
+
+def test_audit_signing_key_must_differ_from_field_keys(tmp_path: Path) -> None:
+    shared = new_key()
+    env = {
+        **PRODUCTION,
+        "FIELD_ENCRYPTION_KEYS": f"a:{shared}",
+        "BLIND_INDEX_KEYS": f"b:{new_key()}",
+        "AUDIT_SIGNING_KEY": shared,
+    }
+    result = run_manage(["check"], env, tmp_path)
+    assert result.returncode != 0 and "must differ" in result.stderr
+    assert shared not in result.stderr
+
+
+def test_check_deploy_is_clean(tmp_path: Path) -> None:
+    env = {
+        **PRODUCTION,
+        "FIELD_ENCRYPTION_KEYS": f"a:{new_key()}",
+        "BLIND_INDEX_KEYS": f"b:{new_key()}",
+        "AUDIT_SIGNING_KEY": new_key(),
+    }
     result = run_manage(["check", "--deploy", "--fail-level", "WARNING"], env, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -85,9 +112,11 @@ def test_development_generates_keys_once(tmp_path: Path) -> None:
     result = run_manage(["check"], {"DEBUG": "true"}, tmp_path)
     assert result.returncode == 0, result.stderr
     key_file = tmp_path / "dev-keys.json"
-    content = key_file.read_text()
+    audit_key_file = tmp_path / "dev-audit-signing-key.json"
+    content, audit_content = key_file.read_text(), audit_key_file.read_text()
     assert run_manage(["check"], {"DEBUG": "true"}, tmp_path).returncode == 0
-    assert key_file.read_text() == content
+    assert key_file.read_text() == content and audit_key_file.read_text() == audit_content
+    assert oct(audit_key_file.stat().st_mode & 0o777) == "0o600"
 
 
 def test_dev_key_file_is_git_ignored() -> None:

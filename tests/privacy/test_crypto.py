@@ -12,81 +12,83 @@ from privacy.keys import Keyring, new_key
 
 
 def test_round_trip_and_fresh_nonce() -> None:
-    a = crypto.encrypt("Amina Haddad", context="t.c")
-    b = crypto.encrypt("Amina Haddad", context="t.c")
+    a = crypto.encrypt("Amina Haddad", context="t.c", row="r1")
+    b = crypto.encrypt("Amina Haddad", context="t.c", row="r1")
     assert a != b  # a fresh nonce every time: equal plaintexts do not show as equal
-    assert crypto.decrypt(a, context="t.c") == "Amina Haddad"
-    assert a.startswith("e1:test1:")
+    assert crypto.decrypt(a, context="t.c", row="r1") == "Amina Haddad"
+    assert a.startswith("e2:test1:")
     assert "Amina" not in a
 
 
 def test_unicode_and_empty_round_trip() -> None:
     for value in ("", "Ümit Şahin-Öztürk", "محمد", "😀" * 10):
-        assert crypto.decrypt(crypto.encrypt(value, context="t.c"), context="t.c") == value
+        assert (
+            crypto.decrypt(crypto.encrypt(value, context="t.c", row="r1"), context="t.c", row="r1") == value
+        )
 
 
 def test_ciphertext_bound_to_column() -> None:
-    token = crypto.encrypt("secret", context="casemgmt_person.given_name")
+    token = crypto.encrypt("secret", context="casemgmt_person.given_name", row="r1")
     with pytest.raises(crypto.DecryptionError, match=r"casemgmt_person\.family_name"):
-        crypto.decrypt(token, context="casemgmt_person.family_name")
+        crypto.decrypt(token, context="casemgmt_person.family_name", row="r1")
 
 
 @pytest.mark.parametrize("position", [10, 20, -1])
 def test_tampered_value_raises(position: int) -> None:
-    token = crypto.encrypt("secret value", context="t.c")
+    token = crypto.encrypt("secret value", context="t.c", row="r1")
     prefix, kid, body = token.split(":")
     raw = bytearray(base64.urlsafe_b64decode(body))
     raw[position] ^= 0x01
     tampered = f"{prefix}:{kid}:{base64.urlsafe_b64encode(bytes(raw)).decode()}"
     with pytest.raises(crypto.DecryptionError, match="failed authentication") as info:
-        crypto.decrypt(tampered, context="t.c")
+        crypto.decrypt(tampered, context="t.c", row="r1")
     assert "secret" not in str(info.value)
 
 
 def test_relabelled_key_id_fails() -> None:
-    token = crypto.encrypt("secret", context="t.c")
-    relabelled = token.replace("e1:test1:", "e1:test0:")
+    token = crypto.encrypt("secret", context="t.c", row="r1")
+    relabelled = token.replace("e2:test1:", "e2:test0:")
     with pytest.raises(crypto.DecryptionError):
-        crypto.decrypt(relabelled, context="t.c")
+        crypto.decrypt(relabelled, context="t.c", row="r1")
 
 
-@pytest.mark.parametrize("bad", ["plain text", "e1:test1:!!!not-base64!!!", "e1:test1:AAAA", "e2:x:y"])
+@pytest.mark.parametrize("bad", ["plain text", "e2:test1:!!!not-base64!!!", "e2:test1:AAAA", "e3:x:y"])
 def test_malformed_values_raise(bad: str) -> None:
     with pytest.raises(crypto.DecryptionError):
-        crypto.decrypt(bad, context="t.c")
+        crypto.decrypt(bad, context="t.c", row="r1")
 
 
 def test_unknown_key_id_raises() -> None:
-    token = crypto.encrypt("secret", context="t.c")
+    token = crypto.encrypt("secret", context="t.c", row="r1")
     ring = Keyring(purpose="encryption", keys={"other": keys.KEY_BYTES * b"\x01"}, active="other")
     with override_settings(FIELD_ENCRYPTION_KEYRING=ring):
         keys.reset_cache()
         try:
             with pytest.raises(crypto.DecryptionError, match="Unknown encryption key id 'test1'"):
-                crypto.decrypt(token, context="t.c")
+                crypto.decrypt(token, context="t.c", row="r1")
         finally:
             keys.reset_cache()
     keys.reset_cache()
 
 
 def test_wrong_key_material_raises() -> None:
-    token = crypto.encrypt("secret", context="t.c")
+    token = crypto.encrypt("secret", context="t.c", row="r1")
     ring = Keyring(purpose="encryption", keys={"test1": keys.KEY_BYTES * b"\x02"}, active="test1")
     with override_settings(FIELD_ENCRYPTION_KEYRING=ring):
         keys.reset_cache()
         try:
             with pytest.raises(crypto.DecryptionError, match="failed authentication"):
-                crypto.decrypt(token, context="t.c")
+                crypto.decrypt(token, context="t.c", row="r1")
         finally:
             keys.reset_cache()
     keys.reset_cache()
 
 
 def test_inactive_key_still_decrypts() -> None:
-    old = crypto.encrypt("written before rotation", context="t.c", kid="test0")
+    old = crypto.encrypt("written before rotation", context="t.c", row="r1", kid="test0")
     assert crypto.key_id_of(old) == "test0"
-    assert crypto.decrypt(old, context="t.c") == "written before rotation"
-    assert crypto.key_id_of(crypto.encrypt("new", context="t.c")) == "test1"
+    assert crypto.decrypt(old, context="t.c", row="r1") == "written before rotation"
+    assert crypto.key_id_of(crypto.encrypt("new", context="t.c", row="r1")) == "test1"
 
 
 def test_keyring_validation() -> None:
@@ -146,3 +148,41 @@ def test_key_errors_never_contain_key_material(tmp_path) -> None:  # type: ignor
             dev_key_file=tmp_path / "k.json",
         )
     assert secret not in str(info.value)
+
+
+def test_ciphertext_bound_to_row(caplog) -> None:  # type: ignore[no-untyped-def]
+    token = crypto.encrypt("tolerated", context="casemgmt_person.residence_status", row="row-a")
+    assert crypto.decrypt(token, context="casemgmt_person.residence_status", row="row-a") == "tolerated"
+    with pytest.raises(crypto.DecryptionError, match="row-b") as info:
+        crypto.decrypt(token, context="casemgmt_person.residence_status", row="row-b")
+    assert "tolerated" not in str(info.value)
+    # Logged for the operator, without the value or the ciphertext.
+    assert "row-b" in caplog.text and "tolerated" not in caplog.text and token not in caplog.text
+    with pytest.raises(crypto.DecryptionError, match="no row"):
+        crypto.decrypt(token, context="casemgmt_person.residence_status", row=None)
+
+
+def test_encrypt_refuses_without_row() -> None:
+    with pytest.raises(ValueError, match="primary key"):
+        crypto.encrypt("x", context="t.c", row="")
+
+
+def legacy_e1(plaintext: str, *, context: str, kid: str = "test1") -> str:
+    """An e1 value as written before row binding (associated data without the row)."""
+    import os
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = os.urandom(12)
+    key = keys.encryption_keyring().keys[kid]
+    sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), f"e1|{context}|{kid}".encode())
+    return f"e1:{kid}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+
+def test_legacy_e1_values_still_decrypt_and_stay_column_bound() -> None:
+    old = legacy_e1("Amina", context="t.c")
+    assert crypto.version_of(old) == "e1"
+    assert crypto.decrypt(old, context="t.c", row="any") == "Amina"
+    assert not crypto.is_current(old, kid="test1")
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(old, context="t.other", row="any")

@@ -13,7 +13,7 @@ from django.utils import timezone
 from casemgmt.models import Role
 from privacy.classification import DataCategory
 from privacy.models import AuditEntry
-from privacy.registry import ACTIVITIES, activity_for_model, record
+from privacy.registry import ACTIVITIES, Activity, record
 from tests.conftest import client_for
 from tests.factories import make_family, make_person, make_user
 
@@ -87,11 +87,20 @@ def test_measures_are_read_from_settings(settings) -> None:
     assert "Argon2" in measures or "MD5" in measures  # tests run with a fast hasher; production says Argon2
 
 
-def test_activity_for_model() -> None:
-    assert activity_for_model("casemgmt.Family") == "case_management"
-    assert activity_for_model("casemgmt.Consent") == "case_conferences"
-    assert activity_for_model("casemgmt.Referral") == "course_referrals"
-    assert activity_for_model("casemgmt.User") == "account_management"
+def test_activity_codes_are_the_registry() -> None:
+    assert {a.value for a in Activity} == {a.code for a in ACTIVITIES}
+
+
+def test_activities_list_the_models_that_declare_them() -> None:
+    by_code = {a.code: set(a.models) for a in ACTIVITIES}
+    assert {"casemgmt.Family", "casemgmt.Person", "casemgmt.Goal", "casemgmt.Contact"} <= by_code[
+        "case_management"
+    ]
+    assert "casemgmt.Consent" in by_code["case_conferences"]
+    assert {"casemgmt.Referral", "casemgmt.Provider"} <= by_code["course_referrals"]
+    assert "casemgmt.Provider" not in by_code["account_management"]
+    assert "casemgmt.User" in by_code["account_management"]
+    assert {"casemgmt.Goal", "casemgmt.Referral"} <= by_code["outcome_statistics"]
 
 
 @pytest.fixture

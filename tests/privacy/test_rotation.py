@@ -63,9 +63,10 @@ def test_rotate_all_values_and_indexes(case_manager, data, capsys) -> None:  # t
         call_command("rotate_keys", "--batch-size", "3")
         out = capsys.readouterr().out
         assert "rows rotated" in out
-        assert all(v.startswith("e1:k2027:") for v in raw_values("casemgmt_person", "given_name"))
-        assert all(v.startswith("e1:k2027:") for v in raw_values("casemgmt_family", "notes"))
-        assert all(v.startswith("b2027:") for v in raw_values("casemgmt_person", "full_name_index"))
+        assert all(v.startswith("e2:k2027:") for v in raw_values("casemgmt_person", "given_name"))
+        assert all(v.startswith("e2:k2027:") for v in raw_values("casemgmt_family", "notes"))
+        assert all(v.startswith("b2027:") for v in raw_values("casemgmt_personsearchterm", "value"))
+        assert all(v.startswith("b2027:") for v in raw_values("casemgmt_family", "family_name_index"))
         assert Person.objects.first().given_name == "Hüseyin"
         assert (
             client_for(case_manager).get("/api/v1/persons/", {"name": "HUESEYIN OEZTUERK"}).json()["count"]
@@ -93,12 +94,12 @@ def test_rotation_resumes_after_interruption(case_manager, data, monkeypatch) ->
             rotation.rotate(batch=2)
         monkeypatch.setattr(rotation.transaction, "atomic", real_update)
         partly = raw_values("casemgmt_family", "family_name")
-        assert any(v.startswith("e1:k2027:") for v in partly) and any(
-            v.startswith("e1:test1:") for v in partly
+        assert any(v.startswith("e2:k2027:") for v in partly) and any(
+            v.startswith("e2:test1:") for v in partly
         )
         result = rotation.rotate(batch=2)
         assert result.rows_rotated > 0
-        assert all(v.startswith("e1:k2027:") for v in raw_values("casemgmt_family", "family_name"))
+        assert all(v.startswith("e2:k2027:") for v in raw_values("casemgmt_family", "family_name"))
         assert rotation.check_keys().ok
 
 
@@ -142,3 +143,24 @@ def test_wrong_key_material_refuses_to_start(case_manager, data) -> None:  # typ
     wrong = Keyring(purpose="encryption", keys={"test1": b"\x33" * 32, "test0": b"\x44" * 32}, active="test1")
     with keyrings(wrong, settings.BLIND_INDEX_KEYRING), pytest.raises(ImproperlyConfigured, match="Refusing"):
         verify_keys_against_data()
+
+
+def test_rotation_rewrites_legacy_e1_values_to_row_bound_e2(case_manager, data) -> None:  # type: ignore[no-untyped-def]
+    """Values written before row binding decrypt, and rotate_keys rewrites them as e2 (same key)."""
+    from tests.privacy.test_crypto import legacy_e1
+
+    family = data[0]
+    pk = family.pk.hex if connection.vendor == "sqlite" else family.pk
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE casemgmt_family SET notes = %s WHERE id = %s",
+            [legacy_e1("alte Notiz", context="casemgmt_family.notes"), pk],
+        )
+    assert Family.objects.get(pk=family.pk).notes == "alte Notiz"
+    assert rotation.check_keys().values_by_version["e1"] == 1
+    result = rotation.rotate(batch=2)
+    assert result.per_model["casemgmt.Family"] == 1
+    assert all(v.startswith("e2:test1:") for v in raw_values("casemgmt_family", "notes"))
+    assert Family.objects.get(pk=family.pk).notes == "alte Notiz"
+    assert rotation.check_keys().values_by_version["e1"] == 0
+    assert rotation.rotate().rows_rotated == 0

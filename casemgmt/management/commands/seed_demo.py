@@ -15,6 +15,8 @@ from casemgmt.demo_casework import close_some, seed_catalogue, seed_family_casew
 from casemgmt.models import Family, Goal, Membership, Organisation, Role, User
 from casemgmt.services.families import family_create
 from casemgmt.services.persons import person_create
+from privacy.audit import acting_as_system
+from privacy.registry import Activity
 
 DISTRICT = "Landkreis Musterland"
 TOWN = "Stadt Beispielstadt"
@@ -37,8 +39,17 @@ class Command(BaseCommand):
             "--families", type=int, default=FAMILIES_PER_CASE_MANAGER, help="families per case manager"
         )
 
-    @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
+        # Organisations and accounts are written by the command itself; case data by the
+        # services, each naming the demo user who acts.
+        with (
+            acting_as_system(process="seed_demo", activity=Activity.ACCOUNT_MANAGEMENT),
+            transaction.atomic(),
+        ):
+            self.seed(**options)
+
+    def seed(self, **options: Any) -> None:
+        """Create what is missing (idempotent)."""
         if not settings.DEBUG:
             raise CommandError("seed_demo writes known passwords: it runs only with DEBUG=true.")
         district, _ = Organisation.objects.get_or_create(

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from privacy.audit import acting_as_system
+from privacy.registry import Activity
 from privacy.retention import apply_audit_retention, apply_retention, case_retention_days
 
 
@@ -17,12 +19,13 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         dry_run = options["dry_run"]
-        results = apply_retention(dry_run=dry_run)
+        with acting_as_system(process="apply_retention", activity=Activity.DATA_SUBJECT_RIGHTS):
+            results = apply_retention(dry_run=dry_run)
+            pruned = apply_audit_retention(dry_run=dry_run)
         verb = "would anonymise" if dry_run else "anonymised"
         for result in results:
             rows = sum(item["rows"] for item in result.summary["affected"])
             self.stdout.write(f"{verb} {result.reference} (closed {result.closed_on}): {rows} rows")
-        pruned = apply_audit_retention(dry_run=dry_run)
         self.stdout.write(
             f"audit entries past their retention period: {pruned} "
             f"({'would be pruned' if dry_run else 'pruned'})"

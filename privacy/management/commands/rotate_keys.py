@@ -6,9 +6,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from privacy.audit import log_bulk
+from privacy.audit import acting_as_system, log_bulk
 from privacy.crypto import DecryptionError
 from privacy.keys import blind_index_keyring, encryption_keyring
+from privacy.registry import Activity
 from privacy.rotation import rotate
 
 
@@ -26,20 +27,20 @@ class Command(BaseCommand):
             f"active encryption key {encryption_keyring().active}, "
             f"active blind index key {blind_index_keyring().active}"
         )
-        try:
-            result = rotate(batch=options["batch_size"], progress=self.stdout.write)
-        except DecryptionError as exc:
-            raise CommandError(str(exc)) from exc
         from casemgmt.models import Family
         from privacy.models import AuditEntry
 
-        log_bulk(
-            model=Family,
-            action=AuditEntry.Action.UPDATE,
-            object_ids=[],
-            activity="account_management",
-            note=f"key rotation: {result.rows_rotated} rows re-encrypted",
-        )
+        with acting_as_system(process="rotate_keys", activity=Activity.KEY_MANAGEMENT):
+            try:
+                result = rotate(batch=options["batch_size"], progress=self.stdout.write)
+            except DecryptionError as exc:
+                raise CommandError(str(exc)) from exc
+            log_bulk(
+                model=Family,
+                action=AuditEntry.Action.UPDATE,
+                object_ids=[],
+                note=f"key rotation: {result.rows_rotated} rows re-encrypted",
+            )
         for label, n in result.per_model.items():
             self.stdout.write(f"  {label}: {n} rows rotated")
         self.stdout.write(

@@ -1,0 +1,109 @@
+"""Background jobs (django-tasks, database backend) and the schedule that enqueues them.
+
+``manage.py run_worker`` runs the worker and, in a thread beside it, the schedule: every
+``AUDIT_SEAL_INTERVAL_SECONDS`` it writes the heartbeat and enqueues sealing (unless a seal is
+already waiting), and once a night after ``RETENTION_HOUR`` it enqueues retention. If the
+worker is down nothing breaks: requests still append their entries, which wait unsealed.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+from django_tasks import task
+
+from privacy.models import WorkerHeartbeat
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT = "scheduler"
+#: Finished task rows older than this are deleted by the schedule (sealing enqueues many).
+TASK_RESULT_KEEP = datetime.timedelta(hours=6)
+
+
+@task()
+def seal_audit_log() -> int:
+    """Seal what requests appended since the last run; returns the new tree size (0: nothing new)."""
+    from privacy.transparency import seal
+
+    checkpoint = seal()
+    return checkpoint.tree_size if checkpoint else 0
+
+
+@task()
+def run_retention() -> dict[str, int]:
+    """The nightly retention run: closed cases past their period, then whole sealed audit ranges."""
+    from privacy.retention import apply_audit_retention, apply_retention
+
+    families = apply_retention(dry_run=False)
+    pruned = apply_audit_retention(dry_run=False)
+    return {"families": len(families), "audit_entries_pruned": pruned}
+
+
+def worker_heartbeat() -> datetime.datetime | None:
+    """When the worker's scheduler last ran (None: never); a readiness check compares it to now."""
+    return WorkerHeartbeat.objects.filter(name=HEARTBEAT).values_list("beat_at", flat=True).first()
+
+
+def _pending(task_path: str) -> bool:
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path=task_path, status__in=("READY", "RUNNING")).exists()
+
+
+def schedule_tick(now: datetime.datetime | None = None) -> list[str]:
+    """One pass of the schedule: heartbeat, sealing, nightly retention. Returns what it enqueued."""
+    now = now or timezone.now()
+    beat, _ = WorkerHeartbeat.objects.update_or_create(name=HEARTBEAT, defaults={"beat_at": now})
+    enqueued = []
+    if not _pending(seal_audit_log.module_path):
+        seal_audit_log.enqueue()
+        enqueued.append("seal_audit_log")
+    local = timezone.localtime(now)
+    if local.hour >= settings.RETENTION_HOUR and beat.last_retention_on != local.date():
+        run_retention.enqueue()
+        WorkerHeartbeat.objects.filter(name=HEARTBEAT).update(last_retention_on=local.date())
+        enqueued.append("run_retention")
+    return enqueued
+
+
+def prune_task_results(now: datetime.datetime | None = None) -> int:
+    """Delete finished task rows older than TASK_RESULT_KEEP (sealing adds one every few seconds)."""
+    from django_tasks_db.models import DBTaskResult
+
+    cutoff = (now or timezone.now()) - TASK_RESULT_KEEP
+    deleted, _ = DBTaskResult.objects.filter(
+        status__in=("SUCCESSFUL", "FAILED"), finished_at__lt=cutoff
+    ).delete()
+    return deleted
+
+
+class Scheduler(threading.Thread):
+    """The periodic schedule, as a daemon thread of the worker process."""
+
+    def __init__(self, interval: float) -> None:
+        super().__init__(name="casemgmt-scheduler", daemon=True)
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        ticks = 0
+        while not self.stopped.is_set():
+            try:
+                close_old_connections()
+                schedule_tick()
+                if ticks % 300 == 0:
+                    prune_task_results()
+                ticks += 1
+            except Exception:  # a database outage must not end the schedule
+                logger.exception("schedule tick failed; retrying")
+            self.stopped.wait(self.interval)
+
+    def stop(self, *args: Any) -> None:
+        self.stopped.set()

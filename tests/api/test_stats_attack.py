@@ -1,0 +1,185 @@
+"""The built-in attacker against the outcome statistics (see ``stats_attacker``).
+
+A pilot-sized district (31 families, as in the seeds' pilot) with the issue's case: one
+person completed an integration course (male, 45-64, district, referred in Q4) beside
+six who dropped out. The attacker issues every ``group_by`` (none, one key, every ordered
+pair), for every quarter and every run of consecutive quarters, then repeats queries after
+single writes, and solves. With the cell key method it must pin no count below the
+threshold; with perturbation switched off (the old exact figures) the same attacker must
+recover the issue's person, so the test can fail.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from casemgmt.models import Contact, Course, Family, FieldOfAction, Goal, Provider, Referral, Role
+from casemgmt.selectors.stats import GROUP_KEYS
+from privacy import perturbation
+from tests.api.stats_attacker import Atom, Attacker, atoms_of, group_bys
+from tests.conftest import client_for
+from tests.factories import make_family, make_person, make_user, setup_writes
+
+URL = "/api/v1/stats/outcomes/"
+YEAR = 2025
+QUARTER_STARTS = [datetime.date(YEAR, m, 1) for m in (1, 4, 7, 10)]
+QUARTER_ENDS = [datetime.date(YEAR, m, d) for m, d in ((3, 31), (6, 30), (9, 30), (12, 31))]
+#: Every quarter and every run of consecutive quarters: overlapping periods.
+PERIODS = [(QUARTER_STARTS[i], QUARTER_ENDS[j]) for i in range(4) for j in range(i, 4)]
+FIELDS = ("language", "work", "education", "health")
+
+
+@pytest.fixture(autouse=True)
+def _scene_writes() -> Any:
+    """The scene's direct ORM writes are attributed to a named test process."""
+    with setup_writes("case_management"):
+        yield
+
+
+def _in_quarter(rng: random.Random, q: int) -> datetime.date:
+    return QUARTER_STARTS[q] + datetime.timedelta(days=rng.randrange(85))
+
+
+def pilot(district: Any, town: Any) -> dict[str, Any]:
+    """31 families in a district and one of its towns, with goals, referrals, contacts, closures."""
+    rng = random.Random(31)
+    managers = [make_user(district, Role.CASE_MANAGER), make_user(town, Role.CASE_MANAGER)]
+    provider = Provider.objects.create(organisation=district, name="VHS")
+    course = Course.objects.create(
+        provider=provider,
+        organisation=district,
+        title="Integrationskurs",
+        course_type="integration_course",
+        starts_on=datetime.date(YEAR, 1, 1),
+        ends_on=datetime.date(YEAR, 12, 31),
+        capacity=500,
+    )
+    fields = {f.code: f for f in FieldOfAction.objects.filter(organisation=None, code__in=FIELDS)}
+    people = []
+    for i in range(31):
+        manager = managers[0] if i < 21 else managers[1]
+        family = make_family(manager, opened_on=_in_quarter(rng, rng.randrange(4)))
+        for _ in range(rng.randint(1, 3)):
+            person = make_person(
+                family,
+                manager,
+                sex=rng.choice(("female", "male")),
+                date_of_birth=datetime.date(rng.choice((1972, 1988, 1999, 2011)), 5, 1),
+            )
+            people.append((family, person, manager))
+            for _ in range(rng.randint(0, 3)):
+                status = rng.choice(("open", "in_progress", "achieved", "achieved", "not_achieved"))
+                agreed = _in_quarter(rng, rng.randrange(4))
+                Goal.objects.create(
+                    family=family,
+                    person=person,
+                    field_of_action=fields[rng.choice(FIELDS)],
+                    description="goal",
+                    agreed_on=agreed,
+                    status=status,
+                    achieved_at=agreed + datetime.timedelta(days=30) if status == "achieved" else None,
+                )
+        for _ in range(rng.randint(0, 2)):
+            Contact.objects.create(
+                family=family,
+                occurred_on=_in_quarter(rng, rng.randrange(4)),
+                kind="home_visit",
+                initiated_by=rng.choice(("case_manager", "family")),
+            )
+        if i % 4 == 0:
+            Family.objects.filter(pk=family.pk).update(
+                status="closed",
+                closed_on=datetime.date(YEAR, 12, 31),
+                closure_outcome=rng.choice(("self_sufficient", "moved_away")),
+                benefit_status_at_intake="sgb_ii",
+                benefit_status_at_closure=rng.choice(("none", "sgb_ii")),
+            )
+
+    def refer(family: Family, person: Any, status: str, quarter: int) -> Referral:
+        referral = Referral.objects.create(
+            family=family, person=person, course=course, provider=provider, status=status
+        )
+        created = timezone.make_aware(datetime.datetime.combine(_in_quarter(rng, quarter), datetime.time(10)))
+        Referral.objects.filter(pk=referral.pk).update(created_at=created)
+        return referral
+
+    # The issue's case: the one who completed (male, 45-64, district, Q4) among six drop-outs.
+    family = make_family(managers[0], opened_on=datetime.date(YEAR, 10, 2))
+    him = make_person(family, managers[0], sex="male", date_of_birth=datetime.date(1970, 3, 3))
+    refer(family, him, "completed", 3)
+    for family, person, _manager in people[:6]:
+        refer(family, person, "dropped_out", rng.randrange(4))
+    enrolled = [refer(family, person, "enrolled", rng.randrange(4)) for family, person, _m in people[6:16]]
+    return {"managers": managers, "people": people, "fields": fields, "enrolled": enrolled}
+
+
+def _get(client: Any, start: datetime.date, end: datetime.date, group_by: str) -> dict[str, Any]:
+    response = client.get(URL, {"from": start.isoformat(), "to": end.isoformat(), "group_by": group_by})
+    assert response.status_code == 200, response.content
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _attack(district: Any, town: Any, *, exact: bool) -> tuple[Attacker, dict[Atom, int], int]:
+    data = pilot(district, town)
+    supervisor = client_for(make_user(district, Role.SUPERVISOR))
+    scope = Family.objects.values("id")
+    year = (QUARTER_STARTS[0], QUARTER_ENDS[3])
+    before = atoms_of(scope, *year)
+    responses: list[tuple[dict[str, Any], dict[Atom, int]]] = []
+    for start, end in PERIODS:
+        for group_by in group_bys(GROUP_KEYS):
+            responses.append((_get(supervisor, start, end, group_by), {}))
+
+    def repeat_after_write() -> dict[Atom, int]:
+        """Query the year and the written quarter again; the attacker is told what the write changed."""
+        now = atoms_of(scope, *year)
+        shift = {
+            a: now.get(a, 0) - before.get(a, 0) for a in {*now, *before} if now.get(a, 0) != before.get(a, 0)
+        }
+        for start, end in (year, (QUARTER_STARTS[3], QUARTER_ENDS[3])):
+            for group_by in group_bys(GROUP_KEYS):
+                responses.append((_get(supervisor, start, end, group_by), shift))
+        return now
+
+    # Single writes, each followed by the queries again: a new goal in a small cell, then
+    # a referral that moves from enrolled to completed (beside the issue's one).
+    family, person, _manager = data["people"][3]
+    Goal.objects.create(
+        family=family,
+        person=person,
+        field_of_action=data["fields"]["health"],
+        description="new",
+        agreed_on=datetime.date(YEAR, 11, 5),
+    )
+    after_goal = repeat_after_write()
+    Referral.objects.filter(pk=data["enrolled"][0].pk).update(status="completed")
+    after_referral = repeat_after_write()
+    atoms = sorted({*before, *after_goal, *after_referral}, key=repr)
+    attacker = Attacker(atoms=atoms, nonempty=set())
+    for body, shift in responses:
+        if exact:
+            body["disclosure_control"]["max_noise"] = 0  # the attacker knows the figures are exact
+        attacker.observe(body, shift=shift, tag="after " if shift else "")
+    return attacker, before, int(responses[0][0]["threshold"])
+
+
+def test_solver_recovers_no_count_below_the_threshold(district, town) -> None:  # type: ignore[no-untyped-def]
+    attacker, truth, threshold = _attack(district, town, exact=False)
+    assert len(attacker.relations) > 10_000  # every table, margin, period and repeat was used
+    assert attacker.recovered(truth, threshold) == []
+
+
+def test_solver_breaks_the_same_statistics_without_perturbation(district, town, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The broken variant: exact counts with small ones withheld (the suppression-only idea)."""
+    monkeypatch.setattr(perturbation.PerturbationTable, "noise", lambda self, count, cell_key: 0)
+    attacker, truth, threshold = _attack(district, town, exact=True)
+    found = attacker.recovered(truth, threshold)
+    assert found, "the attacker should break unperturbed figures"
+    # the issue's person: one completed integration course, from finished - dropped_out
+    assert any("referrals.completed" in f and f.endswith("= 1") for f in found), found[:20]

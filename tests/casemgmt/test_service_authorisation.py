@@ -1,0 +1,559 @@
+"""Every service authorises its acting user itself, whoever calls it (API, admin, command, shell).
+
+The services are enumerated by introspection: a new public function in ``casemgmt.services``
+or ``privacy.rights`` that takes ``acting_user`` must appear in ``CASES`` below (and so be
+called by a user of another district and by an unassigned colleague, and refused), or the
+test fails. A function without ``acting_user`` must be listed in ``NOT_SERVICES`` with why.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import inspect
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.utils import timezone
+
+import casemgmt.services
+from casemgmt.models import DuplicateReview, Organisation, Role, User
+from casemgmt.services import access, administration, catalogue, conferences, consents, contacts, goals
+from casemgmt.services import families as family_services
+from casemgmt.services import referrals as referral_services
+from casemgmt.services.goals import fields_of_action_for
+from privacy import rights
+from privacy.models import AuditEntry
+from tests.factories import OrganisationFactory, make_family, make_person, make_user, setup_writes
+
+REASON = "Child protection call at night, case manager unreachable"
+
+SERVICE_MODULES = [
+    *(
+        importlib.import_module(f"casemgmt.services.{info.name}")
+        for info in pkgutil.iter_modules(casemgmt.services.__path__)
+    ),
+    rights,
+]
+
+#: Public functions of the service modules that are not writes on behalf of a user.
+NOT_SERVICES = {
+    "caseload_group": "internal step of family_grant/deputy_add (the group of a caseload)",
+    "family_grant": "internal step of family_create/family_assign, which authorise",
+    "family_revoke": "internal step of family_assign, which authorises",
+    "tokens_revoke": "internal step of user_update (deactivation) and of the auth endpoints",
+    "users_managed_by": "a read: the accounts an administrator manages",
+    "fields_of_action_for": "a read: fields a family's goals may use",
+    "valid_on": "a query condition",
+    "consents_covering": "a read used by conference services, which authorise",
+    "apply_changes": "a helper setting allowed fields",
+    "invalid": "builds a validation error",
+    "require_open_family": "a check used inside services",
+    "require_member": "a check used inside services",
+    "require_not_future": "a check used inside services",
+    "require_not_restricted": "a check used inside services",
+    "account_event": "writes the audit entry of an account event inside the calling service",
+    "tokens_revoke_all": "internal step of password changes, which are authorised",
+    "record_password_change": "internal step of every password change (the post_save receiver)",
+    "primary_organisation_id": "a read: the organisation an account event is filed under",
+    "password_change": "authorised by the user's current password, not a role; the user is the actor",
+    "password_set_with_token": "authorised by a one-time token; audited with its user as actor",
+    "refuse_admin_password_change": "a check behind the admin's password form; writes nothing",
+    "clean_emergency_reason": "validates an emergency reason inside the emergency services",
+    "emergency_reopen_needs_approval": "a read: whether a repeat opening needs approval",
+}
+
+
+def public_functions() -> dict[str, Callable[..., Any]]:
+    found = {}
+    for module in SERVICE_MODULES:
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if not name.startswith("_") and function.__module__ == module.__name__:
+                found[name] = function
+    return found
+
+
+def services() -> dict[str, Callable[..., Any]]:
+    return {
+        name: f
+        for name, f in public_functions().items()
+        if "acting_user" in inspect.signature(f).parameters and name not in NOT_SERVICES
+    }
+
+
+@dataclass
+class World:
+    """One district with a case worked on, its staff, and another district's users in every role."""
+
+    district: Organisation
+    cm: User
+    colleague: User
+    supervisor: User
+    dpo: User
+    admin: User
+    outsiders: list[User]
+    objects: dict[str, Any]
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    district = OrganisationFactory(name="Landkreis Musterland", reference_prefix="LK")
+    other = OrganisationFactory(name="Landkreis Anderswo", reference_prefix="AW")
+    town = OrganisationFactory(
+        name="Stadt Beispielstadt", kind="town", parent=district, reference_prefix="BS"
+    )
+    cm = make_user(district, Role.CASE_MANAGER, username="cm")
+    colleague = make_user(district, Role.CASE_MANAGER, username="colleague")
+    supervisor = make_user(district, Role.SUPERVISOR, username="supervisor")
+    dpo = make_user(district, Role.DPO, username="dpo")
+    admin = make_user(district, Role.ADMIN, username="admin")
+    # One membership per organisation: the other district has a user in each role.
+    outsiders = [make_user(other, role, username=f"outsider-{role}") for role in Role.values]
+    deputy = make_user(district, Role.CASE_MANAGER, username="deputy")
+    night_duty = make_user(district, Role.CASE_MANAGER, username="night-duty")
+    family = make_family(cm, district)
+    person = make_person(family, cm)
+    closed = make_family(cm, district, family_name="Closed")
+    family_services.family_close(
+        family=closed, outcome="self_sufficient", benefit_status_at_closure="none", acting_user=cm
+    )
+    provider = catalogue.provider_create(organisation=district, name="VHS", acting_user=admin)
+    course = catalogue.course_create(
+        provider=provider,
+        title="Integrationskurs",
+        course_type="integration_course",
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + datetime.timedelta(days=90),
+        capacity=10,
+        acting_user=admin,
+    )
+    own_field = catalogue.field_of_action_create(
+        organisation=district, code="own", name="Own field", acting_user=admin
+    )
+    field = fields_of_action_for(family).get(code="language")
+    goal = goals.goal_create(family=family, field_of_action=field, description="Learn German", acting_user=cm)
+    referral = referral_services.referral_create(person=person, course=course, acting_user=cm)
+    consent = consents.consent_create(
+        family=family,
+        person=person,
+        recipient="jobcenter",
+        purpose="Job search",
+        given_on=timezone.localdate(),
+        acting_user=cm,
+    )
+    conference = conferences.conference_create(
+        family=family, scheduled_at=timezone.now() + datetime.timedelta(days=3), acting_user=cm
+    )
+    contact = contacts.contact_create(
+        family=family, occurred_on=timezone.localdate(), kind="office", initiated_by="family", acting_user=cm
+    )
+    deputyship = access.deputy_add(principal=cm, deputy=deputy, acting_user=cm)
+    emergency = access.emergency_access_open(
+        family=make_family(cm, district, family_name="Emergency"),
+        acting_user=night_duty,
+        reason=REASON,
+    )
+    repeat_family = make_family(cm, district, family_name="Repeat")
+    access.emergency_access_end(
+        access=access.emergency_access_open(family=repeat_family, acting_user=night_duty, reason=REASON),
+        acting_user=night_duty,
+    )
+    access_request = access.emergency_access_request(
+        family=repeat_family, acting_user=night_duty, reason=REASON
+    )
+    with setup_writes("case_management"):
+        review = DuplicateReview.objects.create(
+            organisation=district, person=make_person(family, cm), candidate=person, match="possible"
+        )
+    return World(
+        district=district,
+        cm=cm,
+        colleague=colleague,
+        supervisor=supervisor,
+        dpo=dpo,
+        admin=admin,
+        outsiders=outsiders,
+        objects={
+            "family": family,
+            "town": town,
+            "person": person,
+            "closed": closed,
+            "provider": provider,
+            "course": course,
+            "own_field": own_field,
+            "field": field,
+            "goal": goal,
+            "referral": referral,
+            "consent": consent,
+            "conference": conference,
+            "contact": contact,
+            "deputyship": deputyship,
+            "emergency": emergency,
+            "membership": cm.memberships.get(),
+            "review": review,
+            "repeat_family": repeat_family,
+            "access_request": access_request,
+        },
+    )
+
+
+Call = Callable[[World, User], Any]
+o = lambda w, name: w.objects[name]  # noqa: E731
+
+#: service -> (call with a given acting user, the rightful user's attribute on World)
+CASES: dict[str, tuple[Call, str]] = {
+    # families and persons
+    "family_create": (
+        lambda w, u: family_services.family_create(organisation=w.district, family_name="New", acting_user=u),
+        "cm",
+    ),
+    "family_update": (
+        lambda w, u: family_services.family_update(family=o(w, "family"), notes="n", acting_user=u),
+        "cm",
+    ),
+    "family_close": (
+        lambda w, u: family_services.family_close(
+            family=o(w, "family"), outcome="moved_away", benefit_status_at_closure="none", acting_user=u
+        ),
+        "",  # the family has an open referral: the rightful call is a 409, tested elsewhere
+    ),
+    "family_reopen": (lambda w, u: family_services.family_reopen(family=o(w, "closed"), acting_user=u), "cm"),
+    "person_create": (
+        lambda w, u: __import__("casemgmt.services.persons", fromlist=["x"]).person_create(
+            family=o(w, "family"), role="child", given_name="Lina", family_name="Haddad", acting_user=u
+        ),
+        "cm",
+    ),
+    "person_update": (
+        lambda w, u: __import__("casemgmt.services.persons", fromlist=["x"]).person_update(
+            person=o(w, "person"), given_name="Amira", acting_user=u
+        ),
+        "cm",
+    ),
+    # case work
+    "goal_create": (
+        lambda w, u: goals.goal_create(
+            family=o(w, "family"), field_of_action=o(w, "field"), description="d", acting_user=u
+        ),
+        "cm",
+    ),
+    "goal_update": (lambda w, u: goals.goal_update(goal=o(w, "goal"), description="e", acting_user=u), "cm"),
+    "goal_review_add": (
+        lambda w, u: goals.goal_review_add(goal=o(w, "goal"), status="in_progress", acting_user=u),
+        "cm",
+    ),
+    "referral_create": (
+        lambda w, u: referral_services.referral_create(
+            person=o(w, "person"), provider=o(w, "provider"), acting_user=u
+        ),
+        "cm",
+    ),
+    "referral_update": (
+        lambda w, u: referral_services.referral_update(referral=o(w, "referral"), note="n", acting_user=u),
+        "cm",
+    ),
+    "referral_transition": (
+        lambda w, u: referral_services.referral_transition(
+            referral=o(w, "referral"), to="sent", acting_user=u
+        ),
+        "cm",
+    ),
+    "consent_create": (
+        lambda w, u: consents.consent_create(
+            family=o(w, "family"),
+            person=o(w, "person"),
+            recipient="school",
+            purpose="p",
+            given_on=timezone.localdate(),
+            acting_user=u,
+        ),
+        "cm",
+    ),
+    "consent_withdraw": (
+        lambda w, u: consents.consent_withdraw(consent=o(w, "consent"), acting_user=u),
+        "cm",
+    ),
+    "conference_create": (
+        lambda w, u: conferences.conference_create(
+            family=o(w, "family"), scheduled_at=timezone.now() + datetime.timedelta(days=9), acting_user=u
+        ),
+        "cm",
+    ),
+    "conference_update": (
+        lambda w, u: conferences.conference_update(conference=o(w, "conference"), agenda="a", acting_user=u),
+        "cm",
+    ),
+    "conference_participant_add": (
+        lambda w, u: conferences.conference_participant_add(
+            conference=o(w, "conference"),
+            participant={"kind": "family", "person": o(w, "person")},
+            acting_user=u,
+        ),
+        "cm",
+    ),
+    "conference_hold": (
+        lambda w, u: conferences.conference_hold(conference=o(w, "conference"), minutes="m", acting_user=u),
+        "cm",
+    ),
+    "conference_cancel": (
+        lambda w, u: conferences.conference_cancel(conference=o(w, "conference"), acting_user=u),
+        "cm",
+    ),
+    "contact_create": (
+        lambda w, u: contacts.contact_create(
+            family=o(w, "family"),
+            occurred_on=timezone.localdate(),
+            kind="phone",
+            initiated_by="family",
+            acting_user=u,
+        ),
+        "cm",
+    ),
+    "contact_update": (
+        lambda w, u: contacts.contact_update(contact=o(w, "contact"), notes="n", acting_user=u),
+        "cm",
+    ),
+    # data subject rights (DPO)
+    "person_possible_duplicates": (
+        lambda w, u: __import__("casemgmt.services.persons", fromlist=["x"]).person_possible_duplicates(
+            person=o(w, "person"), acting_user=u
+        ),
+        "cm",
+    ),
+    "duplicate_review_resolve": (
+        lambda w, u: __import__("casemgmt.services.persons", fromlist=["x"]).duplicate_review_resolve(
+            review=o(w, "review"), status="not_duplicate", acting_user=u
+        ),
+        "supervisor",
+    ),
+    "password_change_require": (
+        lambda w, u: __import__("casemgmt.services.accounts", fromlist=["x"]).password_change_require(
+            user=w.colleague, acting_user=u
+        ),
+        "admin",
+    ),
+    "set_password_token_issue": (
+        lambda w, u: __import__("casemgmt.services.accounts", fromlist=["x"]).set_password_token_issue(
+            user=w.colleague, acting_user=u
+        ),
+        "admin",
+    ),
+    "restriction_add": (
+        lambda w, u: rights.restriction_add(person=o(w, "person"), reason="contested", acting_user=u),
+        "dpo",
+    ),
+    "restriction_lift": (lambda w, u: rights.restriction_lift(person=o(w, "person"), acting_user=u), ""),
+    "legal_hold_set": (
+        lambda w, u: rights.legal_hold_set(
+            family=o(w, "family"),
+            until=timezone.localdate() + datetime.timedelta(days=30),
+            reason="court",
+            acting_user=u,
+        ),
+        "dpo",
+    ),
+    "legal_hold_clear": (lambda w, u: rights.legal_hold_clear(family=o(w, "family"), acting_user=u), ""),
+    "erasure_request": (
+        lambda w, u: rights.erasure_request(
+            subject=o(w, "closed"), subject_type="family", dry_run=True, acting_user=u
+        ),
+        "dpo",
+    ),
+    # access grants
+    "family_assign": (
+        lambda w, u: access.family_assign(family=o(w, "family"), case_manager=w.colleague, acting_user=u),
+        "supervisor",
+    ),
+    "deputy_add": (lambda w, u: access.deputy_add(principal=w.cm, deputy=w.colleague, acting_user=u), "cm"),
+    "deputy_remove": (lambda w, u: access.deputy_remove(deputyship=o(w, "deputyship"), acting_user=u), "cm"),
+    "emergency_access_open": (
+        lambda w, u: access.emergency_access_open(family=o(w, "family"), reason=REASON, acting_user=u),
+        "colleague",
+    ),
+    "emergency_access_request": (
+        lambda w, u: access.emergency_access_request(
+            family=o(w, "repeat_family"), reason=REASON, acting_user=u
+        ),
+        "",
+    ),
+    "emergency_access_request_approve": (
+        lambda w, u: access.emergency_access_request_approve(request=o(w, "access_request"), acting_user=u),
+        "supervisor",
+    ),
+    "emergency_access_request_decline": (
+        lambda w, u: access.emergency_access_request_decline(request=o(w, "access_request"), acting_user=u),
+        "supervisor",
+    ),
+    "emergency_access_end": (
+        lambda w, u: access.emergency_access_end(access=o(w, "emergency"), acting_user=u),
+        "supervisor",
+    ),
+    "emergency_access_review": (
+        lambda w, u: access.emergency_access_review(access=o(w, "emergency"), note="ok", acting_user=u),
+        "supervisor",
+    ),
+    # catalogue
+    "field_of_action_create": (
+        lambda w, u: catalogue.field_of_action_create(
+            organisation=w.district, code="new", name="New", acting_user=u
+        ),
+        "admin",
+    ),
+    "field_of_action_update": (
+        lambda w, u: catalogue.field_of_action_update(field=o(w, "own_field"), name="Renamed", acting_user=u),
+        "admin",
+    ),
+    "provider_create": (
+        lambda w, u: catalogue.provider_create(organisation=w.district, name="Caritas", acting_user=u),
+        "admin",
+    ),
+    "provider_update": (
+        lambda w, u: catalogue.provider_update(provider=o(w, "provider"), name="VHS2", acting_user=u),
+        "admin",
+    ),
+    "course_create": (
+        lambda w, u: catalogue.course_create(
+            provider=o(w, "provider"),
+            title="B1",
+            course_type="language_course",
+            starts_on=timezone.localdate(),
+            ends_on=timezone.localdate(),
+            capacity=5,
+            acting_user=u,
+        ),
+        "admin",
+    ),
+    "course_update": (
+        lambda w, u: catalogue.course_update(course=o(w, "course"), capacity=12, acting_user=u),
+        "admin",
+    ),
+    # administration
+    "organisation_create": (
+        lambda w, u: administration.organisation_create(
+            name="Neustadt", kind="town", parent=w.district, acting_user=u
+        ),
+        "admin",
+    ),
+    "organisation_update": (
+        lambda w, u: administration.organisation_update(
+            organisation=w.district, name="Landkreis Neu", acting_user=u
+        ),
+        "admin",
+    ),
+    "user_create": (
+        lambda w, u: administration.user_create(
+            username="newbie",
+            password="a long and unusual passphrase 42",
+            organisation=w.district,
+            role=Role.CASE_MANAGER,
+            acting_user=u,
+        ),
+        "admin",
+    ),
+    "user_update": (
+        lambda w, u: administration.user_update(user=w.cm, first_name="Clara", acting_user=u),
+        "admin",
+    ),
+    "membership_create": (
+        lambda w, u: administration.membership_create(
+            user=w.cm, organisation=o(w, "town"), role=Role.CASE_MANAGER, acting_user=u
+        ),
+        "admin",
+    ),
+    "membership_delete": (
+        lambda w, u: administration.membership_delete(membership=o(w, "membership"), acting_user=u),
+        "admin",
+    ),
+}
+
+#: Services whose whole point is to act on a family not (yet) one's own, by design.
+COLLEAGUE_MAY = {
+    "family_create": "opening a new case in one's own organisation",
+    "emergency_access_open": "break-the-glass: a colleague opens a family for a limited time, with a reason",
+    "emergency_access_request": "break-the-glass again: a colleague asks a supervisor to approve a repeat",
+}
+#: Services that answer a foreign object exactly like a missing one (404).
+CASE_CONTENT_MODULES = {
+    "casemgmt.services.families",
+    "casemgmt.services.persons",
+    "casemgmt.services.goals",
+    "casemgmt.services.referrals",
+    "casemgmt.services.consents",
+    "casemgmt.services.conferences",
+    "casemgmt.services.contacts",
+    "casemgmt.services.catalogue",
+    "privacy.rights",
+}
+#: Access services that find the family first: a foreign one is not found either.
+FAMILY_FIRST = {"family_assign", "emergency_access_open", "emergency_access_request"}
+
+
+#: Rightful calls that write no auditlog row (privacy's own records are the record).
+NO_AUDIT_ENTRY = {
+    "erasure_request": "a dry run; the ErasureRequest row is the DPO's record",
+    "restriction_add": "the Restriction row (privacy app) is the record",
+    "person_possible_duplicates": "a check with no match writes nothing (a match in an invisible family "
+    "writes a DuplicateReview row)",
+}
+
+
+def test_every_public_function_is_a_service_or_declared_not_one() -> None:
+    undeclared = sorted(
+        name
+        for name, f in public_functions().items()
+        if "acting_user" not in inspect.signature(f).parameters and name not in NOT_SERVICES
+    )
+    assert undeclared == [], "public functions without acting_user: make them private or list them"
+
+
+def test_every_service_has_a_refusal_case() -> None:
+    assert sorted(set(services()) - set(CASES)) == []
+    assert sorted(set(CASES) - set(services())) == []
+
+
+def test_every_service_audits_under_a_named_activity() -> None:
+    unaudited = sorted(name for name, f in services().items() if not getattr(f, "audit_activity", ""))
+    assert unaudited == []
+
+
+def _refused(world: World, name: str, user: User) -> BaseException:
+    call, _ = CASES[name]
+    before = AuditEntry.objects.count()
+    with pytest.raises((ObjectDoesNotExist, PermissionDenied)) as caught:
+        call(world, user)
+    assert AuditEntry.objects.count() == before, "a refused call wrote something"
+    return caught.value
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_users_of_another_district_and_unassigned_colleagues_are_refused(world: World, name: str) -> None:
+    module = services()[name].__module__
+    for outsider in world.outsiders:
+        error = _refused(world, name, outsider)
+        if module in CASE_CONTENT_MODULES or name in FAMILY_FIRST:
+            # The error a missing object raises: the API answers 404, existence does not leak.
+            assert isinstance(error, ObjectDoesNotExist), (name, outsider.username)
+    if name in COLLEAGUE_MAY:
+        return
+    error = _refused(world, name, world.colleague)
+    if module in CASE_CONTENT_MODULES - {"casemgmt.services.catalogue", "privacy.rights"}:
+        assert isinstance(error, ObjectDoesNotExist), name
+
+
+@pytest.mark.parametrize("name", sorted(name for name, (_, rightful) in CASES.items() if rightful))
+def test_the_rightful_user_is_not_refused(world: World, name: str) -> None:
+    """The cases above are refused by the policy, not by broken arguments."""
+    call, rightful = CASES[name]
+    user = getattr(world, rightful)
+    before = AuditEntry.objects.count()
+    call(world, user)
+    entries = AuditEntry.objects.order_by("-pk")[: AuditEntry.objects.count() - before]
+    if name in NO_AUDIT_ENTRY:
+        return
+    assert entries, f"{name} wrote no audit entry"
+    assert {e.actor_id for e in entries} == {user.pk}
+    assert {e.activity for e in entries} == {services()[name].audit_activity}  # type: ignore[attr-defined]
