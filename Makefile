@@ -30,8 +30,9 @@ run: seed
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## Install and run the whole test suite (SQLite by default; DATABASE_URL for PostgreSQL).
+## PYTEST_WORKERS processes in parallel (pytest-xdist; default 2, CI's cores; 0 for one process).
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
 
 ## Load test: concurrent mixed clients against gunicorn on PostgreSQL, then a database check.
 load: install
