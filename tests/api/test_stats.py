@@ -7,6 +7,7 @@ import datetime
 import io
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -17,6 +18,8 @@ from privacy.models import AuditEntry
 from tests.conftest import client_for
 from tests.factories import make_family, make_person, make_user
 
+#: The configured bound of the noise (STATS_MAX_NOISE).
+D = settings.STATS_MAX_NOISE
 URL = "/api/v1/stats/outcomes/"
 #: Statistics requests: token (2), roles (2), organisations, fields of action, goals (with
 #: the medians' histogram), referrals, families opened, closed, contacts (+ one UNION ALL
@@ -70,8 +73,8 @@ def cell(body: dict, section: str, metric: str, **group: str):  # type: ignore[n
 
 
 def near(published: dict, true: int) -> bool:
-    """A published count is its true count plus at most the maximum noise (2 by default)."""
-    return published["value"] is not None and abs(published["value"] - true) <= 2
+    """A published count is its true count plus at most the maximum noise."""
+    return published["value"] is not None and abs(published["value"] - true) <= D
 
 
 def test_counts_are_perturbed_within_bounds_and_small_counts_withheld(case_manager, supervisor) -> None:  # type: ignore[no-untyped-def]
@@ -85,7 +88,7 @@ def test_counts_are_perturbed_within_bounds_and_small_counts_withheld(case_manag
     )
     assert body["threshold"] == 5 and body["period"] == {"from": "2025-01-01", "to": "2025-03-31"}
     control = body["disclosure_control"]
-    assert control["perturbed"] is True and control["max_noise"] == 2 and "±2" in control["note"]
+    assert control["perturbed"] is True and control["max_noise"] == D and f"±{D}" in control["note"]
     assert near(cell(body, "goals", "agreed", field_of_action="language"), 8)
     assert near(cell(body, "goals", "agreed", field_of_action="total"), 16)
     assert cell(body, "goals", "agreed", field_of_action="health") == {"value": None, "suppressed": True}
@@ -155,7 +158,7 @@ def test_same_records_same_value_in_every_table_period_and_repeat(case_manager, 
             rows = client.get(URL, params).json()["goals"]["rows"]
             # every cell, margin or total that holds exactly these 13 goals
             seen |= {r["agreed"]["value"] for r in rows if r["agreed"]["value"] is not None}
-    assert len(seen) == 1 and abs(seen.pop() - 13) <= 2
+    assert len(seen) == 1 and abs(seen.pop() - 13) <= D
 
 
 def test_record_keys_are_random_and_fixed_at_creation(case_manager) -> None:  # type: ignore[no-untyped-def]
@@ -267,13 +270,13 @@ def test_scope_supervisor_district_includes_towns_case_manager_only_caseload(
         for r in district_sup.get(URL, params).json()["goals"]["rows"]
     }
     assert (
-        abs(rows[town.name] - 9) <= 2 and abs(rows[district.name] - 10) <= 2 and abs(rows["total"] - 19) <= 2
+        abs(rows[town.name] - 9) <= D and abs(rows[district.name] - 10) <= D and abs(rows["total"] - 19) <= D
     )
     town_sup = client_for(make_user(town, Role.SUPERVISOR))
     rows = {r["group"]["organisation"] for r in town_sup.get(URL, params).json()["goals"]["rows"]}
     assert district.name not in rows
     own = client_for(case_manager).get(URL, {"from": "2025-01-01", "to": "2025-03-31"}).json()
-    assert abs(own["goals"]["rows"][0]["agreed"]["value"] - 10) <= 2  # only the own caseload
+    assert abs(own["goals"]["rows"][0]["agreed"]["value"] - 10) <= D  # only the own caseload
 
 
 @pytest.mark.parametrize("role", [Role.DPO, Role.ADMIN])
@@ -298,14 +301,14 @@ def test_csv_and_chart(case_manager, supervisor) -> None:  # type: ignore[no-unt
     agreed = next(
         r for r in rows if r["section"] == "goals" and r["value_1"] == "language" and r["metric"] == "agreed"
     )
-    assert abs(int(agreed["value"]) - 12) <= 2 and agreed["suppressed"] == "False"
+    assert abs(int(agreed["value"]) - 12) <= D and agreed["suppressed"] == "False"
     footnote = list(csv.reader(io.StringIO(response.content.decode())))[-1]
-    assert footnote[0].startswith("# Counts are perturbed by at most ±2")
+    assert footnote[0].startswith(f"# Counts are perturbed by at most ±{D}")
     chart = client.get(f"{URL}chart.svg", {"from": "2025-01-01", "to": "2025-03-31"})
     assert chart.status_code == 200 and chart["Content-Type"].startswith("image/svg+xml")
     svg = chart.content.decode()
     assert svg.startswith("<svg") and "language" in svg and "100 %" in svg
-    assert "perturbed by at most ±2" in svg
+    assert f"perturbed by at most ±{D}" in svg
 
 
 @pytest.mark.parametrize(
