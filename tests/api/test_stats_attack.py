@@ -200,7 +200,9 @@ def test_solver_recovers_no_count_below_the_threshold(district, town, installati
     assert attacker.recovered(truth, threshold) == []
 
 
-def test_solver_breaks_the_same_statistics_without_perturbation(district, town, monkeypatch, installation) -> None:  # type: ignore[no-untyped-def]
+def test_solver_breaks_the_same_statistics_without_perturbation(  # type: ignore[no-untyped-def]
+    district, town, monkeypatch, installation
+) -> None:
     """The broken variant: exact counts with small ones withheld (the suppression-only idea)."""
     monkeypatch.setattr(perturbation.PerturbationTable, "noise", lambda self, count, cell_key: 0)
     attacker, truth, threshold = _attack(district, town, exact=True)
