@@ -5,12 +5,14 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format install migrate seed bench bench-quick bench-audit load fuzz audit-deps clean
+.PHONY: run test lint format install lock migrate seed bench bench-quick bench-audit load fuzz audit-deps clean
 
-$(STAMP): pyproject.toml
+# Exactly the versions in the lockfile, each checked against its hash; then the project itself.
+$(STAMP): pyproject.toml requirements/dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -43,9 +45,18 @@ fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} FUZZ_STATEFUL_EXAMPLES=$${FUZZ_STATEFUL_EXAMPLES:-25} \
 		$(BIN)/python -m pytest -q tests/fuzz
 
-## Known vulnerabilities in the installed dependencies (PyPI advisory data).
+## Update the lockfiles (newest versions pyproject.toml allows, with hashes; Python 3.11, any platform).
+## requirements/prod.lock goes into the image, requirements/dev.lock into `make install`.
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --universal --quiet \
+		-o requirements/prod.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 --universal --quiet \
+		-o requirements/dev.lock
+
+## Known vulnerabilities in the locked dependencies. Needs PyPI's advisory data (pypi.org JSON
+## API): --strict fails when any package could not be audited, never a false all-clear.
 audit-deps: install
-	$(BIN)/pip-audit --progress-spinner off --skip-editable
+	$(BIN)/pip-audit --strict --progress-spinner off --disable-pip --require-hashes -r requirements/dev.lock
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,8 +7,16 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casemgmt.settings")
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 -- loads the settings: configuration errors surface here
+    except ImproperlyConfigured as exc:
+        # One clear line for the operator, not a traceback through the settings module.
+        sys.stderr.write(f"Configuration error: {exc}\n")
+        sys.exit(2)
     execute_from_command_line(sys.argv)
 
 

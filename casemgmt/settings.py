@@ -72,7 +72,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz (casemgmt/health.py), before the HTTPS redirect and the host check:
+    # they answer only those two exact paths, with fixed bodies.
+    "casemgmt.health.ProbeMiddleware",
+    # Request ids in logs and the X-Request-ID response header.
+    "casemgmt.logging.RequestIdMiddleware",
+    # Latency and query counts by view; /metrics only with METRICS_TOKEN (casemgmt/metrics.py).
+    "casemgmt.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the admin's CSS, Swagger UI) from the app itself, compressed and cached.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -176,6 +185,20 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+# WhiteNoise serves STATIC_ROOT (filled by `collectstatic`, done when the image is built) with
+# compressed variants; without a manifest, so a missing collectstatic degrades to 404s, not 500s.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# In development (runserver) the files come straight from the apps, no collectstatic needed.
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- Operations (casemgmt/health.py, casemgmt/metrics.py).
+# /readyz fails when the job worker's heartbeat is older than this (it beats every few seconds).
+READINESS_WORKER_MAX_AGE_SECONDS = float(os.environ.get("READINESS_WORKER_MAX_AGE_SECONDS", "120"))
+# Bearer token for /metrics; unset: no metrics endpoint (404).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.AuditedTokenAuthentication"],
@@ -269,16 +292,27 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
 
 # Logs never carry request bodies or field values; DecryptionError messages name only
 # the column and the key id.
+# LOG_FORMAT=json (production default): one JSON object per line with the request id, the
+# exception's type but no traceback text (casemgmt/logging.py); plain in development.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, got {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact_query_strings": {"()": "casemgmt.logging.RedactQueryStrings"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "casemgmt.logging.JsonFormatter"},
+    },
+    "filters": {
+        "redact_query_strings": {"()": "casemgmt.logging.RedactQueryStrings"},
+        "request_id": {"()": "casemgmt.logging.RequestIdFilter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_query_strings"],
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "redact_query_strings"],
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},

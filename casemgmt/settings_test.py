@@ -26,3 +26,6 @@ REST_FRAMEWORK = {
 # Lockout as in production is tested with override_settings (tests/api/test_accounts.py); the
 # suite's many deliberate failures from 127.0.0.1 must not lock each other out.
 AXES_FAILURE_LIMIT = 1000
+# WhiteNoise looks files up per request: no warning for a STATIC_ROOT the suite never collects
+# into, and tests that collect into a temporary STATIC_ROOT are served from it.
+WHITENOISE_AUTOREFRESH = True

@@ -1,22 +1,17 @@
-"""URL configuration: the API under /api/v1/, the back office under /admin/."""
+"""URL configuration: the API under /api/v1/, the back office under /admin/.
+
+/healthz, /readyz (casemgmt/health.py) and /metrics (casemgmt/metrics.py) are answered by middleware.
+"""
 
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest, JsonResponse
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from api.exceptions import api_not_found
 
-
-def health(request: HttpRequest) -> JsonResponse:
-    """Liveness for the load balancer; says nothing about data."""
-    return JsonResponse({"status": "ok"})
-
-
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.routers")),
-    path("healthz", health, name="health"),
 ]
 if settings.BENCH:
     urlpatterns.append(path("bench/", include("bench.urls")))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 from django.test import Client
 from knox.models import AuthToken
@@ -82,3 +86,28 @@ def app_queries(captured: list[dict[str, str]]) -> list[str]:
         if not any(table in q["sql"] for table in AUDIT_TABLES)
         and not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
     ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _openapi_schema_once_per_session() -> Iterator[None]:
+    """drf-spectacular builds the whole schema on every call (seconds on CI's two cores); the
+    suite asks for the same public schema many times (each role of the access matrix, the
+    contract tests, the generated client). Build it once per language and URLconf, hand out copies."""
+    from django.conf import settings
+    from django.utils.translation import get_language
+    from drf_spectacular.generators import SchemaGenerator
+
+    original = SchemaGenerator.get_schema
+    built: dict[tuple[Any, ...], Any] = {}
+
+    def get_schema(self: SchemaGenerator, request: Any = None, public: bool = False) -> Any:
+        if not public:
+            return original(self, request=request, public=public)
+        key = (self.urlconf, self.api_version, settings.ROOT_URLCONF, get_language())
+        if key not in built:
+            built[key] = original(self, request=request, public=public)
+        return copy.deepcopy(built[key])
+
+    SchemaGenerator.get_schema = get_schema  # type: ignore[method-assign]
+    yield
+    SchemaGenerator.get_schema = original  # type: ignore[method-assign]
