@@ -60,7 +60,7 @@ def bench_audit_key() -> str:
     path = ROOT / "var" / "bench-audit-key"
     if not path.exists():
         sys.path.insert(0, str(ROOT))
-        from privacy.keys import new_key
+        from privacy.cipher.keys import new_key
 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(new_key())
@@ -72,7 +72,7 @@ def ensure_keys() -> None:
     path = ROOT / "var" / "bench-keys.json"
     if not path.exists():
         sys.path.insert(0, str(ROOT))
-        from privacy.keys import write_dev_key_file
+        from privacy.cipher.keys import write_dev_key_file
 
         write_dev_key_file(path)
 
@@ -245,7 +245,7 @@ def crypto_comparison(n: int = 20_000) -> dict[str, float]:
     django.setup()
     from cryptography.fernet import Fernet
 
-    from privacy import crypto
+    from privacy.cipher import crypto
 
     value = "x" * 64
     started = time.perf_counter()

@@ -26,7 +26,7 @@ from django.db import models, transaction
 from django.db.models.signals import pre_save
 from django.http import HttpRequest
 
-from privacy.fields import BlindIndexField, EncryptedFieldMixin
+from privacy.cipher.fields import BlindIndexField, EncryptedFieldMixin
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ from django.db.models import QuerySet
 
 from casemgmt import policies
 from casemgmt.models import Family, User
-from privacy.blind_index import name_terms
-from privacy.normalise import normalise_name
+from privacy.cipher.blind_index import name_terms
+from privacy.cipher.normalise import normalise_name
 
 
 def families_visible_to(user: User) -> QuerySet[Family]:
