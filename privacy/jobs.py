@@ -94,7 +94,7 @@ def purge_expired_tokens(now: datetime.datetime | None = None) -> int:
     from knox.models import AuthToken
 
     deleted, _ = AuthToken.objects.filter(expiry__lt=now or timezone.now()).delete()
-    return deleted
+    return int(deleted)
 
 
 class Scheduler(threading.Thread):

@@ -24,6 +24,7 @@ from api.families.serializers import (
     FamilyUpdateInputSerializer,
 )
 from api.filters import StrictBooleanFilter
+from api.pagination import PageOrCursorPagination
 from api.permissions import CASE_WORK, SUPERVISION, ScopeMapPermission
 from casemgmt import policies
 from casemgmt.models import Family, Role
@@ -66,6 +67,7 @@ class FamilyViewSet(
 
     serializer_class = FamilyOutputSerializer
     filterset_class = FamilyFilter
+    pagination_class = PageOrCursorPagination
     permission_classes = (ScopeMapPermission,)
     scope_map = {"assign": SUPERVISION, "*": CASE_WORK}
     http_method_names = ["get", "post", "patch", "head", "options"]
