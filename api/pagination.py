@@ -75,3 +75,29 @@ class PageOrCursorPagination(StandardPagination):
             }
         )
         return parameters
+
+
+class KnownCount:
+    """A queryset whose row count is already known (a search that matched in Python).
+
+    The paginator asks ``count()``; answering from what the request already knows saves
+    the ``COUNT(*)`` statement. Slicing and iteration go to the queryset.
+    """
+
+    def __init__(self, queryset: QuerySet[Any], count: int) -> None:
+        self.queryset = queryset
+        self._count = count
+        self.ordered = queryset.ordered
+        self.model = queryset.model
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, item: Any) -> Any:
+        return self.queryset[item]
+
+    def __iter__(self) -> Any:
+        return iter(self.queryset)
