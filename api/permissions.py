@@ -22,6 +22,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from casemgmt.models import Role
+from casemgmt.selectors.families import MEMBERSHIP_TREE, districts_of
 
 
 @dataclass(frozen=True)
@@ -51,15 +52,32 @@ CATALOGUE_EDITING = Roles(
 )
 
 
+def _memberships(request: Request) -> list[tuple[Any, ...]]:
+    """The caller's memberships (role and organisation tree), read once per request.
+
+    One statement serves both the role gate and the district keys of a name search.
+    """
+    cache_attr = "_casemgmt_memberships"
+    rows: list[tuple[Any, ...]] | None = getattr(request, cache_attr, None)
+    if rows is None:
+        user = request.user
+        rows = (
+            list(user.memberships.values_list("role", *MEMBERSHIP_TREE))  # type: ignore[union-attr]
+            if user.is_active
+            else []
+        )
+        setattr(request, cache_attr, rows)
+    return rows
+
+
 def user_roles(request: Request) -> set[str]:
     """The roles the caller holds anywhere, read once per request."""
-    cache_attr = "_casemgmt_roles"
-    roles: set[str] | None = getattr(request, cache_attr, None)
-    if roles is None:
-        user = request.user
-        roles = set(user.memberships.values_list("role", flat=True)) if user.is_active else set()  # type: ignore[union-attr]
-        setattr(request, cache_attr, roles)
-    return roles
+    return {row[0] for row in _memberships(request)}
+
+
+def request_districts(request: Request) -> list[str]:
+    """The district trees of the caller's organisations (for blind-index search terms)."""
+    return districts_of(row[1:] for row in _memberships(request))
 
 
 def scope_for(request: Request, view: Any) -> Roles | None:

@@ -18,6 +18,9 @@ class ServiceWriteMixin:
     input_serializer_class: ClassVar[type[serializers.Serializer]]  # type: ignore[type-arg]
     #: The PATCH body (without the fields fixed at creation); defaults to the create input.
     update_serializer_class: ClassVar[type[serializers.Serializer] | None] = None  # type: ignore[type-arg]
+    #: Whether a created object is read back before answering (needed when the output shows
+    #: related rows the service did not load); off where the object in hand is the whole answer.
+    read_back_after_create: ClassVar[bool] = True
 
     @property
     def user(self) -> User:
@@ -40,14 +43,18 @@ class ServiceWriteMixin:
         queryset: QuerySet[Any] = self.get_queryset()  # type: ignore[attr-defined]
         return queryset
 
-    def respond(self, instance: Model, status_code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.response_queryset().get(pk=instance.pk)
-        return Response(self.get_serializer(fresh).data, status=status_code)  # type: ignore[attr-defined]
+    def respond(
+        self, instance: Model, status_code: int = status.HTTP_200_OK, *, fresh: bool = True
+    ) -> Response:
+        if fresh:
+            instance = self.response_queryset().get(pk=instance.pk)
+        return Response(self.get_serializer(instance).data, status=status_code)  # type: ignore[attr-defined]
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.input(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self.respond(self.create_object(dict(serializer.validated_data)), status.HTTP_201_CREATED)
+        created = self.create_object(dict(serializer.validated_data))
+        return self.respond(created, status.HTTP_201_CREATED, fresh=self.read_back_after_create)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()  # type: ignore[attr-defined]

@@ -28,7 +28,7 @@ def pct(values: list[float], p: float) -> float:
 def coincidence(sample_persons: int) -> dict[str, dict[str, float]]:
     """Distinct plaintexts per index value, per term kind (over a sample of persons)."""
     from casemgmt.models import Person, PersonSearchTerm
-    from privacy.blind_index import blind_index
+    from privacy.cipher.blind_index import blind_index
 
     persons = list(
         Person.objects.select_related("family").order_by("id")[:sample_persons]  # uuid order: a random sample

@@ -9,6 +9,8 @@ from django.db import models
 
 
 class PlainFamily(models.Model):
+    PROCESSING_ACTIVITY = "case_management"  # as casemgmt.Family: its reads are audited the same way
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     reference = models.CharField(max_length=32)
     organisation = models.ForeignKey("casemgmt.Organisation", on_delete=models.CASCADE, related_name="+")

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.generics import ListAPIView
+from rest_framework.permissions import AllowAny
 
 from api.audit import ReadAuditMixin
 from api.families.serializers import FamilyOutputSerializer
@@ -45,3 +47,18 @@ class UnscopedFamilyViewSet(ReadAuditMixin, mixins.ListModelMixin, viewsets.Gene
     def get_queryset(self) -> Any:
         orgs = policies.organisation_ids_with_role(self.request.user, Role.CASE_MANAGER)  # type: ignore[arg-type]
         return Family.objects.filter(organisation_id__in=orgs, case_manager=self.request.user)
+
+
+class BareFamilyList(ListAPIView):  # type: ignore[type-arg]
+    """A bare DRF ``ListAPIView`` over the same encrypted model and rows: no token, no scope, no audit.
+
+    The rows are the case manager's own families (``?cm=<username>``), the same 50 the full
+    list returns for that case manager, with the same serializer and page-number pagination.
+    """
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    serializer_class = FamilyOutputSerializer
+
+    def get_queryset(self) -> QuerySet[Family]:
+        return Family.objects.filter(case_manager__username=self.request.query_params.get("cm", ""))

@@ -76,7 +76,7 @@ def keys_read_stored_data() -> bool:
     global _keys_ok_until
     if time.monotonic() < _keys_ok_until:
         return True
-    from privacy import crypto
+    from privacy.cipher import crypto
     from privacy.rotation import encrypted_models
 
     connection = connections[DEFAULT_DB_ALIAS]

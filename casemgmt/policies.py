@@ -11,10 +11,10 @@ DPOs and administrators see no case content.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, Q, QuerySet
 from django.db.models.signals import post_migrate
 from django.utils import timezone
 
@@ -30,6 +30,8 @@ from casemgmt.models import (
     Role,
     User,
 )
+
+M = TypeVar("M", bound=Model)
 
 VIEW_FAMILY = "view_family"
 CHANGE_FAMILY = "change_family"
@@ -144,6 +146,32 @@ def require_case_access(
     """
     if not Family.objects.filter(family_access(user, codename), pk=family.pk).exists():
         raise not_found(obj if obj is not None else family)
+
+
+def require_case_access_for(
+    user: User, family: Family, person: Model | None, codename: str = CHANGE_FAMILY
+) -> None:
+    """``require_case_access`` and the person's Art. 18 restriction in one statement.
+
+    A record about ``person`` may be written only while nobody restricted its processing;
+    asking both questions at once saves a round trip on every case-work create.
+    """
+    if person is None:
+        require_case_access(user, family, codename=codename)
+        return
+    from casemgmt.errors import Conflict
+    from privacy.models import Restriction
+
+    restricted = (
+        Family.objects.filter(family_access(user, codename), pk=family.pk)
+        .annotate(restricted=Exists(Restriction.objects.filter(person_id=person.pk, lifted_at__isnull=True)))
+        .values_list("restricted", flat=True)
+        .first()
+    )
+    if restricted is None:
+        raise not_found(family)
+    if restricted:
+        raise Conflict("Processing of this person is restricted (Art. 18 GDPR).", code="restricted")
 
 
 def require_role_in(user: User, organisation: Organisation, *roles: str, obj: Model | None = None) -> None:
@@ -282,6 +310,28 @@ def require_unrestricted_record(record: Model) -> None:
         and not model._default_manager.filter(not_restricted(model), pk=record.pk).exists()
     ):
         raise not_found(record)
+
+
+def lock_case_record(user: User, record: M, codename: str = CHANGE_FAMILY) -> M:
+    """Fetch ``record`` afresh, locked for update, only if ``user`` may change it: one statement.
+
+    The family rule and the restriction rule of :func:`case_record_access` are part of the
+    locking query (Zulip's ``access_*_by_id``: fetch and authorise at once), so a write that
+    needs the row lock asks no separate access or restriction question; a foreign, missing
+    or restricted record is "not found" alike.
+    """
+    model = type(record)
+    try:
+        return (
+            model._default_manager.select_for_update(no_key=True, of=("self",))
+            .select_related(  # type: ignore[no-any-return]
+                "family"
+            )
+            .filter(case_record_access(user, model, codename))
+            .get(pk=record.pk)
+        )
+    except model.DoesNotExist:  # type: ignore[attr-defined]
+        raise not_found(record) from None
 
 
 def supervised_family_filter(user: User) -> Q:

@@ -13,7 +13,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from privacy.keys import load_keyrings
+from privacy.cipher.keys import load_keyrings
 from privacy.signing import load_signing_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent

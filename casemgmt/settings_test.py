@@ -2,7 +2,7 @@
 
 import os
 
-from privacy.keys import new_key
+from privacy.cipher.keys import new_key
 
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "y" * 40)

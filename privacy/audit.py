@@ -26,7 +26,7 @@ from django.db import models, transaction
 from django.db.models.signals import pre_save
 from django.http import HttpRequest
 
-from privacy.fields import BlindIndexField, EncryptedFieldMixin
+from privacy.cipher.fields import BlindIndexField, EncryptedFieldMixin
 
 logger = logging.getLogger(__name__)
 
@@ -328,6 +328,32 @@ def log_access(
                 "personal_data": personal_data,
             },
         )
+
+
+def save_update(instance: models.Model, *, old: models.Model, update_fields: list[str]) -> None:
+    """Save an update of ``instance`` and its audit entry, diffed against ``old``.
+
+    django-auditlog's ``pre_save`` receiver re-selects the row to know its old values (one
+    statement per save). Where the service has just read the row under a lock, ``old`` (a
+    copy taken before the change) is that state: the entry is the one auditlog would write
+    (same diff, masking and fields), made with auditlog's own ``model_instance_diff`` and
+    ``log_create``, without asking the database again.
+    """
+    from auditlog.context import disable_auditlog
+    from auditlog.diff import model_instance_diff
+
+    from privacy.models import AuditEntry
+
+    with disable_auditlog():
+        instance.save(update_fields=update_fields)
+    changes = model_instance_diff(
+        old,
+        instance,
+        fields_to_check=update_fields,
+        use_json_for_changes=getattr(settings, "AUDITLOG_STORE_JSON_CHANGES", False),
+    )
+    if changes:
+        AuditEntry.objects.log_create(instance, action=AuditEntry.Action.UPDATE, changes=changes)
 
 
 def log_bulk(

@@ -77,7 +77,7 @@ REVIEWED_CLEAR_TEXT: dict[str, str] = {
 
 def clear_free_text_fields(model: type[models.Model]) -> list[str]:
     """``app.Model.field`` of every clear CharField/TextField without choices on ``model``."""
-    from privacy.fields import BlindIndexField, EncryptedFieldMixin
+    from privacy.cipher.fields import BlindIndexField, EncryptedFieldMixin
 
     return [
         f"{model._meta.label}.{f.name}"

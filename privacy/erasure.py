@@ -138,7 +138,7 @@ def _cleared_value(model: type[models.Model], name: str, rule: str) -> Any:
 
 def _update_bound(model: type[models.Model], ids: list[Any], changes: dict[str, Any]) -> None:
     """Apply ``changes`` to the rows ``ids``, sealing non-empty encrypted values for each row."""
-    from privacy.fields import EncryptedFieldMixin
+    from privacy.cipher.fields import EncryptedFieldMixin
 
     per_row = {
         name: value

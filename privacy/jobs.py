@@ -84,6 +84,19 @@ def prune_task_results(now: datetime.datetime | None = None) -> int:
     return deleted
 
 
+def purge_expired_tokens(now: datetime.datetime | None = None) -> int:
+    """Delete expired login tokens of every user.
+
+    Knox deletes a user's expired tokens on each of their requests; that scan grows with
+    the user's logins, so ``api.authentication`` checks only the presented token and the
+    rest is this periodic job's work (an expired token is refused either way).
+    """
+    from knox.models import AuthToken
+
+    deleted, _ = AuthToken.objects.filter(expiry__lt=now or timezone.now()).delete()
+    return int(deleted)
+
+
 class Scheduler(threading.Thread):
     """The periodic schedule, as a daemon thread of the worker process."""
 
@@ -100,6 +113,7 @@ class Scheduler(threading.Thread):
                 schedule_tick()
                 if ticks % 300 == 0:
                     prune_task_results()
+                    purge_expired_tokens()
                 ticks += 1
             except Exception:  # a database outage must not end the schedule
                 logger.exception("schedule tick failed; retrying")

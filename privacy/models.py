@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import models
 
 from casemgmt.models.base import FamilyOwned
+from privacy.cipher.fields import EncryptedTextField
 from privacy.classification import DataCategory
-from privacy.fields import EncryptedTextField
 
 
 class AuditEntry(AbstractLogEntry):

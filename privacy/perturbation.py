@@ -95,7 +95,7 @@ def perturbation_secret() -> bytes:
     configured = getattr(settings, "STATS_PERTURBATION_KEY", "")
     if configured:
         return base64.urlsafe_b64decode(configured + "=" * (-len(configured) % 4))
-    from privacy.keys import encryption_keyring
+    from privacy.cipher.keys import encryption_keyring
 
     return hmac.new(encryption_keyring().active_key, b"statistics perturbation table v1", "sha256").digest()
 

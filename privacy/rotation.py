@@ -18,9 +18,9 @@ from typing import Any
 from django.apps import apps
 from django.db import connection, models, transaction
 
-from privacy import crypto
-from privacy.fields import BlindIndexField, EncryptedFieldMixin
-from privacy.keys import blind_index_keyring, encryption_keyring
+from privacy.cipher import crypto
+from privacy.cipher.fields import BlindIndexField, EncryptedFieldMixin
+from privacy.cipher.keys import blind_index_keyring, encryption_keyring
 
 Progress = Callable[[str], None]
 

@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from privacy.keys import KeyConfigurationError, new_key
+from privacy.cipher.keys import KeyConfigurationError, new_key
 
 
 def _b64decode(value: str, what: str) -> bytes:

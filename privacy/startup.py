@@ -14,7 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.utils import DatabaseError
 
-from privacy import crypto
+from privacy.cipher import crypto
 from privacy.rotation import encrypted_models
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from privacy.normalise import normalise_name
+from privacy.cipher.normalise import normalise_name
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):

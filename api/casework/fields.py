@@ -50,7 +50,8 @@ class EditableFamilyField(ScopedRelatedField):
         return Family.objects.all()
 
     def scope(self, queryset: Any, user: Any) -> Any:
-        return families_editable_by(user)
+        # With its organisation: the services check the organisation's rules on it.
+        return families_editable_by(user).select_related("organisation")
 
 
 class EditablePersonField(ScopedRelatedField):

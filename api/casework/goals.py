@@ -112,6 +112,7 @@ class GoalViewSet(ETagMixin, CaseChildViewSet):
     input_serializer_class = GoalInputSerializer
     update_serializer_class = GoalUpdateInputSerializer
     filterset_class = GoalFilter
+    read_back_after_create = False  # a new goal has nothing related beyond what the service loaded
 
     def base_queryset(self) -> QuerySet[Goal]:
         return Goal.objects.select_related("field_of_action")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import django_filters
-from django.db.models import Model, Prefetch, QuerySet
+from django.db.models import Model, Prefetch, QuerySet, prefetch_related_objects
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -36,6 +38,9 @@ class ReferralInputSerializer(StrictInputSerializer):
 
 
 ReferralUpdateInputSerializer = update_input(ReferralInputSerializer, "person", "course", "provider", "goal")
+
+
+TRANSITIONS = Prefetch("transitions", queryset=ReferralTransition.objects.order_by("at", "id"))
 
 
 class ReferralTransitionInputSerializer(StrictSerializer):
@@ -98,9 +103,10 @@ class ReferralViewSet(CaseChildViewSet):
     write_actions = frozenset({"transition"})
 
     def base_queryset(self) -> QuerySet[Referral]:
-        return Referral.objects.prefetch_related(
-            Prefetch("transitions", queryset=ReferralTransition.objects.order_by("at", "id"))
-        )
+        if self.action == "transition":
+            # The service re-reads and locks the row; its history is read once, for the answer.
+            return Referral.objects.all()
+        return Referral.objects.prefetch_related(TRANSITIONS)
 
     @extend_schema(request=ReferralInputSerializer, responses={201: ReferralOutputSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -120,10 +126,16 @@ class ReferralViewSet(CaseChildViewSet):
     @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
     def transition(self, request: Request, pk: str | None = None) -> Response:
         """Move the referral along its lifecycle; 409 with the allowed states if it cannot."""
-        referral = self.get_object()
         serializer = ReferralTransitionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # No get_object(): the service fetches, authorises and locks the row in one statement
+        # (policies.lock_case_record) and answers "not found" for a foreign or missing one.
+        try:
+            key = uuid.UUID(str(pk))
+        except ValueError:
+            raise Http404 from None
         referral = referral_transition(
-            referral=referral, to=serializer.validated_data["to"], acting_user=self.user
+            referral=Referral(pk=key), to=serializer.validated_data["to"], acting_user=self.user
         )
-        return self.respond(referral)
+        prefetch_related_objects([referral], TRANSITIONS)
+        return self.respond(referral, fresh=False)

@@ -24,7 +24,8 @@ from api.families.serializers import (
     FamilyUpdateInputSerializer,
 )
 from api.filters import StrictBooleanFilter
-from api.permissions import CASE_WORK, SUPERVISION, ScopeMapPermission
+from api.pagination import PageOrCursorPagination
+from api.permissions import CASE_WORK, SUPERVISION, ScopeMapPermission, request_districts
 from casemgmt import policies
 from casemgmt.models import Family, Role
 from casemgmt.selectors.families import (
@@ -32,7 +33,6 @@ from casemgmt.selectors.families import (
     families_supervised_by,
     families_visible_to,
     family_name_search,
-    user_districts,
 )
 from casemgmt.services.access import family_assign
 from casemgmt.services.families import family_close, family_create, family_reopen, family_update
@@ -51,7 +51,7 @@ class FamilyFilter(django_filters.FilterSet):
         fields = ("name", "status")
 
     def filter_name(self, queryset: QuerySet[Family], name: str, value: str) -> QuerySet[Family]:
-        districts = user_districts(self.request.user)  # type: ignore[union-attr,arg-type]
+        districts = request_districts(self.request)
         return family_name_search(queryset, name=value, districts=districts)
 
 
@@ -66,6 +66,7 @@ class FamilyViewSet(
 
     serializer_class = FamilyOutputSerializer
     filterset_class = FamilyFilter
+    pagination_class = PageOrCursorPagination
     permission_classes = (ScopeMapPermission,)
     scope_map = {"assign": SUPERVISION, "*": CASE_WORK}
     http_method_names = ["get", "post", "patch", "head", "options"]

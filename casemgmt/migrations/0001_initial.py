@@ -6,7 +6,7 @@ import django.contrib.auth.validators
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import privacy.fields
+import privacy.cipher.fields
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -93,11 +93,11 @@ class Migration(migrations.Migration):
                 ('closure_outcome', models.CharField(blank=True, choices=[('self_sufficient', 'Self-sufficient'), ('goals_achieved', 'Goals achieved'), ('moved_away', 'Moved away'), ('transferred', 'Transferred to another service'), ('withdrew', 'Withdrew'), ('no_contact', 'Contact lost'), ('other', 'Other')], max_length=20)),
                 ('preferred_languages', models.JSONField(blank=True, default=list, validators=[casemgmt.models.validate_language_codes])),
                 ('interpreter_needed', models.BooleanField(default=False)),
-                ('family_name', privacy.fields.EncryptedCharField(max_length=100)),
-                ('address', privacy.fields.EncryptedTextField(blank=True, max_length=500)),
-                ('phone', privacy.fields.EncryptedCharField(blank=True, max_length=40)),
-                ('notes', privacy.fields.EncryptedTextField(blank=True, max_length=20000)),
-                ('family_name_index', privacy.fields.BlindIndexField(context='family.family_name', normaliser='name', sources=('family_name',))),
+                ('family_name', privacy.cipher.fields.EncryptedCharField(max_length=100)),
+                ('address', privacy.cipher.fields.EncryptedTextField(blank=True, max_length=500)),
+                ('phone', privacy.cipher.fields.EncryptedCharField(blank=True, max_length=40)),
+                ('notes', privacy.cipher.fields.EncryptedTextField(blank=True, max_length=20000)),
+                ('family_name_index', privacy.cipher.fields.BlindIndexField(context='family.family_name', normaliser='name', sources=('family_name',))),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('case_manager', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assigned_families', to=settings.AUTH_USER_MODEL)),
@@ -114,17 +114,17 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('role', models.CharField(choices=[('parent', 'Parent'), ('child', 'Child'), ('other', 'Other household member')], max_length=10)),
-                ('given_name', privacy.fields.EncryptedCharField(max_length=100)),
-                ('family_name', privacy.fields.EncryptedCharField(max_length=100)),
-                ('date_of_birth', privacy.fields.EncryptedDateField(blank=True, null=True, validators=[casemgmt.models.not_in_future, casemgmt.models.not_before_1900])),
+                ('given_name', privacy.cipher.fields.EncryptedCharField(max_length=100)),
+                ('family_name', privacy.cipher.fields.EncryptedCharField(max_length=100)),
+                ('date_of_birth', privacy.cipher.fields.EncryptedDateField(blank=True, null=True, validators=[casemgmt.models.not_in_future, casemgmt.models.not_before_1900])),
                 ('birth_year', models.PositiveSmallIntegerField(blank=True, editable=False, null=True)),
                 ('sex', models.CharField(choices=[('female', 'Female'), ('male', 'Male'), ('diverse', 'Diverse'), ('unspecified', 'Not specified')], default='unspecified', max_length=12)),
-                ('residence_status', privacy.fields.EncryptedCharField(blank=True, choices=[('german_citizen', 'German citizen'), ('eu_citizen', 'EU/EEA citizen (freedom of movement)'), ('settlement_permit', 'Settlement permit (Niederlassungserlaubnis)'), ('residence_permit', 'Residence permit (Aufenthaltserlaubnis)'), ('temporary_protection', 'Temporary protection (§ 24 AufenthG)'), ('asylum_pending', 'Asylum procedure pending (Aufenthaltsgestattung)'), ('tolerated', 'Tolerated stay (Duldung)'), ('other', 'Other'), ('unknown', 'Unknown')], max_length=30)),
-                ('country_of_origin', privacy.fields.EncryptedCharField(blank=True, help_text='ISO 3166-1 alpha-2', max_length=2, validators=[django.core.validators.RegexValidator('^[A-Z]{2}$', 'Use an ISO 3166-1 alpha-2 code such as SY.', 'invalid_country')])),
-                ('given_name_index', privacy.fields.BlindIndexField(context='person.given_name', normaliser='name', sources=('given_name',))),
-                ('family_name_index', privacy.fields.BlindIndexField(context='person.family_name', normaliser='name', sources=('family_name',))),
-                ('full_name_index', privacy.fields.BlindIndexField(context='person.full_name', normaliser='name', sources=('given_name', 'family_name'))),
-                ('date_of_birth_index', privacy.fields.BlindIndexField(context='person.date_of_birth', normaliser='date', sources=('date_of_birth',))),
+                ('residence_status', privacy.cipher.fields.EncryptedCharField(blank=True, choices=[('german_citizen', 'German citizen'), ('eu_citizen', 'EU/EEA citizen (freedom of movement)'), ('settlement_permit', 'Settlement permit (Niederlassungserlaubnis)'), ('residence_permit', 'Residence permit (Aufenthaltserlaubnis)'), ('temporary_protection', 'Temporary protection (§ 24 AufenthG)'), ('asylum_pending', 'Asylum procedure pending (Aufenthaltsgestattung)'), ('tolerated', 'Tolerated stay (Duldung)'), ('other', 'Other'), ('unknown', 'Unknown')], max_length=30)),
+                ('country_of_origin', privacy.cipher.fields.EncryptedCharField(blank=True, help_text='ISO 3166-1 alpha-2', max_length=2, validators=[django.core.validators.RegexValidator('^[A-Z]{2}$', 'Use an ISO 3166-1 alpha-2 code such as SY.', 'invalid_country')])),
+                ('given_name_index', privacy.cipher.fields.BlindIndexField(context='person.given_name', normaliser='name', sources=('given_name',))),
+                ('family_name_index', privacy.cipher.fields.BlindIndexField(context='person.family_name', normaliser='name', sources=('family_name',))),
+                ('full_name_index', privacy.cipher.fields.BlindIndexField(context='person.full_name', normaliser='name', sources=('given_name', 'family_name'))),
+                ('date_of_birth_index', privacy.cipher.fields.BlindIndexField(context='person.date_of_birth', normaliser='date', sources=('date_of_birth',))),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),

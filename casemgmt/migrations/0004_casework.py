@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import privacy.fields
+import privacy.cipher.fields
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -23,8 +23,8 @@ class Migration(migrations.Migration):
                 ('held_at', models.DateTimeField(blank=True, null=True)),
                 ('format', models.CharField(choices=[('in_person', 'In person'), ('video', 'Video'), ('phone', 'Phone'), ('hybrid', 'Hybrid')], default='in_person', max_length=20)),
                 ('status', models.CharField(choices=[('planned', 'Planned'), ('held', 'Held'), ('cancelled', 'Cancelled')], default='planned', max_length=20)),
-                ('agenda', privacy.fields.EncryptedTextField(blank=True, max_length=10000)),
-                ('minutes', privacy.fields.EncryptedTextField(blank=True, max_length=50000)),
+                ('agenda', privacy.cipher.fields.EncryptedTextField(blank=True, max_length=10000)),
+                ('minutes', privacy.cipher.fields.EncryptedTextField(blank=True, max_length=50000)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
@@ -38,10 +38,10 @@ class Migration(migrations.Migration):
             name='Consent',
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('given_by_representative', privacy.fields.EncryptedCharField(blank=True, help_text='Name of the legal representative, if not a member.', max_length=200)),
+                ('given_by_representative', privacy.cipher.fields.EncryptedCharField(blank=True, help_text='Name of the legal representative, if not a member.', max_length=200)),
                 ('recipient', models.CharField(choices=[('jobcenter', 'Jobcenter'), ('immigration_office', 'Immigration office (Ausländerbehörde)'), ('youth_office', 'Youth office (Jugendamt)'), ('school', 'School'), ('course_provider', 'Course provider'), ('health_office', 'Health office (Gesundheitsamt)'), ('social_welfare_office', 'Social welfare office (Sozialamt)'), ('other', 'Other')], max_length=30)),
                 ('recipient_name', models.CharField(blank=True, help_text="e.g. 'Jobcenter Musterland'", max_length=200)),
-                ('purpose', privacy.fields.EncryptedTextField(max_length=2000)),
+                ('purpose', privacy.cipher.fields.EncryptedTextField(max_length=2000)),
                 ('given_on', models.DateField()),
                 ('valid_until', models.DateField(blank=True, null=True)),
                 ('withdrawn_on', models.DateField(blank=True, null=True)),
@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('kind', models.CharField(choices=[('internal', 'Internal (staff)'), ('external', 'External agency'), ('family', 'Family member')], max_length=10)),
                 ('agency', models.CharField(blank=True, choices=[('jobcenter', 'Jobcenter'), ('immigration_office', 'Immigration office (Ausländerbehörde)'), ('youth_office', 'Youth office (Jugendamt)'), ('school', 'School'), ('course_provider', 'Course provider'), ('health_office', 'Health office (Gesundheitsamt)'), ('social_welfare_office', 'Social welfare office (Sozialamt)'), ('other', 'Other')], max_length=30)),
-                ('name', privacy.fields.EncryptedCharField(blank=True, max_length=200)),
+                ('name', privacy.cipher.fields.EncryptedCharField(blank=True, max_length=200)),
                 ('role', models.CharField(blank=True, help_text="Function, e.g. 'Fallmanagerin Jobcenter'", max_length=200)),
                 ('reason', models.CharField(blank=True, help_text='Why invited', max_length=500)),
                 ('legal_basis', models.CharField(blank=True, max_length=300)),
@@ -82,7 +82,7 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('home_visit', 'Home visit (Hausbesuch)'), ('office', 'Office appointment'), ('phone', 'Phone'), ('video', 'Video'), ('accompaniment', 'Accompaniment (Begleitung)')], max_length=20)),
                 ('initiated_by', models.CharField(choices=[('case_manager', 'Case manager'), ('family', 'Family'), ('other', 'Other')], max_length=20)),
                 ('duration_minutes', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('notes', privacy.fields.EncryptedTextField(blank=True, max_length=10000)),
+                ('notes', privacy.cipher.fields.EncryptedTextField(blank=True, max_length=10000)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
@@ -110,7 +110,7 @@ class Migration(migrations.Migration):
             name='Goal',
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('description', privacy.fields.EncryptedTextField(max_length=10000)),
+                ('description', privacy.cipher.fields.EncryptedTextField(max_length=10000)),
                 ('agreed_on', models.DateField()),
                 ('target_date', models.DateField(blank=True, null=True)),
                 ('status', models.CharField(choices=[('open', 'Open'), ('in_progress', 'In progress'), ('achieved', 'Achieved'), ('partly_achieved', 'Partly achieved'), ('not_achieved', 'Not achieved'), ('cancelled', 'Cancelled')], default='open', max_length=20)),
@@ -132,7 +132,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('reviewed_on', models.DateField()),
-                ('note', privacy.fields.EncryptedTextField(blank=True, max_length=10000)),
+                ('note', privacy.cipher.fields.EncryptedTextField(blank=True, max_length=10000)),
                 ('status', models.CharField(choices=[('open', 'Open'), ('in_progress', 'In progress'), ('achieved', 'Achieved'), ('partly_achieved', 'Partly achieved'), ('not_achieved', 'Not achieved'), ('cancelled', 'Cancelled')], max_length=20)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
@@ -180,7 +180,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
                 ('status', models.CharField(choices=[('draft', 'Draft'), ('sent', 'Sent'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('enrolled', 'Enrolled'), ('completed', 'Completed'), ('dropped_out', 'Dropped out'), ('cancelled', 'Cancelled')], default='draft', max_length=20)),
-                ('note', privacy.fields.EncryptedTextField(blank=True, max_length=10000)),
+                ('note', privacy.cipher.fields.EncryptedTextField(blank=True, max_length=10000)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('course', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='casemgmt.course')),

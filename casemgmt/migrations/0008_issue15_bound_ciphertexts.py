@@ -2,7 +2,7 @@
 
 import casemgmt.models.base
 import django.db.models.deletion
-import privacy.fields
+import privacy.cipher.fields
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -36,8 +36,8 @@ def encrypt_clear_text(apps, schema_editor):
 
 def rebuild_search_indexes(apps, schema_editor):
     """Recompute family name indexes (truncated, per district) and build the person search terms."""
-    from privacy.blind_index import blind_index
-    from privacy.normalise import name_parts, normalise_name, phonetic_key
+    from privacy.cipher.blind_index import blind_index
+    from privacy.cipher.normalise import name_parts, normalise_name, phonetic_key
 
     organisation = apps.get_model("casemgmt", "Organisation")
     parents = dict(organisation._default_manager.values_list("id", "parent_id"))
@@ -101,24 +101,24 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="conferenceparticipant",
             name="legal_basis",
-            field=privacy.fields.EncryptedCharField(blank=True, max_length=300),
+            field=privacy.cipher.fields.EncryptedCharField(blank=True, max_length=300),
         ),
         migrations.AlterField(
             model_name="conferenceparticipant",
             name="reason",
-            field=privacy.fields.EncryptedCharField(blank=True, help_text="Why invited", max_length=500),
+            field=privacy.cipher.fields.EncryptedCharField(blank=True, help_text="Why invited", max_length=500),
         ),
         migrations.AlterField(
             model_name="conferenceparticipant",
             name="role",
-            field=privacy.fields.EncryptedCharField(
+            field=privacy.cipher.fields.EncryptedCharField(
                 blank=True, help_text="Function, e.g. 'Fallmanagerin Jobcenter'", max_length=200
             ),
         ),
         migrations.AlterField(
             model_name="consent",
             name="recipient_name",
-            field=privacy.fields.EncryptedCharField(
+            field=privacy.cipher.fields.EncryptedCharField(
                 blank=True, help_text="e.g. 'Jobcenter Musterland'", max_length=200
             ),
         ),

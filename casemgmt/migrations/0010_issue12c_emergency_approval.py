@@ -2,7 +2,7 @@
 
 import casemgmt.models.base
 import django.db.models.deletion
-import privacy.fields
+import privacy.cipher.fields
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
             name='EmergencyAccessRequest',
             fields=[
                 ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('reason', privacy.fields.EncryptedTextField(max_length=2000)),
+                ('reason', privacy.cipher.fields.EncryptedTextField(max_length=2000)),
                 ('requested_at', models.DateTimeField()),
                 ('status', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('declined', 'Declined')], default='pending', max_length=10)),
                 ('decided_at', models.DateTimeField(blank=True, null=True)),

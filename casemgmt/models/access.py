@@ -20,8 +20,8 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from casemgmt.models.base import AuditContextMixin, FamilyOwned
 from casemgmt.models.families import Family
 from casemgmt.models.organisations import Organisation, User
+from privacy.cipher.fields import EncryptedTextField
 from privacy.classification import DataCategory
-from privacy.fields import EncryptedTextField
 
 
 class FamilyUserObjectPermission(AuditContextMixin, UserObjectPermissionBase):

@@ -21,10 +21,10 @@ from django.utils import timezone
 
 from casemgmt.models.base import CaseRecord, FamilyOwned
 from casemgmt.models.organisations import Organisation, User
-from privacy.blind_index import INDEX_MAX_LENGTH, blind_index
+from privacy.cipher.blind_index import INDEX_MAX_LENGTH, blind_index
+from privacy.cipher.fields import BlindIndexField, EncryptedCharField, EncryptedDateField, EncryptedTextField
+from privacy.cipher.normalise import name_parts, phonetic_key
 from privacy.classification import DataCategory
-from privacy.fields import BlindIndexField, EncryptedCharField, EncryptedDateField, EncryptedTextField
-from privacy.normalise import name_parts, phonetic_key
 from privacy.perturbation import new_record_key
 
 NAME_MAX_LENGTH = 100
@@ -309,7 +309,7 @@ class PersonSearchTerm(FamilyOwned, models.Model):
     Çelik-Weiß" has three) and each must find the person, and the phonetic index needs
     one code per part. Lookups are ``(kind, value)`` index scans joined to the person, so
     search stays O(matches). Values are truncated per-district HMACs (see
-    ``privacy.blind_index``); the row count per person shows the number of name parts,
+    ``privacy.cipher.blind_index``); the row count per person shows the number of name parts,
     as the ciphertext length already does.
     """
 

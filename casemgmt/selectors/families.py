@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.db.models import QuerySet
 
 from casemgmt import policies
 from casemgmt.models import Family, User
-from privacy.blind_index import name_terms
-from privacy.normalise import normalise_name
+from privacy.cipher.blind_index import name_terms
+from privacy.cipher.normalise import normalise_name
 
 
 def families_visible_to(user: User) -> QuerySet[Family]:
@@ -32,18 +35,22 @@ def families_openable_in_emergency_by(user: User) -> QuerySet[Family]:
     ).exclude(status=Family.Status.CLOSED)
 
 
+#: Per membership: the organisation, its parent and grandparent (districts and towns are two levels).
+MEMBERSHIP_TREE = ("organisation_id", "organisation__parent_id", "organisation__parent__parent_id")
+
+
+def districts_of(rows: Iterable[tuple[Any, Any, Any]]) -> list[str]:
+    """The district ids of membership rows ``(organisation, parent, grandparent)``; deeper trees walk up."""
+    from casemgmt.models import district_of
+
+    return sorted({district_of(grand) if grand else str(parent or org) for org, parent, grand in rows})
+
+
 def user_districts(user: User) -> list[str]:
     """The district trees of the user's organisations: search terms are derived per district key."""
-    from casemgmt.models import Membership, district_of
+    from casemgmt.models import Membership
 
-    # One query: districts and their towns are two levels; deeper trees walk up from the
-    # grandparent (district_of caches).
-    rows = Membership.objects.filter(user=user).values_list(
-        "organisation_id", "organisation__parent_id", "organisation__parent__parent_id"
-    )
-    return sorted(
-        {district_of(grand) if grand else str(parent or org) for org, parent, grand in rows.distinct()}
-    )
+    return districts_of(Membership.objects.filter(user=user).values_list(*MEMBERSHIP_TREE).distinct())
 
 
 def family_name_search(queryset: QuerySet[Family], *, name: str, districts: list[str]) -> QuerySet[Family]:

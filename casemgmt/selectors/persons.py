@@ -10,8 +10,8 @@ from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from casemgmt import policies
 from casemgmt.models import DuplicateReview, Person, PersonSearchTerm, Role, User
 from casemgmt.selectors.families import families_editable_by, families_visible_to
-from privacy.blind_index import search_terms
-from privacy.normalise import name_parts, phonetic_key
+from privacy.cipher.blind_index import search_terms
+from privacy.cipher.normalise import name_parts, phonetic_key
 
 EXACT, POSSIBLE = "exact", "possible"
 

@@ -56,3 +56,23 @@ def require_not_restricted(person: Person | None) -> None:
 
     if person is not None and Restriction.objects.filter(person=person, lifted_at__isnull=True).exists():
         raise Conflict("Processing of this person is restricted (Art. 18 GDPR).", code="restricted")
+
+
+def clean_new(instance: models.Model) -> None:
+    """``full_clean()`` for a row about to be inserted, without asking the database what it knows.
+
+    Field validation (lengths, choices, ``clean()``) runs as always. Left out, because the
+    transaction already holds the answer and the database's constraints stay the real guard:
+    the ``SELECT 1`` per foreign key (the related objects were just loaded and authorised),
+    the uniqueness probe of a fresh UUID primary key, and the ``CheckConstraint`` queries
+    (each a SAVEPOINT, a SELECT and a RELEASE; the service checks the same rule in Python).
+    Models with other unique rules still have them validated.
+    """
+    opts = instance._meta
+    foreign_keys = [f.name for f in opts.concrete_fields if f.is_relation]
+    unique_rules = (
+        bool(opts.total_unique_constraints)
+        or any(f.unique and not f.primary_key for f in opts.concrete_fields)
+        or bool(opts.unique_together)
+    )
+    instance.full_clean(exclude=foreign_keys, validate_unique=unique_rules, validate_constraints=False)

@@ -14,7 +14,7 @@ from casemgmt.models import Family, FamilyReferenceCounter, Organisation, Referr
 from casemgmt.services.access import family_grant
 from casemgmt.services.common import invalid
 from privacy.audit import audited_write
-from privacy.fields import blind_index_fields_for
+from privacy.cipher.fields import blind_index_fields_for
 from privacy.registry import Activity
 
 #: Fields a case manager may change with a partial update; closing a case is its own action.

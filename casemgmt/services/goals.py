@@ -13,6 +13,7 @@ from casemgmt.errors import Conflict
 from casemgmt.models import CaseConference, Family, FieldOfAction, Goal, GoalReview, Person, User
 from casemgmt.services.common import (
     apply_changes,
+    clean_new,
     invalid,
     require_member,
     require_not_future,
@@ -33,7 +34,11 @@ def fields_of_action_for(family: Family) -> Any:
 
 
 def _require_field(field_of_action: FieldOfAction, family: Family) -> None:
-    if not fields_of_action_for(family).filter(pk=field_of_action.pk).exists():
+    # The rule of fields_of_action_for, on the objects this request already loaded (the API
+    # reads the family with its organisation): no query to re-ask what was just read.
+    org = family.organisation
+    available = field_of_action.organisation_id in (None, org.pk, org.parent_id)
+    if not (field_of_action.is_active and available):
         raise invalid(
             "field_of_action",
             "This field of action is not available to the family's organisation.",
@@ -54,10 +59,9 @@ def goal_create(
     conference: CaseConference | None = None,
 ) -> Goal:
     """Record a goal agreed with the family (or one member)."""
-    policies.require_case_access(acting_user, family)
+    policies.require_case_access_for(acting_user, family, person)
     require_open_family(family)
     require_member(person, family)
-    require_not_restricted(person)
     _require_field(field_of_action, family)
     agreed_on = agreed_on or timezone.localdate()
     require_not_future(agreed_on, "agreed_on")
@@ -73,7 +77,7 @@ def goal_create(
         conference=conference,
         created_by=acting_user,
     )
-    goal.full_clean()
+    clean_new(goal)
     goal.save()
     return goal
 

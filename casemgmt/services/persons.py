@@ -10,7 +10,7 @@ from casemgmt import policies
 from casemgmt.models import DuplicateReview, Family, Person, User
 from casemgmt.services.common import require_not_restricted
 from privacy.audit import audited_write
-from privacy.fields import blind_index_fields_for
+from privacy.cipher.fields import blind_index_fields_for
 from privacy.registry import Activity
 
 PERSON_EDITABLE_FIELDS = frozenset(

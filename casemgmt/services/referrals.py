@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from typing import Any
 
@@ -12,7 +13,7 @@ from casemgmt import policies
 from casemgmt.errors import Conflict
 from casemgmt.models import Course, Goal, Person, Provider, Referral, ReferralTransition, User
 from casemgmt.services.common import invalid, require_not_restricted, require_open_family
-from privacy.audit import audited_write
+from privacy.audit import audited_write, save_update
 from privacy.registry import Activity
 
 
@@ -88,13 +89,8 @@ def referral_update(*, referral: Referral, acting_user: User, **changes: Any) ->
 @audited_write(Activity.COURSE_REFERRALS)
 def referral_transition(*, referral: Referral, to: str, acting_user: User) -> Referral:
     """Move a referral along its lifecycle; enrolment locks the course so capacity holds under races."""
-    policies.require_case_access(acting_user, referral.family, referral)
-    referral = (
-        Referral.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("family")
-        .get(pk=referral.pk)
-    )
-    policies.require_unrestricted_record(referral)
+    # Authorised (family rule and Art. 18 restriction) and locked in one statement.
+    referral = policies.lock_case_record(acting_user, referral)
     allowed = referral.allowed_transitions()
     if to not in allowed:
         raise Conflict(
@@ -112,8 +108,9 @@ def referral_transition(*, referral: Referral, to: str, acting_user: User) -> Re
                 "The course is full.", code="course_full", capacity=course.capacity, seats_taken=taken
             )
     previous = referral.status
+    old = copy.copy(referral)  # the state just read under the lock: the audit diff needs no re-read
     referral.status = to
-    referral.save(update_fields=["status", "updated_at"])
+    save_update(referral, old=old, update_fields=["status", "updated_at"])
     ReferralTransition.objects.create(
         referral=referral, from_status=previous, to_status=to, at=timezone.now(), actor=acting_user
     )

@@ -12,9 +12,9 @@ import pytest
 
 from casemgmt.models import DuplicateReview, Person, PersonSearchTerm, Role
 from casemgmt.selectors.persons import person_search, persons_visible_to
-from privacy import blind_index
-from privacy.blind_index import PLANS, IndexPlan
-from privacy.normalise import name_parts, phonetic_key
+from privacy.cipher import blind_index
+from privacy.cipher.blind_index import PLANS, IndexPlan
+from privacy.cipher.normalise import name_parts, phonetic_key
 from tests.conftest import client_for
 from tests.factories import make_family, make_person, make_user, setup_writes
 

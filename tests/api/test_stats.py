@@ -238,7 +238,7 @@ def test_grouping_by_age_band_and_sex(case_manager, supervisor) -> None:  # type
 
 
 def test_computed_in_sql_without_decryption(case_manager, supervisor, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from privacy import crypto
+    from privacy.cipher import crypto
 
     add_goals(case_manager, 5, field="language", agreed_on=Q1, achieved=5)
     client = client_for(supervisor)

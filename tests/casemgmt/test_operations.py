@@ -84,11 +84,11 @@ def test_readyz_fails_when_the_worker_heartbeat_is_old() -> None:
 
 
 def test_readyz_fails_when_keys_cannot_read_stored_data(case_manager: User) -> None:
-    from privacy import crypto
+    from privacy.cipher import crypto
 
     make_family(case_manager)
     schedule_tick()
-    with mock.patch("privacy.fields.EncryptedFieldMixin.open", side_effect=crypto.DecryptionError("x")):
+    with mock.patch("privacy.cipher.fields.EncryptedFieldMixin.open", side_effect=crypto.DecryptionError("x")):
         response = Client().get("/readyz")
     assert response.status_code == 503 and response.json()["checks"]["keys"] == "failed"
 
@@ -249,7 +249,7 @@ def test_json_formatter_leaves_out_exception_messages_and_tracebacks() -> None:
 
 
 def test_production_logs_are_json_by_default(tmp_path: Path) -> None:
-    from privacy.keys import new_key
+    from privacy.cipher.keys import new_key
     from tests.casemgmt.test_settings import PRODUCTION, run_manage
 
     env = {

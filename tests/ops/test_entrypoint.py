@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from privacy.keys import new_key
+from privacy.cipher.keys import new_key
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTRYPOINT = ROOT / "ops" / "entrypoint.sh"

@@ -3,8 +3,8 @@
 import pytest
 from django.apps import apps
 
+from privacy.cipher.fields import EncryptedFieldMixin
 from privacy.classification import DataCategory, unclassified_fields
-from privacy.fields import EncryptedFieldMixin
 
 DOMAIN_MODELS = list(apps.get_app_config("casemgmt").get_models())
 

@@ -7,8 +7,8 @@ import base64
 import pytest
 from django.test import override_settings
 
-from privacy import crypto, keys
-from privacy.keys import Keyring, new_key
+from privacy.cipher import crypto, keys
+from privacy.cipher.keys import Keyring, new_key
 
 
 def test_round_trip_and_fresh_nonce() -> None:

@@ -10,7 +10,7 @@ from django.core.serializers import serialize
 from django.db import connection
 
 from casemgmt.models import Family, Person, PersonSearchTerm
-from privacy import crypto
+from privacy.cipher import crypto
 from tests.factories import make_family, make_person
 
 ENCRYPTED_PERSON_COLUMNS = (

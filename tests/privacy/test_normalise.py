@@ -2,7 +2,7 @@
 
 import pytest
 
-from privacy.normalise import normalise_name
+from privacy.cipher.normalise import normalise_name
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,9 @@ from django.db import connection
 from django.test import override_settings
 
 from casemgmt.models import Family, Person
-from privacy import keys, rotation
-from privacy.keys import Keyring
+from privacy import rotation
+from privacy.cipher import keys
+from privacy.cipher.keys import Keyring
 from tests.conftest import client_for
 from tests.factories import make_family, make_person
 

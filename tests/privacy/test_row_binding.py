@@ -12,9 +12,9 @@ from django.test.utils import isolate_apps
 from django.utils import timezone
 
 from casemgmt.models import Consent, Person
-from privacy import crypto
+from privacy.cipher import crypto
+from privacy.cipher.fields import EncryptedFieldMixin
 from privacy.classification import REVIEWED_CLEAR_TEXT, clear_free_text_fields
-from privacy.fields import EncryptedFieldMixin
 from tests.factories import make_family, make_person
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from privacy.keys import blind_index_keyring, encryption_keyring
+from privacy.cipher.keys import blind_index_keyring, encryption_keyring
 from privacy.rotation import check_keys
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from privacy.audit import acting_as_system, log_bulk
-from privacy.crypto import DecryptionError
-from privacy.keys import blind_index_keyring, encryption_keyring
+from privacy.cipher.crypto import DecryptionError
+from privacy.cipher.keys import blind_index_keyring, encryption_keyring
 from privacy.registry import Activity
 from privacy.rotation import rotate
 

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from privacy import signing
-from privacy.keys import KeyConfigurationError
+from privacy.cipher.keys import KeyConfigurationError
 from privacy.transparency import CheckpointFileError, parse_checkpoint_file, verify_log
 
 

@@ -22,7 +22,7 @@ from functools import lru_cache
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from privacy.keys import encryption_keyring
+from privacy.cipher.keys import encryption_keyring, on_reset
 
 PREFIX = "e2"
 LEGACY_PREFIXES = frozenset({"e1"})
@@ -50,7 +50,9 @@ def _cipher(kid: str) -> AESGCM:
     return AESGCM(key)
 
 
+@on_reset
 def reset_cache() -> None:
+    """Forget the cipher objects built from the keyring."""
     _cipher.cache_clear()
 
 

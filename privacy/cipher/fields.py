@@ -17,9 +17,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.lookups import Exact
 from django.db.models.query_utils import DeferredAttribute
 
-from privacy import crypto
-from privacy.blind_index import INDEX_MAX_LENGTH, blind_index
-from privacy.normalise import normalise_name
+from privacy.cipher import crypto
+from privacy.cipher.blind_index import INDEX_MAX_LENGTH, blind_index
+from privacy.cipher.normalise import normalise_name
 
 
 class Sealed:
@@ -223,7 +223,7 @@ class BlindIndexField(models.CharField):  # type: ignore[type-arg]
 
     The model provides ``blind_index_district()`` (the id of its top-level organisation):
     index keys are derived per district tree. The bit length comes from the plan of the
-    index ``context`` in :data:`privacy.blind_index.PLANS`.
+    index ``context`` in :data:`privacy.cipher.blind_index.PLANS`.
 
     ``sources`` name the fields whose normalised values are joined (with a space) before
     hashing, e.g. ``("given_name", "family_name")`` for a full-name index. ``context`` names

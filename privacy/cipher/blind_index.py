@@ -29,8 +29,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from privacy.keys import blind_index_keyring
-from privacy.normalise import normalise_name
+from privacy.cipher.keys import blind_index_keyring, on_reset
+from privacy.cipher.normalise import normalise_name
 
 INDEX_MAX_LENGTH = 32 + 1 + 16  # key id, colon, up to 64 bits in hex
 
@@ -64,7 +64,9 @@ def _district_key(kid: str, district: str, master: bytes) -> bytes:
     return hmac.new(master, b"district-index-key\x00" + district.encode(), hashlib.sha256).digest()
 
 
+@on_reset
 def reset_cache() -> None:
+    """Forget the per-district index keys derived from the keyring."""
     _district_key.cache_clear()
 
 

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -163,7 +164,7 @@ def load_keyrings(
     raise KeyConfigurationError(
         "Field encryption keys are not configured. Set FIELD_ENCRYPTION_KEYS and "
         "BLIND_INDEX_KEYS (or KEY_FILE); generate keys with "
-        "`python -m privacy.keys`. Development keys are generated only when DEBUG is on."
+        "`python -m privacy.cipher.keys`. Development keys are generated only when DEBUG is on."
     )
 
 
@@ -184,12 +185,22 @@ def blind_index_keyring() -> Keyring:
     return _settings_keyrings()[1]
 
 
-def reset_cache() -> None:
-    """Forget cached keyrings (tests that switch keys, key rotation)."""
-    _settings_keyrings.cache_clear()
-    from privacy import crypto
+# Caches derived from the keyrings (the AES-GCM cipher objects, per-district index keys)
+# register here, so this module needs no import of the modules above it (no crypto <-> keys circle).
+_reset_hooks: list[Callable[[], None]] = []
 
-    crypto.reset_cache()
+
+def on_reset(hook: Callable[[], None]) -> Callable[[], None]:
+    """Register ``hook`` to run whenever the keyrings are reset."""
+    _reset_hooks.append(hook)
+    return hook
+
+
+def reset_cache() -> None:
+    """Forget cached keyrings and everything derived from them (tests that switch keys, key rotation)."""
+    _settings_keyrings.cache_clear()
+    for hook in _reset_hooks:
+        hook()
 
 
 if __name__ == "__main__":  # pragma: no cover - a small operator tool
