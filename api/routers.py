@@ -22,14 +22,10 @@ from api.families.views import CaseOverviewViewSet, FamilyViewSet
 from api.persons.duplicates import DuplicateReviewViewSet
 from api.persons.views import PersonViewSet
 from api.privacy.access_grants import AccessGrantReportView
-from api.privacy.views import (
-    AuditEventViewSet,
-    ErasureRequestViewSet,
-    LegalHoldView,
-    RegistryView,
-    RestrictionView,
-    SubjectExportView,
-)
+from api.privacy.audit_events import AuditEventViewSet
+from api.privacy.erasure import ErasureRequestViewSet
+from api.privacy.registry import RegistryView
+from api.privacy.subjects import LegalHoldView, RestrictionView, SubjectExportView
 from api.stats.views import OutcomeChartView, OutcomeStatisticsView
 
 router = SimpleRouter()

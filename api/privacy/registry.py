@@ -1,0 +1,69 @@
+"""DPO endpoint: the record of processing activities (Art. 30)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.params import (
+    PERIOD_FROM,
+    PERIOD_TO,
+    OwnFormatParameter,
+    check_params,
+    choice,
+    period,
+    report_responses,
+)
+from api.permissions import DPO, ScopeMapPermission
+from casemgmt import policies
+from casemgmt.models import Role
+from privacy import observed, registry, rendering
+from privacy.models import AuditEntry
+
+FORMATS = ("json", "csv", "html")
+
+
+class RegistryView(OwnFormatParameter, APIView):
+    """The Art. 30 record, generated from the running system, with observed figures for a period."""
+
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"*": DPO}
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", str, enum=list(FORMATS), description="json (default), csv or html"),
+            OpenApiParameter("lang", str, enum=["en", "de"]),
+            OpenApiParameter("from", OpenApiTypes.DATE, description=PERIOD_FROM),
+            OpenApiParameter("to", OpenApiTypes.DATE, description=PERIOD_TO),
+        ],
+        responses=report_responses("text/csv", "text/html"),
+    )
+    def get(self, request: Request) -> Any:
+        params = request.query_params
+        check_params(params, {"format", "lang", "from", "to"})
+        fmt = choice(params, "format", FORMATS, "json")
+        lang = choice(params, "lang", ("en", "de"), "en")
+        start, end = period(params)
+        orgs = policies.organisation_ids_with_role(request.user, Role.DPO)  # type: ignore[arg-type]
+        entries = AuditEntry.objects.filter(observed.audit_scope(orgs), observed.period_filter(start, end))
+        ops = observed.operations(entries)
+        used = observed.recipients_used(orgs, start, end)
+        data = registry.record(lang)
+        for activity in data["activities"]:
+            activity["observed"] = {
+                "operations": ops.get(activity["code"], {}),
+                "recipients_used": used.get(activity["code"], {}),
+            }
+        data["period"] = {"from": start.isoformat(), "to": end.isoformat()}
+        data["generated"] = timezone.now().isoformat(timespec="seconds")
+        if fmt == "csv":
+            return rendering.registry_csv(data)
+        if fmt == "html":
+            return rendering.registry_html(data, lang)
+        return Response(data)
