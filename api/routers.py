@@ -23,6 +23,7 @@ from api.persons.duplicates import DuplicateReviewViewSet
 from api.persons.views import PersonViewSet
 from api.privacy.access_grants import AccessGrantReportView
 from api.privacy.audit_events import AuditEventViewSet
+from api.privacy.controllers import ControllerProfileView
 from api.privacy.erasure import ErasureRequestViewSet
 from api.privacy.registry import RegistryView
 from api.privacy.subjects import LegalHoldView, RestrictionView, SubjectExportView
@@ -62,6 +63,11 @@ urlpatterns = [
     path("auth/password/set/", PasswordSetView.as_view(), name="auth-password-set"),
     path("privacy/access-grants/", AccessGrantReportView.as_view(), name="privacy-access-grants"),
     path("privacy/registry/", RegistryView.as_view(), name="privacy-registry"),
+    path(
+        "privacy/controllers/<str:organisation_id>/",
+        ControllerProfileView.as_view(),
+        name="privacy-controller",
+    ),
     path("privacy/subjects/<str:person_id>/export/", SubjectExportView.as_view(), name="subject-export"),
     path(
         "privacy/subjects/<str:person_id>/restriction/", RestrictionView.as_view(), name="subject-restriction"

@@ -11,7 +11,7 @@ from auditlog.models import AbstractLogEntry
 from django.conf import settings
 from django.db import models
 
-from casemgmt.models.base import FamilyOwned
+from casemgmt.models.base import AuditContextMixin, FamilyOwned
 from privacy.classification import DataCategory
 from privacy.fields import EncryptedTextField
 
@@ -213,3 +213,70 @@ class ErasureRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Erasure request {self.pk} ({self.outcome})"
+
+
+class ControllerProfile(AuditContextMixin, models.Model):
+    """Who is the controller for an organisation's processing (Art. 30(1)(a)), as data.
+
+    Each town is its own controller; a district/town setup states its arrangement (joint
+    controllers under Art. 26 or processing on behalf under Art. 28) and the record shows it.
+    Organisational measures are text per organisation; a key left out falls back to the
+    German default in ``privacy.registry.ORGANISATIONAL_MEASURES``.
+    """
+
+    PROCESSING_ACTIVITY = "account_management"
+    ORGANISATION_PATH = "organisation_id"
+
+    class Arrangement(models.TextChoices):
+        SOLE = "sole", "Sole controller"
+        JOINT = "joint", "Joint controllers (Art. 26 GDPR)"
+        PROCESSOR = "processor", "Processing on behalf of the partner (Art. 28 GDPR)"
+
+    organisation = models.OneToOneField(
+        "casemgmt.Organisation", on_delete=models.CASCADE, related_name="controller_profile"
+    )
+    name = models.CharField(max_length=200, help_text="Legal name of the controller.")
+    address = models.TextField(max_length=500)
+    representative = models.CharField(max_length=200, help_text="Head of administration representing it.")
+    dpo_contact = models.TextField(max_length=500, help_text="Contact of the data protection officer.")
+    arrangement = models.CharField(max_length=10, choices=Arrangement.choices, default=Arrangement.SOLE)
+    arrangement_partner = models.ForeignKey(
+        "casemgmt.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    arrangement_reference = models.CharField(
+        max_length=300, blank=True, help_text="Where the Art. 26/28 agreement is filed."
+    )
+    processors = models.TextField(
+        max_length=2000, blank=True, help_text="Processors (Art. 28), one per line: name – service."
+    )
+    third_country_transfers = models.TextField(max_length=1000, blank=True)
+    organisational_measures = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {}
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "organisation",
+        "name",
+        "address",
+        "representative",
+        "dpo_contact",
+        "arrangement",
+        "arrangement_partner",
+        "arrangement_reference",
+        "processors",
+        "third_country_transfers",
+        "organisational_measures",
+        "updated_at",
+    )
+
+    class Meta:
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(arrangement="sole") | models.Q(arrangement_partner__isnull=False),
+                name="controller_arrangement_names_partner",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"controller profile {self.pk}"

@@ -105,6 +105,8 @@ class ProcessingActivity:
     #: Categories used only in aggregated, anonymised form (statistics).
     aggregated_only: bool = False
     third_country_transfers: Text = field(default_factory=lambda: {"de": "Keine", "en": "None"})
+    #: Uses every encrypted field of every model (key rotation re-encrypts them all).
+    uses_encrypted_fields: bool = False
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -115,14 +117,37 @@ class ProcessingActivity:
         return [apps.get_model(label) for label in self.models]
 
     def data_categories(self) -> list[DataCategory]:
-        """Derived from the field classification of the activity's models."""
+        """Derived from the classification of the fields the activity uses.
+
+        A model's own activity uses all its personal fields; a further activity
+        (``ALSO_PROCESSED_FOR``) only the fields the model names for it in ``FIELD_USE``.
+        """
         found: set[DataCategory] = set()
+        if self.uses_encrypted_fields:
+            found.update(_encrypted_field_categories())
         for model in self.model_classes():
-            found.update(DataCategory(c) for c in getattr(model, "PERSONAL_DATA", {}).values())
+            personal: dict[str, str] = getattr(model, "PERSONAL_DATA", {})
+            if getattr(model, "PROCESSING_ACTIVITY", "") == self.code:
+                used = set(personal)
+            else:
+                used = set(getattr(model, "FIELD_USE", {}).get(self.code, ()))
+            found.update(DataCategory(c) for name, c in personal.items() if name in used)
         return sorted(found, key=lambda c: list(DataCategory).index(c))
 
     def special_categories(self) -> list[DataCategory]:
         return [c for c in self.data_categories() if c in SPECIAL_CATEGORIES]
+
+
+def _encrypted_field_categories() -> set[DataCategory]:
+    from casemgmt.models.base import declaring_models
+    from privacy.fields import EncryptedFieldMixin
+
+    return {
+        DataCategory(model.PERSONAL_DATA[f.name])  # type: ignore[attr-defined]
+        for model in declaring_models()
+        for f in model._meta.concrete_fields
+        if isinstance(f, EncryptedFieldMixin) and f.name in getattr(model, "PERSONAL_DATA", {})
+    }
 
 
 @cache
@@ -402,6 +427,13 @@ ACTIVITIES: tuple[ProcessingActivity, ...] = (
             "de": "Keine eigene Speicherung; die Werte behalten die Frist ihrer Tätigkeit.",
             "en": "Nothing stored of its own; values keep the retention of their activity.",
         },
+        special_categories_basis={
+            "de": "Art. 9 Abs. 2 lit. g DSGVO i. V. m. Art. 32 DSGVO (Schutz der verschlüsselten "
+            "besonderen Kategorien; die Werte werden nur im Speicher neu verschlüsselt).",
+            "en": "Art. 9(2)(g) GDPR with Art. 32 GDPR (protecting the encrypted special categories; "
+            "values are only re-encrypted in memory).",
+        },
+        uses_encrypted_fields=True,
         retention_days=None,
         risk={
             "de": "Gering: Werte werden nur im Speicher entschlüsselt und sofort neu verschlüsselt; "
@@ -463,12 +495,152 @@ def technical_measures() -> list[Text]:
     ]
 
 
-def record(lang: str = "en") -> dict[str, Any]:
-    """The whole record in one language, as plain data (JSON, CSV and HTML are made from it)."""
-    measures = [m[lang] for m in technical_measures()]
+#: Organisational measures (Art. 32(1), Art. 30(1)(g)) with German defaults; an organisation
+#: overrides any of them in its ``ControllerProfile.organisational_measures``.
+ORGANISATIONAL_MEASURES: dict[str, dict[str, Text]] = {
+    "confidentiality": {
+        "title": {"de": "Verpflichtung auf Vertraulichkeit", "en": "Confidentiality commitments"},
+        "text": {
+            "de": "Alle Beschäftigten sind auf das Sozialgeheimnis (§ 35 SGB I) und die Vertraulichkeit "
+            "nach Art. 29 und Art. 32 Abs. 4 DSGVO schriftlich verpflichtet.",
+            "en": "All staff have signed a commitment to social data secrecy (§ 35 SGB I) and to "
+            "confidentiality under Art. 29 and Art. 32(4) GDPR.",
+        },
+    },
+    "training": {
+        "title": {"de": "Schulung", "en": "Training"},
+        "text": {
+            "de": "Datenschutzschulung vor Aufnahme der Tätigkeit und jährlich; Teilnahme wird dokumentiert.",
+            "en": "Data protection training before starting work and every year; attendance is recorded.",
+        },
+    },
+    "backup": {
+        "title": {"de": "Datensicherung und Wiederherstellung", "en": "Backup and restore"},
+        "text": {
+            "de": "Tägliche verschlüsselte Sicherung, Aufbewahrung 30 Tage; Wiederherstellung wird "
+            "halbjährlich geprobt.",
+            "en": "Daily encrypted backups kept for 30 days; restore is rehearsed every six months.",
+        },
+    },
+    "incident": {
+        "title": {"de": "Umgang mit Datenschutzvorfällen", "en": "Incident process"},
+        "text": {
+            "de": "Vorfälle werden sofort der/dem DSB gemeldet, im Vorfallregister erfasst und binnen "
+            "72 Stunden der Aufsichtsbehörde gemeldet, soweit ein Risiko besteht (Art. 33 DSGVO).",
+            "en": "Incidents are reported to the DPO at once, entered in the breach register and "
+            "notified to the supervisory authority within 72 hours where there is a risk (Art. 33 GDPR).",
+        },
+    },
+    "roles": {
+        "title": {"de": "Rollen- und Berechtigungskonzept", "en": "Role concept"},
+        "text": {
+            "de": "Zugriff nur nach Rolle (Fallverantwortliche, Teamleitung, DSB, Administration) und "
+            "Fallzuweisung; Vergabe und Entzug von Rechten werden protokolliert und jährlich überprüft.",
+            "en": "Access only by role (case manager, supervisor, DPO, administrator) and case "
+            "assignment; granting and revoking rights is logged and reviewed every year.",
+        },
+    },
+}
+
+ARRANGEMENT_TEXT: dict[str, Text] = {
+    "sole": {"de": "Alleinverantwortlicher", "en": "Sole controller"},
+    "joint": {
+        "de": "Gemeinsam Verantwortliche nach Art. 26 DSGVO mit {partner}",
+        "en": "Joint controllers under Art. 26 GDPR with {partner}",
+    },
+    "processor": {
+        "de": "Verarbeitung im Auftrag von {partner} nach Art. 28 DSGVO",
+        "en": "Processing on behalf of {partner} under Art. 28 GDPR",
+    },
+}
+
+MISSING: Text = {"de": "fehlt – bitte ergänzen", "en": "missing – please complete"}
+
+
+def controller_section(organisation: Any, lang: str) -> dict[str, Any]:
+    """Art. 30(1)(a): the controller of ``organisation`` from its profile; gaps are named."""
+    from privacy.models import ControllerProfile
+
+    profile = (
+        ControllerProfile.objects.select_related("arrangement_partner")
+        .filter(organisation=organisation)
+        .first()
+    )
+    if profile is None:
+        return {
+            "organisation": str(organisation.pk),
+            "name": organisation.name,
+            "address": "",
+            "representative": "",
+            "dpo_contact": "",
+            "arrangement": "sole",
+            "arrangement_text": ARRANGEMENT_TEXT["sole"][lang],
+            "arrangement_partner": None,
+            "arrangement_reference": "",
+            "processors": [],
+            "missing": ["address", "representative", "dpo_contact"],
+            "updated_at": None,
+        }
+    partner = profile.arrangement_partner
     return {
-        "controller": CONTROLLER[lang],
-        "technical_and_organisational_measures": measures,
+        "organisation": str(organisation.pk),
+        "name": profile.name,
+        "address": profile.address,
+        "representative": profile.representative,
+        "dpo_contact": profile.dpo_contact,
+        "arrangement": profile.arrangement,
+        "arrangement_text": ARRANGEMENT_TEXT[profile.arrangement][lang].format(
+            partner=partner.name if partner else ""
+        ),
+        "arrangement_partner": {"id": str(partner.pk), "name": partner.name} if partner else None,
+        "arrangement_reference": profile.arrangement_reference,
+        "processors": [line.strip() for line in profile.processors.splitlines() if line.strip()],
+        "missing": [
+            f for f in ("name", "address", "representative", "dpo_contact") if not getattr(profile, f)
+        ],
+        "updated_at": profile.updated_at.isoformat(timespec="seconds"),
+    }
+
+
+def organisational_measures(organisation: Any, lang: str) -> list[dict[str, Any]]:
+    """The organisation's measures: its own text where given, else the German/English default."""
+    from privacy.models import ControllerProfile
+
+    overrides: dict[str, str] = {}
+    if organisation is not None:
+        profile = ControllerProfile.objects.filter(organisation=organisation).first()
+        overrides = dict(profile.organisational_measures) if profile else {}
+    return [
+        {
+            "code": code,
+            "title": measure["title"][lang],
+            "text": overrides.get(code) or measure["text"][lang],
+            "default": code not in overrides,
+        }
+        for code, measure in ORGANISATIONAL_MEASURES.items()
+    ]
+
+
+def record(lang: str = "en", organisation: Any = None) -> dict[str, Any]:
+    """The whole record in one language, as plain data (JSON, CSV and HTML are made from it).
+
+    With ``organisation``, the record of that controller: its controller details,
+    arrangement, processors, transfers statement and organisational measures.
+    """
+    from privacy.classification import category_label
+    from privacy.models import ControllerProfile
+
+    measures = [m[lang] for m in technical_measures()]
+    org_measures = organisational_measures(organisation, lang)
+    controller = controller_section(organisation, lang) if organisation is not None else None
+    profile = ControllerProfile.objects.filter(organisation=organisation).first() if organisation else None
+    transfers = profile.third_country_transfers if profile and profile.third_country_transfers else None
+    return {
+        "controller": controller or {"name": CONTROLLER[lang], "missing": []},
+        "technical_and_organisational_measures": measures
+        + [f"{m['title']}: {m['text']}" for m in org_measures],
+        "technical_measures": measures,
+        "organisational_measures": org_measures,
         "activities": [
             {
                 "code": a.code,
@@ -480,12 +652,16 @@ def record(lang: str = "en") -> dict[str, Any]:
                 else None,
                 "data_subjects": [DATA_SUBJECTS[s][lang] for s in a.data_subjects],
                 "data_categories": [
-                    {"code": c.value, "label": str(c.label), "special": c in SPECIAL_CATEGORIES}
+                    {"code": c.value, "label": category_label(c, lang), "special": c in SPECIAL_CATEGORIES}
                     for c in a.data_categories()
                 ],
                 "aggregated_only": a.aggregated_only,
                 "recipients": [{"code": r, "label": RECIPIENTS[r][lang]} for r in a.recipients],
-                "third_country_transfers": a.third_country_transfers[lang],
+                # Art. 30(1)(d): the processors by name, where IT operations receive the data.
+                "processors": (controller or {}).get("processors", [])
+                if "it_operations" in a.recipients
+                else [],
+                "third_country_transfers": transfers or a.third_country_transfers[lang],
                 "retention": a.retention[lang],
                 "retention_days": a.retention_days,
                 "risk_assessment": a.risk[lang],

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+from django.db.models import F
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,11 +25,27 @@ from api.params import (
 )
 from api.permissions import DPO, ScopeMapPermission
 from casemgmt import policies
-from casemgmt.models import Role
+from casemgmt.models import Organisation, Role
 from privacy import observed, registry, rendering
 from privacy.models import AuditEntry
 
 FORMATS = ("json", "csv", "html")
+
+
+def controller_organisation(request: Request, raw: str | None) -> Organisation:
+    """The organisation whose record is asked for: one of the DPO's, else 404."""
+    orgs = Organisation.objects.filter(
+        pk__in=policies.organisation_ids_with_role(request.user, Role.DPO)  # type: ignore[arg-type]
+    ).order_by(F("parent").asc(nulls_first=True), "name")
+    if raw is None:
+        first = orgs.first()
+        if first is None:
+            raise exceptions.NotFound()
+        return first
+    try:
+        return orgs.get(pk=uuid.UUID(raw))
+    except (ValueError, Organisation.DoesNotExist):
+        raise exceptions.NotFound() from None
 
 
 class RegistryView(OwnFormatParameter, APIView):
@@ -39,6 +58,12 @@ class RegistryView(OwnFormatParameter, APIView):
         parameters=[
             OpenApiParameter("format", str, enum=list(FORMATS), description="json (default), csv or html"),
             OpenApiParameter("lang", str, enum=["en", "de"]),
+            OpenApiParameter(
+                "organisation",
+                OpenApiTypes.UUID,
+                description="The controller whose record to generate (one of the DPO's organisations; "
+                "default: the DPO's top-level organisation).",
+            ),
             OpenApiParameter("from", OpenApiTypes.DATE, description=PERIOD_FROM),
             OpenApiParameter("to", OpenApiTypes.DATE, description=PERIOD_TO),
         ],
@@ -46,7 +71,7 @@ class RegistryView(OwnFormatParameter, APIView):
     )
     def get(self, request: Request) -> Any:
         params = request.query_params
-        check_params(params, {"format", "lang", "from", "to"})
+        check_params(params, {"format", "lang", "from", "to", "organisation"})
         fmt = choice(params, "format", FORMATS, "json")
         lang = choice(params, "lang", ("en", "de"), "en")
         start, end = period(params)
@@ -54,7 +79,9 @@ class RegistryView(OwnFormatParameter, APIView):
         entries = AuditEntry.objects.filter(observed.audit_scope(orgs), observed.period_filter(start, end))
         ops = observed.operations(entries)
         used = observed.recipients_used(orgs, start, end)
-        data = registry.record(lang)
+        data = registry.record(
+            lang, organisation=controller_organisation(request, params.get("organisation"))
+        )
         for activity in data["activities"]:
             activity["observed"] = {
                 "operations": ops.get(activity["code"], {}),

@@ -517,6 +517,17 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
     # --- the DPO's record of processing activities and audit trail (audit: 404 for everyone else)
     ("GET", "/api/v1/privacy/registry/"): (None, None, dict.fromkeys(ROLES, 403) | {"dpo": 200, "anon": 401}),
     ("GET", "/api/v1/privacy/access-grants/"): (None, None, DPO_ONLY),
+    ("GET", "/api/v1/privacy/controllers/{organisation_id}/"): ("organisation", None, DPO_ONLY),
+    ("PUT", "/api/v1/privacy/controllers/{organisation_id}/"): (
+        "organisation",
+        lambda w: {
+            "name": "Landkreis A",
+            "address": "Kreishaus, Hauptstraße 1, 12345 A-Stadt",
+            "representative": "Landrätin",
+            "dpo_contact": "datenschutz@kreis-a.example",
+        },
+        DPO_ONLY,
+    ),
     ("GET", "/api/v1/audit/events/"): (
         "audit",
         None,
@@ -934,7 +945,7 @@ def test_access(world: World, verb: str, path: str, role: str) -> None:
     target, body, expected_by_role = MATRIX[(verb, path)]
     expected = expected_by_role[role]
     url = path
-    for placeholder in ("{id}", "{person_id}", "{family_id}"):
+    for placeholder in ("{id}", "{person_id}", "{family_id}", "{organisation_id}"):
         if target and placeholder in url:
             url = url.replace(placeholder, world.ids[target])
     client = client_for(None if role == "anon" else world.users[role])

@@ -26,7 +26,7 @@ from casemgmt.services import access, administration, catalogue, conferences, co
 from casemgmt.services import families as family_services
 from casemgmt.services import referrals as referral_services
 from casemgmt.services.goals import fields_of_action_for
-from privacy import rights
+from privacy import controllers, rights
 from privacy.models import AuditEntry
 from tests.factories import OrganisationFactory, make_family, make_person, make_user, setup_writes
 
@@ -38,6 +38,7 @@ SERVICE_MODULES = [
         for info in pkgutil.iter_modules(casemgmt.services.__path__)
     ),
     rights,
+    controllers,
 ]
 
 #: Public functions of the service modules that are not writes on behalf of a user.
@@ -341,6 +342,17 @@ CASES: dict[str, tuple[Call, str]] = {
             user=w.colleague, acting_user=u
         ),
         "admin",
+    ),
+    "controller_profile_set": (
+        lambda w, u: controllers.controller_profile_set(
+            organisation=w.district,
+            name="Landkreis Musterland",
+            address="Kreishaus 1",
+            representative="Landrätin",
+            dpo_contact="dsb@kreis.example",
+            acting_user=u,
+        ),
+        "dpo",
     ),
     "restriction_add": (
         lambda w, u: rights.restriction_add(person=o(w, "person"), reason="contested", acting_user=u),
