@@ -104,7 +104,12 @@ class ProcessingActivity:
     special_categories_basis: Text | None = None
     #: Categories used only in aggregated, anonymised form (statistics).
     aggregated_only: bool = False
-    third_country_transfers: Text = field(default_factory=lambda: {"de": "Keine", "en": "None"})
+    third_country_transfers: Text = field(
+        default_factory=lambda: {
+            "de": "Keine Übermittlung in Drittländer",
+            "en": "No transfers to third countries",
+        }
+    )
     #: Uses every encrypted field of every model (key rotation re-encrypts them all).
     uses_encrypted_fields: bool = False
 

@@ -27,6 +27,13 @@ class SubjectExportView(OwnFormatParameter, APIView):
         parameters=[
             OpenApiParameter("format", str, enum=["json", "html"]),
             OpenApiParameter("lang", str, enum=["en", "de"]),
+            OpenApiParameter(
+                "redact",
+                str,
+                enum=["true", "false"],
+                description="true: the copy for the person (Art. 15(3)/(4)); household-level free text, "
+                "which may concern other members, is replaced by a marker.",
+            ),
         ],
         responses=report_responses("text/html"),
     )
@@ -34,11 +41,12 @@ class SubjectExportView(OwnFormatParameter, APIView):
         from privacy.audit import log_access
         from privacy.exports import subject_export
 
-        check_params(request.query_params, {"format", "lang"})
+        check_params(request.query_params, {"format", "lang", "redact"})
         fmt = choice(request.query_params, "format", ("json", "html"), "json")
         lang = choice(request.query_params, "lang", ("en", "de"), "en")
         person = subject_person(request, person_id)
-        data = subject_export(person, lang)
+        redact = choice(request.query_params, "redact", ("true", "false"), "false") == "true"
+        data = subject_export(person, lang, redact=redact)
         from casemgmt.models import Person
 
         log_access(
