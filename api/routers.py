@@ -26,6 +26,7 @@ from api.privacy.audit_events import AuditEventViewSet
 from api.privacy.controllers import ControllerProfileView
 from api.privacy.erasure import ErasureRequestViewSet
 from api.privacy.registry import RegistryView
+from api.privacy.rights import ObjectionViewSet, RecipientNoticeViewSet, RectificationView
 from api.privacy.subjects import LegalHoldView, RestrictionView, SubjectExportView
 from api.stats.views import OutcomeChartView, OutcomeStatisticsView
 
@@ -44,6 +45,8 @@ router.register("courses", CourseViewSet, basename="course")
 router.register("case-overview", CaseOverviewViewSet, basename="case-overview")
 router.register("audit/events", AuditEventViewSet, basename="audit-event")
 router.register("privacy/erasure-requests", ErasureRequestViewSet, basename="erasure-request")
+router.register("privacy/recipient-notices", RecipientNoticeViewSet, basename="recipient-notice")
+router.register("privacy/objections", ObjectionViewSet, basename="objection")
 router.register("deputies", DeputyshipViewSet, basename="deputy")
 router.register("emergency-access", EmergencyAccessViewSet, basename="emergency-access")
 router.register(
@@ -71,6 +74,11 @@ urlpatterns = [
     path("privacy/subjects/<str:person_id>/export/", SubjectExportView.as_view(), name="subject-export"),
     path(
         "privacy/subjects/<str:person_id>/restriction/", RestrictionView.as_view(), name="subject-restriction"
+    ),
+    path(
+        "privacy/subjects/<str:person_id>/rectifications/",
+        RectificationView.as_view(),
+        name="subject-rectifications",
     ),
     path("privacy/families/<str:family_id>/legal-hold/", LegalHoldView.as_view(), name="family-legal-hold"),
     path("stats/outcomes/", OutcomeStatisticsView.as_view(), name="stats-outcomes"),

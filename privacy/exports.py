@@ -196,7 +196,7 @@ def subject_export(person: Any, lang: str = "en", redact: bool = False) -> dict[
     """
     from casemgmt.models import CaseConference, ConferenceParticipant, Consent, Contact, Goal, Referral
     from privacy.classification import SPECIAL_CATEGORIES, category_label
-    from privacy.models import Restriction
+    from privacy.models import Objection, Rectification, Restriction
 
     family = person.family
     goals = list(
@@ -329,8 +329,26 @@ def subject_export(person: Any, lang: str = "en", redact: bool = False) -> dict[
         # Art. 18 / Art. 21 status at the time of the answer.
         "status": {
             "restricted": any(r.lifted_at is None for r in restrictions),
-            "objections": [],
+            "objections": [
+                {
+                    "received_at": _iso(o.received_at),
+                    "decision": o.decision,
+                    "decision_reason": o.decision_reason,
+                    "decided_at": _iso(o.decided_at),
+                }
+                for o in Objection.objects.filter(person=person)
+            ],
         },
+        # Art. 16: what was corrected, with the previous value.
+        "rectifications": [
+            {
+                "field": r.field,
+                "previous_value": r.previous_value,
+                "reason": r.reason,
+                "rectified_at": _iso(r.rectified_at),
+            }
+            for r in Rectification.objects.filter(person=person)
+        ],
         # Art. 15(1)(b): the categories of personal data concerned.
         "categories": [
             {"code": c.value, "label": category_label(c, lang), "special": c in SPECIAL_CATEGORIES}

@@ -12,8 +12,9 @@ from django.conf import settings
 from django.db import models
 
 from casemgmt.models.base import AuditContextMixin, FamilyOwned
+from casemgmt.models.casework import Agency
 from privacy.classification import DataCategory
-from privacy.fields import EncryptedTextField
+from privacy.fields import EncryptedCharField, EncryptedTextField
 
 
 class AuditEntry(AbstractLogEntry):
@@ -280,3 +281,139 @@ class ControllerProfile(AuditContextMixin, models.Model):
 
     def __str__(self) -> str:
         return f"controller profile {self.pk}"
+
+
+class _SubjectRecord(FamilyOwned, models.Model):
+    """A DPO's record about one person (rectification, objection, notice): goes with the person."""
+
+    FAMILY_PATH = "person__family_id"
+    PERSON_PATH = "person_id"
+    PROCESSING_ACTIVITY = "data_subject_rights"
+    ORGANISATION_PATH: ClassVar[str] = "person.family.organisation_id"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey("casemgmt.Person", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True
+
+    def get_additional_data(self) -> dict[str, str] | None:
+        return {"organisation": str(self.person.family.organisation_id)}
+
+
+class Rectification(_SubjectRecord):
+    """Art. 16: a corrected field of a person, with the previous value kept encrypted as proof."""
+
+    class Field(models.TextChoices):
+        GIVEN_NAME = "given_name", "Given name"
+        FAMILY_NAME = "family_name", "Family name"
+        DATE_OF_BIRTH = "date_of_birth", "Date of birth"
+        SEX = "sex", "Sex"
+        RESIDENCE_STATUS = "residence_status", "Residence status"
+        COUNTRY_OF_ORIGIN = "country_of_origin", "Country of origin"
+
+    ANONYMISE: ClassVar[dict[str, str]] = {"previous_value": "clear", "reason": "clear"}
+
+    field = models.CharField(max_length=30, choices=Field.choices)
+    previous_value = EncryptedTextField(max_length=500, blank=True)
+    reason = EncryptedTextField(max_length=2000)
+    rectified_at = models.DateTimeField()
+    rectified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "person": DataCategory.CASE_ADMINISTRATION,
+        "previous_value": DataCategory.IDENTIFICATION,
+        "reason": DataCategory.CASE_NOTES,
+        "rectified_by": DataCategory.ACCOUNT,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "field", "rectified_at")
+
+    class Meta:
+        ordering = ("-rectified_at",)
+
+    def __str__(self) -> str:
+        return f"Rectification {self.pk} ({self.field})"
+
+
+class RecipientNotice(_SubjectRecord):
+    """Art. 19: a recipient who received a person's data and is to be told of a change."""
+
+    class Cause(models.TextChoices):
+        RECTIFICATION = "rectification", "Rectification (Art. 16)"
+        RESTRICTION = "restriction", "Restriction (Art. 18)"
+        ERASURE = "erasure", "Erasure (Art. 17)"
+
+    class Via(models.TextChoices):
+        CASE_CONFERENCE = "case_conference", "Case conference"
+        REFERRAL = "referral", "Referral"
+
+    ANONYMISE: ClassVar[dict[str, str]] = {"recipient_name": "clear"}
+
+    cause = models.CharField(max_length=20, choices=Cause.choices)
+    cause_id = models.UUIDField()
+    recipient_kind = models.CharField(max_length=30, choices=Agency.choices)
+    # Encrypted: a named office at an agency points to the family's case.
+    recipient_name = EncryptedCharField(max_length=200, blank=True)
+    received_via = models.CharField(max_length=20, choices=Via.choices)
+    created_at = models.DateTimeField()
+    informed_at = models.DateTimeField(null=True, blank=True)
+    informed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "person": DataCategory.CASE_ADMINISTRATION,
+        "recipient_name": DataCategory.IDENTIFICATION,
+        "informed_by": DataCategory.ACCOUNT,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "cause",
+        "cause_id",
+        "recipient_kind",
+        "received_via",
+        "created_at",
+        "informed_at",
+    )
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"Recipient notice {self.pk} ({self.cause})"
+
+
+class Objection(_SubjectRecord):
+    """Art. 21: an objection to processing, with the DPO's decision and its reason."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Pending"
+        UPHELD = "upheld", "Upheld: processing stops (restricted)"
+        REJECTED = "rejected", "Rejected: compelling legitimate grounds"
+
+    ANONYMISE: ClassVar[dict[str, str]] = {"reason": "clear", "decision_reason": "clear"}
+
+    reason = EncryptedTextField(max_length=2000)
+    received_at = models.DateTimeField()
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    decision_reason = EncryptedTextField(max_length=2000, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "person": DataCategory.CASE_ADMINISTRATION,
+        "reason": DataCategory.CASE_NOTES,
+        "decision_reason": DataCategory.CASE_NOTES,
+        "decided_by": DataCategory.ACCOUNT,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "received_at", "decision", "decided_at")
+
+    class Meta:
+        ordering = ("-received_at",)
+
+    def __str__(self) -> str:
+        return f"Objection {self.pk} ({self.decision})"

@@ -201,6 +201,11 @@ EXPORT_LABELS = {
         "restricted": "Processing of your data is restricted.",
         "not_restricted": "Processing of your data is not restricted.",
         "no_objection": "No objection recorded.",
+        "objection": "Objection received",
+        "rectifications": "Rectifications (Art. 16)",
+        "previous": "Previous value",
+        "data_field": "Item",
+        "reason": "Reason",
         "disclosed": "Disclosed to",
         "access": "Who accessed your data",
         "when": "When",
@@ -244,6 +249,11 @@ EXPORT_LABELS = {
         "restricted": "Die Verarbeitung Ihrer Daten ist eingeschränkt.",
         "not_restricted": "Die Verarbeitung Ihrer Daten ist nicht eingeschränkt.",
         "no_objection": "Kein Widerspruch erfasst.",
+        "objection": "Widerspruch eingegangen",
+        "rectifications": "Berichtigungen (Art. 16)",
+        "previous": "Früherer Wert",
+        "data_field": "Angabe",
+        "reason": "Grund",
         "disclosed": "Übermittelt an",
         "access": "Wer auf Ihre Daten zugegriffen hat",
         "when": "Wann",
@@ -390,6 +400,11 @@ CHOICES_DE: dict[str, dict[str, str]] = {
         "other staff": "Andere Beschäftigte",
     },
     "bool": {"True": "ja", "False": "nein"},
+    "decision": {
+        "pending": "noch nicht entschieden",
+        "upheld": "stattgegeben: die Verarbeitung ist eingeschränkt",
+        "rejected": "abgelehnt aus zwingenden schutzwürdigen Gründen",
+    },
 }
 
 _SUBJECT_CHOICES = {"role": "role", "sex": "sex", "residence_status": "residence_status"}
@@ -404,6 +419,7 @@ _FAMILY_CHOICES = {
 def _choices_en() -> dict[str, dict[str, str]]:
     from casemgmt.models import CaseConference, ConferenceParticipant, Contact, Family, Goal, Person, Referral
     from casemgmt.models.casework import Agency
+    from privacy.models import Objection
 
     def of(model: Any, name: str) -> dict[str, str]:
         return {str(k): str(v) for k, v in model._meta.get_field(name).choices}
@@ -433,6 +449,7 @@ def _choices_en() -> dict[str, dict[str, str]]:
             "other staff": "Other staff",
         },
         "bool": {"True": "yes", "False": "no"},
+        "decision": {str(k): str(v) for k, v in Objection.Decision.choices},
     }
 
 
@@ -558,7 +575,23 @@ def subject_export_display(data: dict[str, Any], lang: str) -> dict[str, Any]:
             {**r, "via": VIA_LABELS[lang][r["via"]], "on": when(r["on"], lang)} for r in data["recipients"]
         ],
         "restricted": data["status"]["restricted"],
-        "objections": data["status"]["objections"],
+        "objections": [
+            {
+                "received_at": when(o["received_at"], lang),
+                "decision": label("decision", o["decision"]),
+                "decision_reason": o["decision_reason"],
+            }
+            for o in data["status"]["objections"]
+        ],
+        "rectifications": [
+            {
+                "field": fields[r["field"]],
+                "previous_value": r["previous_value"] or "–",
+                "reason": r["reason"],
+                "rectified_at": when(r["rectified_at"], lang),
+            }
+            for r in data["rectifications"]
+        ],
         "rights": data["rights"],
         "complaint": data["complaint"],
         "source": data["source"],

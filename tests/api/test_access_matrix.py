@@ -151,11 +151,28 @@ def world(db: None) -> World:
             match="exact",
         )
     town = OrganisationFactory(name="Stadt A", kind="town", parent=district, reference_prefix="S")
+    from privacy.models import RecipientNotice
+    from privacy.rights import objection_add
+
+    objection = objection_add(person=person, reason="Widerspruch", acting_user=users["dpo"])
+    second_person = make_person(family, users["cm"])
+    with setup_writes("data_subject_rights"):
+        notice = RecipientNotice.objects.create(
+            person=person,
+            cause="restriction",
+            cause_id=person.pk,
+            recipient_kind="jobcenter",
+            received_via="case_conference",
+            created_at=timezone.now(),
+        )
     from privacy.transparency import seal
 
     seal()  # the sealer has run: the audit entry has a checkpoint to be proven against
     ids = {
         "town": str(town.pk),
+        "objection": str(objection.pk),
+        "second_person": str(second_person.pk),
+        "notice": str(notice.pk),
         "set_password_token": set_password_token,
         "duplicate_review": str(review.pk),
         "erasure": str(erasure.pk),
@@ -566,6 +583,27 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
         {**DPO_ONLY, "dpo": 409},
     ),
     ("GET", "/api/v1/privacy/erasure-requests/"): ("erasure", None, {**DPO_ONLY, "dpo": "200:x"}),
+    ("GET", "/api/v1/privacy/subjects/{person_id}/rectifications/"): ("person", None, DPO_ONLY),
+    ("POST", "/api/v1/privacy/subjects/{person_id}/rectifications/"): (
+        "person",
+        lambda w: {"field": "given_name", "value": "Zainab", "reason": "Pass vorgelegt"},
+        {**DPO_ONLY, "dpo": 201},
+    ),
+    ("GET", "/api/v1/privacy/recipient-notices/"): ("notice", None, {**DPO_ONLY, "dpo": "200:x"}),
+    ("GET", "/api/v1/privacy/recipient-notices/{id}/"): ("notice", None, DPO_ONLY),
+    ("POST", "/api/v1/privacy/recipient-notices/{id}/informed/"): ("notice", None, DPO_ONLY),
+    ("GET", "/api/v1/privacy/objections/"): ("objection", None, {**DPO_ONLY, "dpo": "200:x"}),
+    ("POST", "/api/v1/privacy/objections/"): (
+        None,
+        lambda w: {"person": w.ids["second_person"], "reason": "Besondere Situation"},
+        {**DPO_ONLY, "dpo": 201},
+    ),
+    ("GET", "/api/v1/privacy/objections/{id}/"): ("objection", None, DPO_ONLY),
+    ("POST", "/api/v1/privacy/objections/{id}/decision/"): (
+        "objection",
+        lambda w: {"decision": "rejected", "reason": "Gesetzliche Aufgabe"},
+        DPO_ONLY,
+    ),
     ("POST", "/api/v1/privacy/erasure-requests/"): (
         None,
         lambda w: {"family": w.ids["family"], "dry_run": True},

@@ -27,7 +27,7 @@ from casemgmt.services import families as family_services
 from casemgmt.services import referrals as referral_services
 from casemgmt.services.goals import fields_of_action_for
 from privacy import controllers, rights
-from privacy.models import AuditEntry
+from privacy.models import AuditEntry, RecipientNotice
 from tests.factories import OrganisationFactory, make_family, make_person, make_user, setup_writes
 
 REASON = "Child protection call at night, case manager unreachable"
@@ -43,6 +43,7 @@ SERVICE_MODULES = [
 
 #: Public functions of the service modules that are not writes on behalf of a user.
 NOT_SERVICES = {
+    "recipient_notices_create": "internal step of the Art. 16/18/21 services, which authorise",
     "caseload_group": "internal step of family_grant/deputy_add (the group of a caseload)",
     "family_grant": "internal step of family_create/family_assign, which authorise",
     "family_revoke": "internal step of family_assign, which authorises",
@@ -170,6 +171,17 @@ def world(db: None) -> World:
         review = DuplicateReview.objects.create(
             organisation=district, person=make_person(family, cm), candidate=person, match="possible"
         )
+    objection = rights.objection_add(person=person, reason="Widerspruch", acting_user=dpo)
+    second_person = make_person(family, cm)
+    with setup_writes("data_subject_rights"):
+        notice = RecipientNotice.objects.create(
+            person=person,
+            cause="restriction",
+            cause_id=person.pk,
+            recipient_kind="jobcenter",
+            received_via="case_conference",
+            created_at=timezone.now(),
+        )
     return World(
         district=district,
         cm=cm,
@@ -198,6 +210,9 @@ def world(db: None) -> World:
             "review": review,
             "repeat_family": repeat_family,
             "access_request": access_request,
+            "objection": objection,
+            "second_person": second_person,
+            "notice": notice,
         },
     )
 
@@ -351,6 +366,26 @@ CASES: dict[str, tuple[Call, str]] = {
             representative="Landrätin",
             dpo_contact="dsb@kreis.example",
             acting_user=u,
+        ),
+        "dpo",
+    ),
+    "rectification_record": (
+        lambda w, u: rights.rectification_record(
+            person=o(w, "person"), field="given_name", value="Olga", reason="Ausweis vorgelegt", acting_user=u
+        ),
+        "dpo",
+    ),
+    "recipient_notice_informed": (
+        lambda w, u: rights.recipient_notice_informed(notice=o(w, "notice"), acting_user=u),
+        "dpo",
+    ),
+    "objection_add": (
+        lambda w, u: rights.objection_add(person=o(w, "second_person"), reason="Widerspruch", acting_user=u),
+        "dpo",
+    ),
+    "objection_decide": (
+        lambda w, u: rights.objection_decide(
+            objection=o(w, "objection"), decision="rejected", reason="Gesetzliche Pflicht", acting_user=u
         ),
         "dpo",
     ),
