@@ -23,6 +23,7 @@ from api.persons.duplicates import DuplicateReviewViewSet
 from api.persons.views import PersonViewSet
 from api.privacy.access_grants import AccessGrantReportView
 from api.privacy.audit_events import AuditEventViewSet
+from api.privacy.breaches import BreachViewSet
 from api.privacy.controllers import ControllerProfileView
 from api.privacy.erasure import ErasureRequestViewSet
 from api.privacy.registry import RegistryView
@@ -47,6 +48,7 @@ router.register("audit/events", AuditEventViewSet, basename="audit-event")
 router.register("privacy/erasure-requests", ErasureRequestViewSet, basename="erasure-request")
 router.register("privacy/recipient-notices", RecipientNoticeViewSet, basename="recipient-notice")
 router.register("privacy/objections", ObjectionViewSet, basename="objection")
+router.register("privacy/breaches", BreachViewSet, basename="breach")
 router.register("deputies", DeputyshipViewSet, basename="deputy")
 router.register("emergency-access", EmergencyAccessViewSet, basename="emergency-access")
 router.register(

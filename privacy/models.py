@@ -417,3 +417,54 @@ class Objection(_SubjectRecord):
 
     def __str__(self) -> str:
         return f"Objection {self.pk} ({self.decision})"
+
+
+class Breach(AuditContextMixin, models.Model):
+    """Art. 33(5): a personal data breach as documented by the DPO, whether notified or not."""
+
+    PROCESSING_ACTIVITY = "audit_logging"
+    ORGANISATION_PATH = "organisation_id"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("casemgmt.Organisation", on_delete=models.PROTECT, related_name="+")
+    # Encrypted: what happened may name people or cases.
+    description = EncryptedTextField(max_length=4000)
+    occurred_from = models.DateTimeField()
+    occurred_to = models.DateTimeField()
+    discovered_at = models.DateTimeField()
+    categories = models.JSONField(default=list, blank=True)
+    approximate_persons = models.PositiveIntegerField(default=0)
+    measures = EncryptedTextField(max_length=4000, blank=True)
+    notified_authority_at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "description": DataCategory.CASE_NOTES,
+        "measures": DataCategory.CASE_NOTES,
+        "recorded_by": DataCategory.ACCOUNT,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "organisation",
+        "occurred_from",
+        "occurred_to",
+        "discovered_at",
+        "categories",
+        "approximate_persons",
+        "notified_authority_at",
+        "recorded_at",
+    )
+
+    class Meta:
+        ordering = ("-discovered_at",)
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(occurred_to__gte=models.F("occurred_from")), name="breach_window_ordered"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"Breach {self.pk}"

@@ -155,6 +155,16 @@ def world(db: None) -> World:
     from privacy.rights import objection_add
 
     objection = objection_add(person=person, reason="Widerspruch", acting_user=users["dpo"])
+    from privacy.breaches import breach_record
+
+    breach = breach_record(
+        organisation=district,
+        description="Fehlversand",
+        occurred_from=timezone.now() - datetime.timedelta(hours=1),
+        occurred_to=timezone.now(),
+        discovered_at=timezone.now(),
+        acting_user=users["dpo"],
+    )
     second_person = make_person(family, users["cm"])
     with setup_writes("data_subject_rights"):
         notice = RecipientNotice.objects.create(
@@ -171,6 +181,7 @@ def world(db: None) -> World:
     ids = {
         "town": str(town.pk),
         "objection": str(objection.pk),
+        "breach": str(breach.pk),
         "second_person": str(second_person.pk),
         "notice": str(notice.pk),
         "set_password_token": set_password_token,
@@ -593,6 +604,20 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
     ("GET", "/api/v1/privacy/recipient-notices/{id}/"): ("notice", None, DPO_ONLY),
     ("POST", "/api/v1/privacy/recipient-notices/{id}/informed/"): ("notice", None, DPO_ONLY),
     ("GET", "/api/v1/privacy/objections/"): ("objection", None, {**DPO_ONLY, "dpo": "200:x"}),
+    ("GET", "/api/v1/privacy/breaches/"): ("breach", None, {**DPO_ONLY, "dpo": "200:x"}),
+    ("POST", "/api/v1/privacy/breaches/"): (
+        None,
+        lambda w: {
+            "organisation": str(w.district.pk),
+            "description": "Fehlversand",
+            "occurred_from": "2026-01-01T10:00:00+01:00",
+            "occurred_to": "2026-01-01T12:00:00+01:00",
+            "discovered_at": "2026-01-02T09:00:00+01:00",
+        },
+        {**DPO_ONLY, "dpo": 201},
+    ),
+    ("GET", "/api/v1/privacy/breaches/{id}/"): ("breach", None, DPO_ONLY),
+    ("GET", "/api/v1/privacy/breaches/{id}/affected/"): ("breach", None, DPO_ONLY),
     ("POST", "/api/v1/privacy/objections/"): (
         None,
         lambda w: {"person": w.ids["second_person"], "reason": "Besondere Situation"},

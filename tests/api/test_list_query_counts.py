@@ -10,6 +10,7 @@ from django.utils import timezone
 from casemgmt.models import Role
 from casemgmt.services.access import deputy_add, emergency_access_open
 from casemgmt.services.catalogue import field_of_action_create
+from privacy.breaches import breach_record
 from privacy.models import RecipientNotice
 from privacy.rights import erasure_request, objection_add
 from tests.conftest import app_queries, client_for
@@ -29,6 +30,7 @@ LISTS = [
     ("/api/v1/privacy/erasure-requests/", Role.DPO),
     ("/api/v1/privacy/objections/", Role.DPO),
     ("/api/v1/privacy/recipient-notices/", Role.DPO),
+    ("/api/v1/privacy/breaches/", Role.DPO),
 ]
 
 
@@ -54,6 +56,14 @@ def test_query_count_flat(district, url, role) -> None:  # type: ignore[no-untyp
             erasure_request(subject=family, subject_type="family", dry_run=True, acting_user=dpo)
             person = make_person(family, owner)
             objection_add(person=person, reason="Widerspruch", acting_user=dpo)
+            breach_record(
+                organisation=district,
+                description="Fehlversand",
+                occurred_from=timezone.now(),
+                occurred_to=timezone.now(),
+                discovered_at=timezone.now(),
+                acting_user=dpo,
+            )
             with setup_writes("data_subject_rights"):
                 RecipientNotice.objects.create(
                     person=person,

@@ -26,7 +26,7 @@ from casemgmt.services import access, administration, catalogue, conferences, co
 from casemgmt.services import families as family_services
 from casemgmt.services import referrals as referral_services
 from casemgmt.services.goals import fields_of_action_for
-from privacy import controllers, rights
+from privacy import breaches, controllers, rights
 from privacy.models import AuditEntry, RecipientNotice
 from tests.factories import OrganisationFactory, make_family, make_person, make_user, setup_writes
 
@@ -39,10 +39,12 @@ SERVICE_MODULES = [
     ),
     rights,
     controllers,
+    breaches,
 ]
 
 #: Public functions of the service modules that are not writes on behalf of a user.
 NOT_SERVICES = {
+    "affected": "a read: who and what a breach window touched (the view logs the access)",
     "recipient_notices_create": "internal step of the Art. 16/18/21 services, which authorise",
     "caseload_group": "internal step of family_grant/deputy_add (the group of a caseload)",
     "family_grant": "internal step of family_create/family_assign, which authorise",
@@ -365,6 +367,17 @@ CASES: dict[str, tuple[Call, str]] = {
             address="Kreishaus 1",
             representative="Landrätin",
             dpo_contact="dsb@kreis.example",
+            acting_user=u,
+        ),
+        "dpo",
+    ),
+    "breach_record": (
+        lambda w, u: breaches.breach_record(
+            organisation=w.district,
+            description="Laptop verloren",
+            occurred_from=timezone.now(),
+            occurred_to=timezone.now(),
+            discovered_at=timezone.now(),
             acting_user=u,
         ),
         "dpo",
