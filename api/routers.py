@@ -26,7 +26,7 @@ from api.privacy.audit_events import AuditEventViewSet
 from api.privacy.breaches import BreachViewSet
 from api.privacy.controllers import ControllerProfileView
 from api.privacy.erasure import ErasureRequestViewSet
-from api.privacy.registry import RegistryView
+from api.privacy.registry import RecordVersionsView, RegistryView
 from api.privacy.rights import ObjectionViewSet, RecipientNoticeViewSet, RectificationView
 from api.privacy.subjects import LegalHoldView, RestrictionView, SubjectExportView
 from api.stats.views import OutcomeChartView, OutcomeStatisticsView
@@ -68,6 +68,7 @@ urlpatterns = [
     path("auth/password/set/", PasswordSetView.as_view(), name="auth-password-set"),
     path("privacy/access-grants/", AccessGrantReportView.as_view(), name="privacy-access-grants"),
     path("privacy/registry/", RegistryView.as_view(), name="privacy-registry"),
+    path("privacy/registry/versions/", RecordVersionsView.as_view(), name="privacy-registry-versions"),
     path(
         "privacy/controllers/<str:organisation_id>/",
         ControllerProfileView.as_view(),

@@ -46,7 +46,14 @@ NOT_AUDITED = frozenset({"casemgmt.FamilyReferenceCounter", "casemgmt.PersonSear
 
 #: Records of the privacy app whose changes are decisions someone answers for (the others
 #: are themselves the record, e.g. a Restriction or an ErasureRequest).
-AUDITED_PRIVACY_MODELS = ("ControllerProfile", "Rectification", "RecipientNotice", "Objection", "Breach")
+AUDITED_PRIVACY_MODELS = (
+    "ControllerProfile",
+    "Rectification",
+    "RecipientNotice",
+    "Objection",
+    "Breach",
+    "RecordVersion",
+)
 
 
 def audited_models() -> Iterator[type[models.Model]]:

@@ -8,8 +8,14 @@ from casemgmt import policies
 from casemgmt.models import Organisation, Role
 from casemgmt.services.common import invalid
 from privacy.audit import audited_write
-from privacy.models import ControllerProfile
-from privacy.registry import ORGANISATIONAL_MEASURES, Activity
+from privacy.models import ControllerProfile, RecordVersion
+from privacy.registry import (
+    ORGANISATIONAL_MEASURES,
+    Activity,
+    activities_by_code,
+    record_content,
+    record_diff,
+)
 
 
 @audited_write(Activity.ACCOUNT_MANAGEMENT)
@@ -27,6 +33,7 @@ def controller_profile_set(
     processors: str = "",
     third_country_transfers: str = "",
     organisational_measures: dict[str, str] | None = None,
+    activity_details: dict[str, dict[str, str]] | None = None,
 ) -> ControllerProfile:
     """Create or replace the organisation's controller details; the DPO of that organisation only."""
     policies.require_role_in(acting_user, organisation, Role.DPO, obj=organisation)
@@ -38,6 +45,14 @@ def controller_profile_set(
             f"Unknown measure; use {', '.join(ORGANISATIONAL_MEASURES)}.",
             "unknown_measure",
         )
+    details = dict(activity_details or {})
+    for code, item in details.items():
+        if code not in activities_by_code() or not isinstance(item, dict):
+            raise invalid("activity_details", f"Unknown processing activity: {code}.", "unknown_activity")
+        if set(item) - {"responsible_unit", "dpia_reference"}:
+            raise invalid(
+                "activity_details", "Give responsible_unit and dpia_reference per activity.", "unknown_field"
+            )
     if arrangement == ControllerProfile.Arrangement.SOLE:
         arrangement_partner = None
     elif arrangement_partner is None:
@@ -65,6 +80,36 @@ def controller_profile_set(
     profile.processors = processors.strip()
     profile.third_country_transfers = third_country_transfers.strip()
     profile.organisational_measures = {k: v.strip() for k, v in measures.items() if v.strip()}
+    profile.activity_details = {
+        code: {k: str(v).strip() for k, v in item.items() if str(v).strip()} for code, item in details.items()
+    }
     profile.full_clean()
     profile.save()
     return profile
+
+
+@audited_write(Activity.AUDIT_LOGGING)
+def record_version_save(*, organisation: Organisation, acting_user: Any) -> tuple[RecordVersion, bool]:
+    """Store the organisation's current record as a new version if it changed; (version, created)."""
+    from django.utils import timezone
+
+    policies.require_role_in(acting_user, organisation, Role.DPO, obj=organisation)
+    content = record_content(organisation)
+    latest = (
+        RecordVersion.objects.select_for_update()
+        .filter(organisation=organisation)
+        .order_by("-number")
+        .first()
+    )
+    diff = record_diff(latest.content if latest else None, content)
+    if latest is not None and not diff:
+        return latest, False
+    version = RecordVersion.objects.create(
+        organisation=organisation,
+        number=(latest.number + 1) if latest else 1,
+        created_at=timezone.now(),
+        created_by=acting_user,
+        content=content,
+        diff=diff,
+    )
+    return version, True

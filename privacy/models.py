@@ -252,6 +252,8 @@ class ControllerProfile(AuditContextMixin, models.Model):
     )
     third_country_transfers = models.TextField(max_length=1000, blank=True)
     organisational_measures = models.JSONField(default=dict, blank=True)
+    #: Per activity code: {"responsible_unit": ..., "dpia_reference": ...} (Art. 30, Art. 35).
+    activity_details = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {}
@@ -268,6 +270,7 @@ class ControllerProfile(AuditContextMixin, models.Model):
         "processors",
         "third_country_transfers",
         "organisational_measures",
+        "activity_details",
         "updated_at",
     )
 
@@ -468,3 +471,39 @@ class Breach(AuditContextMixin, models.Model):
 
     def __str__(self) -> str:
         return f"Breach {self.pk}"
+
+
+class RecordVersion(AuditContextMixin, models.Model):
+    """One stored version of an organisation's Art. 30 record, with what changed since the last."""
+
+    PROCESSING_ACTIVITY = "audit_logging"
+    ORGANISATION_PATH = "organisation_id"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("casemgmt.Organisation", on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    content = models.JSONField()
+    diff = models.JSONField(default=list)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {"created_by": DataCategory.ACCOUNT}
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "organisation",
+        "number",
+        "created_at",
+        "content",
+        "diff",
+    )
+
+    class Meta:
+        ordering = ("-number",)
+        constraints = (
+            models.UniqueConstraint(fields=("organisation", "number"), name="record_version_number_unique"),
+        )
+
+    def __str__(self) -> str:
+        return f"record version {self.number}"

@@ -640,6 +640,7 @@ def record(lang: str = "en", organisation: Any = None) -> dict[str, Any]:
     controller = controller_section(organisation, lang) if organisation is not None else None
     profile = ControllerProfile.objects.filter(organisation=organisation).first() if organisation else None
     transfers = profile.third_country_transfers if profile and profile.third_country_transfers else None
+    details: dict[str, dict[str, str]] = dict(profile.activity_details) if profile else {}
     return {
         "controller": controller or {"name": CONTROLLER[lang], "missing": []},
         "technical_and_organisational_measures": measures
@@ -670,6 +671,8 @@ def record(lang: str = "en", organisation: Any = None) -> dict[str, Any]:
                 "retention": a.retention[lang],
                 "retention_days": a.retention_days,
                 "risk_assessment": a.risk[lang],
+                "responsible_unit": details.get(a.code, {}).get("responsible_unit", ""),
+                "dpia_reference": details.get(a.code, {}).get("dpia_reference", ""),
                 "models": list(a.models),
             }
             for a in ACTIVITIES
@@ -689,3 +692,49 @@ def anonymisation() -> dict[str, dict[str, str]]:
 
 
 ANONYMISED_MARK = "[anonymised]"
+
+
+#: Parts of a generated record that are not its content (they change on every generation).
+VOLATILE = ("generated", "period", "observed")
+
+
+def _flatten(value: Any, path: str = "") -> dict[str, Any]:
+    """Paths to leaf values; lists of coded items are keyed by their code, lists of text are sets."""
+    out: dict[str, Any] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in VOLATILE or key == "updated_at":
+                continue
+            out.update(_flatten(item, f"{path}.{key}" if path else key))
+    elif isinstance(value, list) and all(isinstance(i, dict) and "code" in i for i in value):
+        for item in value:
+            out.update(_flatten(item, f"{path}[{item['code']}]"))
+    elif isinstance(value, list):
+        for item in value:
+            out[f"{path}[{item}]"] = True
+    else:
+        out[path] = value
+    return out
+
+
+def record_diff(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, Any]]:
+    """What changed between two records: added, removed or changed items by path."""
+    before = _flatten(old or {})
+    after = _flatten(new)
+    changes: list[dict[str, Any]] = []
+    for path in sorted(set(before) | set(after)):
+        if path not in before:
+            changes.append({"change": "added", "path": path, "value": after[path]})
+        elif path not in after:
+            changes.append({"change": "removed", "path": path, "value": before[path]})
+        elif before[path] != after[path]:
+            changes.append({"change": "changed", "path": path, "from": before[path], "to": after[path]})
+    return changes
+
+
+def record_content(organisation: Any) -> dict[str, Any]:
+    """The record of ``organisation`` (German, the language of the signed document) without figures."""
+    data = record("de", organisation=organisation)
+    for activity in data["activities"]:
+        activity.pop("models", None)
+    return data

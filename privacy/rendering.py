@@ -27,6 +27,10 @@ RECORD_LABELS = {
         "processors": "Processors (Art. 28)",
         "missing": "missing – please complete",
         "technical": "Technical measures",
+        "responsible_unit": "Responsible unit",
+        "dpia": "Data protection impact assessment",
+        "version": "Version",
+        "last_changed": "last changed",
         "organisational": "Organisational measures",
         "toms": "Technical and organisational measures",
         "purpose": "Purpose",
@@ -56,6 +60,10 @@ RECORD_LABELS = {
         "processors": "Auftragsverarbeiter (Art. 28)",
         "missing": "fehlt – bitte ergänzen",
         "technical": "Technische Maßnahmen",
+        "responsible_unit": "Zuständige Stelle",
+        "dpia": "Datenschutz-Folgenabschätzung",
+        "version": "Fassung",
+        "last_changed": "zuletzt geändert",
         "organisational": "Organisatorische Maßnahmen",
         "toms": "Technische und organisatorische Maßnahmen",
         "purpose": "Zweck",
@@ -158,6 +166,9 @@ def registry_html(data: dict[str, Any], lang: str) -> HttpResponse:
             "lang": lang,
             "period": {"from": when(data["period"]["from"], lang), "to": when(data["period"]["to"], lang)},
             "generated": when(data["generated"], lang),
+            "version": {**data["version"], "last_changed": when(data["version"]["last_changed"], lang)}
+            if data.get("version")
+            else None,
         },
     )
     return HttpResponse(html, content_type="text/html; charset=utf-8")

@@ -44,6 +44,12 @@ class ControllerProfileInputSerializer(StrictSerializer):
         default=dict,
         help_text=f"Own text per measure ({', '.join(ORGANISATIONAL_MEASURES)}); left out: the default.",
     )
+    activity_details = serializers.DictField(
+        child=serializers.DictField(child=serializers.CharField(max_length=300, allow_blank=True)),
+        required=False,
+        default=dict,
+        help_text="Per activity code: responsible_unit and dpia_reference (where the DPIA is filed).",
+    )
 
 
 class ControllerProfileOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -65,6 +71,7 @@ class ControllerProfileOutputSerializer(serializers.ModelSerializer):  # type: i
             "processors",
             "third_country_transfers",
             "organisational_measures",
+            "activity_details",
             "updated_at",
         )
         read_only_fields = fields

@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,10 +24,11 @@ from api.params import (
     report_responses,
 )
 from api.permissions import DPO, ScopeMapPermission
+from api.serializers import StrictSerializer
 from casemgmt import policies
 from casemgmt.models import Organisation, Role
 from privacy import observed, registry, rendering
-from privacy.models import AuditEntry
+from privacy.models import AuditEntry, RecordVersion
 
 FORMATS = ("json", "csv", "html")
 
@@ -79,8 +80,14 @@ class RegistryView(OwnFormatParameter, APIView):
         entries = AuditEntry.objects.filter(observed.audit_scope(orgs), observed.period_filter(start, end))
         ops = observed.operations(entries)
         used = observed.recipients_used(orgs, start, end)
-        data = registry.record(
-            lang, organisation=controller_organisation(request, params.get("organisation"))
+        organisation = controller_organisation(request, params.get("organisation"))
+        data = registry.record(lang, organisation=organisation)
+        latest = RecordVersion.objects.filter(organisation=organisation).order_by("-number").first()
+        # "Last changed": the latest stored version (POST …/registry/versions/ stores one when it changed).
+        data["version"] = (
+            {"number": latest.number, "last_changed": latest.created_at.isoformat(timespec="seconds")}
+            if latest
+            else None
         )
         for activity in data["activities"]:
             activity["observed"] = {
@@ -94,3 +101,52 @@ class RegistryView(OwnFormatParameter, APIView):
         if fmt == "html":
             return rendering.registry_html(data, lang)
         return Response(data)
+
+
+class RecordVersionInputSerializer(StrictSerializer):
+    organisation = serializers.UUIDField(
+        required=False, help_text="default: the DPO's top-level organisation"
+    )
+
+
+class RecordVersionSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
+    diff = serializers.ListField(
+        child=serializers.DictField(), read_only=True, help_text="added / removed / changed items by path"
+    )
+
+    class Meta:
+        model = RecordVersion
+        fields = ("id", "organisation", "number", "created_at", "created_by", "diff")
+        read_only_fields = fields
+
+
+class RecordVersionsView(APIView):
+    """The history of the record: GET lists the stored versions with their diffs, POST stores the
+    current record as a new version when it changed (201) or answers the latest (200)."""
+
+    permission_classes = (ScopeMapPermission,)
+    scope_map = {"*": DPO}
+
+    @extend_schema(
+        parameters=[OpenApiParameter("organisation", OpenApiTypes.UUID)],
+        responses={200: RecordVersionSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        check_params(request.query_params, {"organisation"})
+        organisation = controller_organisation(request, request.query_params.get("organisation"))
+        versions = RecordVersion.objects.filter(organisation=organisation).order_by("-number")
+        return Response(RecordVersionSerializer(versions, many=True).data)
+
+    @extend_schema(
+        request=RecordVersionInputSerializer,
+        responses={200: RecordVersionSerializer, 201: RecordVersionSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        from privacy.controllers import record_version_save
+
+        serializer = RecordVersionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        raw = serializer.validated_data.get("organisation")
+        organisation = controller_organisation(request, str(raw) if raw else None)
+        version, created = record_version_save(organisation=organisation, acting_user=request.user)
+        return Response(RecordVersionSerializer(version).data, status=201 if created else 200)

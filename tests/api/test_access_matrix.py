@@ -545,6 +545,8 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
     # --- the DPO's record of processing activities and audit trail (audit: 404 for everyone else)
     ("GET", "/api/v1/privacy/registry/"): (None, None, dict.fromkeys(ROLES, 403) | {"dpo": 200, "anon": 401}),
     ("GET", "/api/v1/privacy/access-grants/"): (None, None, DPO_ONLY),
+    ("GET", "/api/v1/privacy/registry/versions/"): (None, None, DPO_ONLY),
+    ("POST", "/api/v1/privacy/registry/versions/"): (None, None, {**DPO_ONLY, "dpo": 201}),
     ("GET", "/api/v1/privacy/controllers/{organisation_id}/"): ("organisation", None, DPO_ONLY),
     ("PUT", "/api/v1/privacy/controllers/{organisation_id}/"): (
         "organisation",

@@ -371,6 +371,10 @@ CASES: dict[str, tuple[Call, str]] = {
         ),
         "dpo",
     ),
+    "record_version_save": (
+        lambda w, u: controllers.record_version_save(organisation=w.district, acting_user=u),
+        "dpo",
+    ),
     "breach_record": (
         lambda w, u: breaches.breach_record(
             organisation=w.district,

@@ -194,3 +194,59 @@ def test_categories_come_from_declared_field_use() -> None:
     assert DataCategory.SOCIAL_BENEFITS in by_code["outcome_statistics"]
     # What a conference discusses with agencies includes residence status and benefits.
     assert {DataCategory.RESIDENCE, DataCategory.SOCIAL_BENEFITS} <= by_code["case_conferences"]
+
+
+# --- versions with diffs, responsible unit and DPIA reference per activity
+
+VERSIONS = "/api/v1/privacy/registry/versions/"
+
+
+def test_record_versions_with_diff_responsible_unit_and_dpia(dpo, district) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(dpo)
+    first = client.post(VERSIONS, {}, format="json")
+    assert first.status_code == 201 and first.json()["number"] == 1
+    assert all(change["change"] == "added" for change in first.json()["diff"])
+    assert client.post(VERSIONS, {}, format="json").status_code == 200  # nothing changed: no new version
+    controller_profile_set(
+        organisation=district,
+        acting_user=dpo,
+        processors="Kommunales Rechenzentrum",
+        activity_details={
+            "case_management": {"responsible_unit": "Amt 50", "dpia_reference": "DSFA-2026-01"}
+        },
+        **PROFILE,
+    )
+    second = client.post(VERSIONS, {"organisation": str(district.pk)}, format="json")
+    assert second.status_code == 201 and second.json()["number"] == 2
+    paths = {(c["change"], c["path"]) for c in second.json()["diff"]}
+    assert ("changed", "activities[case_management].responsible_unit") in paths
+    assert ("added", "controller.processors[Kommunales Rechenzentrum]") in paths
+    assert [v["number"] for v in client.get(VERSIONS).json()] == [2, 1]
+    body = client.get(REGISTRY, {"lang": "de"}).json()
+    assert body["version"]["number"] == 2 and body["version"]["last_changed"]
+    management = next(a for a in body["activities"] if a["code"] == "case_management")
+    assert management["responsible_unit"] == "Amt 50" and management["dpia_reference"] == "DSFA-2026-01"
+    html = client.get(REGISTRY, {"lang": "de", "format": "html"}).content.decode()
+    assert "Fassung 2" in html and "Zuständige Stelle" in html and "DSFA-2026-01" in html
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        {"astrology": {"responsible_unit": "x"}},
+        {"case_management": {"owner": "x"}},
+        {"case_management": "Amt 50"},
+    ],
+)
+def test_activity_details_bad_input(dpo, district, details) -> None:  # type: ignore[no-untyped-def]
+    response = client_for(dpo).put(
+        controllers(district.pk), {**PROFILE, "activity_details": details}, format="json"
+    )
+    assert response.status_code == 400, response.content
+
+
+def test_versions_of_another_tenant_are_404(dpo, other_district) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(dpo)
+    assert client.get(VERSIONS, {"organisation": str(other_district.pk)}).status_code == 404
+    assert client.post(VERSIONS, {"organisation": str(other_district.pk)}, format="json").status_code == 404
+    assert client.post(VERSIONS, {"organisation": "x"}, format="json").status_code == 400
