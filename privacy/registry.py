@@ -332,6 +332,12 @@ ACTIVITIES: tuple[ProcessingActivity, ...] = (
             "de": "Art. 6 Abs. 1 lit. c DSGVO i. V. m. Art. 5 Abs. 2, Art. 24 und Art. 32 DSGVO.",
             "en": "Art. 6(1)(c) GDPR with Art. 5(2), Art. 24 and Art. 32 GDPR.",
         },
+        special_categories_basis={
+            "de": "Art. 9 Abs. 2 lit. g DSGVO i. V. m. Art. 33 Abs. 5 DSGVO für Beschreibungen im "
+            "Vorfallregister, soweit sie Gesundheitsangaben enthalten.",
+            "en": "Art. 9(2)(g) GDPR with Art. 33(5) GDPR for breach register descriptions that "
+            "mention health.",
+        },
         data_subjects=("staff", "family_members"),
         recipients=("dpo", "it_operations"),
         retention={"de": "2 Jahre, danach Löschung.", "en": "2 years, then erased."},
