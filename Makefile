@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format install lock migrate seed bench bench-quick bench-audit load fuzz audit-deps clean
+.PHONY: run test lint format install lock migrate seed bench bench-quick bench-audit load fuzz audit-deps clean docs-check
 
 # Exactly the versions in the lockfile, each checked against its hash; then the project itself.
 $(STAMP): pyproject.toml requirements/dev.lock
@@ -35,6 +35,10 @@ run: seed
 ## PYTEST_WORKERS processes in parallel (pytest-xdist; default 2, CI's cores; 0 for one process).
 test: install
 	$(BIN)/python -m pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
+
+## The DPO documents (Art. 30 record, Art. 15 export) rendered by headless chromium to PDF, checked for raw codes.
+docs-check: install
+	REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/privacy/test_subject_export.py -k headless
 
 ## Load test: concurrent mixed clients against gunicorn on PostgreSQL, then a database check.
 load: install

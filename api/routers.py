@@ -22,14 +22,13 @@ from api.families.views import CaseOverviewViewSet, FamilyViewSet
 from api.persons.duplicates import DuplicateReviewViewSet
 from api.persons.views import PersonViewSet
 from api.privacy.access_grants import AccessGrantReportView
-from api.privacy.views import (
-    AuditEventViewSet,
-    ErasureRequestViewSet,
-    LegalHoldView,
-    RegistryView,
-    RestrictionView,
-    SubjectExportView,
-)
+from api.privacy.audit_events import AuditEventViewSet
+from api.privacy.breaches import BreachViewSet
+from api.privacy.controllers import ControllerProfileView
+from api.privacy.erasure import ErasureRequestViewSet
+from api.privacy.registry import RecordVersionsView, RegistryView
+from api.privacy.rights import ObjectionViewSet, RecipientNoticeViewSet, RectificationView
+from api.privacy.subjects import LegalHoldView, RestrictionView, SubjectExportView
 from api.stats.views import OutcomeChartView, OutcomeStatisticsView
 
 router = SimpleRouter()
@@ -47,6 +46,9 @@ router.register("courses", CourseViewSet, basename="course")
 router.register("case-overview", CaseOverviewViewSet, basename="case-overview")
 router.register("audit/events", AuditEventViewSet, basename="audit-event")
 router.register("privacy/erasure-requests", ErasureRequestViewSet, basename="erasure-request")
+router.register("privacy/recipient-notices", RecipientNoticeViewSet, basename="recipient-notice")
+router.register("privacy/objections", ObjectionViewSet, basename="objection")
+router.register("privacy/breaches", BreachViewSet, basename="breach")
 router.register("deputies", DeputyshipViewSet, basename="deputy")
 router.register("emergency-access", EmergencyAccessViewSet, basename="emergency-access")
 router.register(
@@ -66,9 +68,20 @@ urlpatterns = [
     path("auth/password/set/", PasswordSetView.as_view(), name="auth-password-set"),
     path("privacy/access-grants/", AccessGrantReportView.as_view(), name="privacy-access-grants"),
     path("privacy/registry/", RegistryView.as_view(), name="privacy-registry"),
+    path("privacy/registry/versions/", RecordVersionsView.as_view(), name="privacy-registry-versions"),
+    path(
+        "privacy/controllers/<str:organisation_id>/",
+        ControllerProfileView.as_view(),
+        name="privacy-controller",
+    ),
     path("privacy/subjects/<str:person_id>/export/", SubjectExportView.as_view(), name="subject-export"),
     path(
         "privacy/subjects/<str:person_id>/restriction/", RestrictionView.as_view(), name="subject-restriction"
+    ),
+    path(
+        "privacy/subjects/<str:person_id>/rectifications/",
+        RectificationView.as_view(),
+        name="subject-rectifications",
     ),
     path("privacy/families/<str:family_id>/legal-hold/", LegalHoldView.as_view(), name="family-legal-hold"),
     path("stats/outcomes/", OutcomeStatisticsView.as_view(), name="stats-outcomes"),

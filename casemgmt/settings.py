@@ -250,6 +250,7 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {
         "MatchEnum": "casemgmt.models.families.DuplicateReview.Match",
+        "DataCategoryEnum": "privacy.classification.DataCategory",
         "BenefitStatusEnum": "casemgmt.models.families.BenefitStatus",
         "MembershipRoleEnum": "casemgmt.models.organisations.Role",
         "PersonRoleEnum": "casemgmt.models.families.Person.Role",

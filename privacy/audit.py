@@ -44,11 +44,25 @@ def mask(value: str) -> str:
 NOT_AUDITED = frozenset({"casemgmt.FamilyReferenceCounter", "casemgmt.PersonSearchTerm"})
 
 
+#: Records of the privacy app whose changes are decisions someone answers for (the others
+#: are themselves the record, e.g. a Restriction or an ErasureRequest).
+AUDITED_PRIVACY_MODELS = (
+    "ControllerProfile",
+    "Rectification",
+    "RecipientNotice",
+    "Objection",
+    "Breach",
+    "RecordVersion",
+)
+
+
 def audited_models() -> Iterator[type[models.Model]]:
     """Every domain model: personal data, grants, tenants and the catalogue."""
     for model in apps.get_app_config("casemgmt").get_models():
         if model._meta.label not in NOT_AUDITED:
             yield model
+    for name in AUDITED_PRIVACY_MODELS:
+        yield apps.get_model("privacy", name)
 
 
 def register_models() -> None:

@@ -29,6 +29,29 @@ class DataCategory(models.TextChoices):
 
 SPECIAL_CATEGORIES = frozenset({DataCategory.ORIGIN, DataCategory.CASE_NOTES})
 
+#: German labels of the categories (the record and the Art. 15 export are issued in German);
+#: the registry completeness test fails for a category without one.
+CATEGORY_LABELS_DE: dict[str, str] = {
+    DataCategory.IDENTIFICATION: "Identifikationsdaten (Namen)",
+    DataCategory.CONTACT: "Kontaktdaten (Anschrift, Telefon)",
+    DataCategory.DATE_OF_BIRTH: "Geburtsdatum",
+    DataCategory.DEMOGRAPHIC: "Grobe demografische Angaben (Geburtsjahr, Geschlecht, Rolle in der Familie)",
+    DataCategory.RESIDENCE: "Aufenthaltsstatus (Ausländerrecht)",
+    DataCategory.ORIGIN: "Herkunftsland (kann die ethnische Herkunft offenbaren, Art. 9)",
+    DataCategory.LANGUAGE: "Sprachen und Dolmetscherbedarf",
+    DataCategory.SOCIAL_BENEFITS: "Leistungsbezug (Sozialdaten, SGB X)",
+    DataCategory.CASE_ADMINISTRATION: "Fallverwaltung (Stand, Daten, Ergebnis)",
+    DataCategory.CASE_NOTES: "Freitext-Fallnotizen (können Gesundheitsdaten enthalten, Art. 9)",
+    DataCategory.ACCOUNT: "Daten der Benutzerkonten von Beschäftigten",
+}
+
+
+def category_label(category: str, lang: str) -> str:
+    """The label of a data category in ``lang`` ("de" or "en")."""
+    if lang == "de":
+        return CATEGORY_LABELS_DE[category]
+    return str(DataCategory(category).label)
+
 
 def personal_fields(model: type[models.Model]) -> dict[str, DataCategory]:
     """The personal data fields of ``model`` with their categories."""
@@ -72,6 +95,13 @@ REVIEWED_CLEAR_TEXT: dict[str, str] = {
     "privacy.AuditCheckpoint.signature": "an Ed25519 signature (base64)",
     "privacy.AuditPruning.signature": "an Ed25519 signature (base64)",
     "privacy.WorkerHeartbeat.name": "the name of a job worker process",
+    "privacy.ControllerProfile.name": "a public body's legal name (Art. 13(1)(a): published)",
+    "privacy.ControllerProfile.address": "a public body's postal address (published)",
+    "privacy.ControllerProfile.representative": "the head of a public body, named in its legal notice",
+    "privacy.ControllerProfile.dpo_contact": "the DPO's published contact (Art. 37(7): must be published)",
+    "privacy.ControllerProfile.arrangement_reference": "where the Art. 26/28 agreement is filed",
+    "privacy.ControllerProfile.processors": "names of processors (companies, public IT providers)",
+    "privacy.ControllerProfile.third_country_transfers": "the controller's statement on transfers",
 }
 
 

@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from privacy.registry import RECIPIENTS, activities_by_code
+from privacy.registry import RECIPIENTS, Text, activities_by_code, controller_section
 
 #: Activities under which a family member's data is processed.
 SUBJECT_ACTIVITIES = (
@@ -24,6 +24,58 @@ SUBJECT_ACTIVITIES = (
     "audit_logging",
     "data_subject_rights",
 )
+
+
+#: Art. 15(1)(e)-(h) and 15(2): the statements every answer carries, in both languages.
+RIGHTS: list[Text] = [
+    {
+        "de": "Berichtigung unrichtiger Daten (Art. 16 DSGVO); frühere Werte bleiben verschlüsselt nachgewiesen.",
+        "en": "Rectification of inaccurate data (Art. 16 GDPR); previous values are kept, encrypted, as proof.",
+    },
+    {
+        "de": "Löschung (Art. 17 DSGVO), soweit keine Aufbewahrungspflicht entgegensteht.",
+        "en": "Erasure (Art. 17 GDPR) unless a duty to retain prevails.",
+    },
+    {
+        "de": "Einschränkung der Verarbeitung (Art. 18 DSGVO).",
+        "en": "Restriction of processing (Art. 18 GDPR).",
+    },
+    {
+        "de": "Widerspruch gegen die Verarbeitung aus Gründen Ihrer besonderen Situation (Art. 21 DSGVO).",
+        "en": "Objection to processing on grounds relating to your particular situation (Art. 21 GDPR).",
+    },
+    {
+        "de": "Widerruf einer Einwilligung jederzeit mit Wirkung für die Zukunft (Art. 7 Abs. 3 DSGVO).",
+        "en": "Withdrawal of consent at any time with effect for the future (Art. 7(3) GDPR).",
+    },
+]
+COMPLAINT: Text = {
+    "de": "Sie können sich bei der Datenschutz-Aufsichtsbehörde Ihres Landes beschweren (Art. 77 DSGVO), "
+    "unbeschadet anderer Rechtsbehelfe.",
+    "en": "You may lodge a complaint with the data protection supervisory authority of your federal state "
+    "(Art. 77 GDPR), without prejudice to other remedies.",
+}
+SOURCE: Text = {
+    "de": "Die Daten stammen von Ihnen und Ihrer Familie (Erstgespräch, Beratung); Angaben zu Kursen von "
+    "den Trägern; Ergebnisse von Fallkonferenzen von den beteiligten Stellen im Rahmen Ihrer Einwilligung.",
+    "en": "The data come from you and your family (intake, counselling); course details from the providers; "
+    "results of case conferences from the agencies taking part within your consent.",
+}
+AUTOMATED_DECISIONS: Text = {
+    "de": "Es findet keine automatisierte Entscheidungsfindung einschließlich Profiling statt (Art. 22 DSGVO).",
+    "en": "There is no automated decision-making, including profiling (Art. 22 GDPR).",
+}
+TRANSFERS: Text = {
+    "de": "Keine Übermittlung in Drittländer oder an internationale Organisationen; daher keine Garantien "
+    "nach Art. 46 DSGVO erforderlich (Art. 15 Abs. 2 DSGVO).",
+    "en": "No transfer to third countries or international organisations, so no Art. 46 safeguards are "
+    "needed (Art. 15(2) GDPR).",
+}
+#: What stands in for household-level text in a copy for the subject (Art. 15(4)).
+REDACTED: Text = {
+    "de": "[geschwärzt: betrifft weitere Haushaltsmitglieder]",
+    "en": "[redacted: concerns other household members]",
+}
 
 
 def _iso(value: Any) -> Any:
@@ -108,10 +160,43 @@ def _access_log(person: Any, family: Any, related_ids: list[str]) -> list[dict[s
     return log
 
 
-def subject_export(person: Any, lang: str = "en") -> dict[str, Any]:
-    """The Art. 15 export of ``person`` as plain data (JSON and HTML are made from it)."""
+def _recipients(person: Any, family: Any, referrals: list[Any]) -> list[dict[str, Any]]:
+    """Art. 15(1)(c): who received the person's data, by name (agencies, providers)."""
+    from casemgmt.models import ConferenceParticipant
+    from casemgmt.models.casework import Agency
+
+    found: list[dict[str, Any]] = []
+    participants = ConferenceParticipant.objects.filter(
+        conference__family=family, conference__status="held", kind="external"
+    ).select_related("conference", "consent")
+    for p in participants:
+        agency_label = str(Agency(p.agency).label) if p.agency else ""
+        name = (p.consent.recipient_name if p.consent else "") or agency_label
+        found.append(
+            {"name": name, "kind": p.agency, "via": "case_conference", "on": _iso(p.conference.held_at)}
+        )
+    for r in referrals:
+        if r.status != "draft":
+            found.append(
+                {
+                    "name": r.provider.name,
+                    "kind": "course_provider",
+                    "via": "referral",
+                    "on": _iso(r.created_at),
+                }
+            )
+    return found
+
+
+def subject_export(person: Any, lang: str = "en", redact: bool = False) -> dict[str, Any]:
+    """The Art. 15 export of ``person`` as plain data (JSON and HTML are made from it).
+
+    ``redact``: the copy handed to the person (Art. 15(3)/(4)); household-level free text,
+    which may be about other members, is replaced by a marker.
+    """
     from casemgmt.models import CaseConference, ConferenceParticipant, Consent, Contact, Goal, Referral
-    from privacy.models import Restriction
+    from privacy.classification import SPECIAL_CATEGORIES, category_label
+    from privacy.models import Objection, Rectification, Restriction
 
     family = person.family
     goals = list(
@@ -138,9 +223,20 @@ def subject_export(person: Any, lang: str = "en") -> dict[str, Any]:
         conference__family=family, conference__status="held", kind="external"
     ).values_list("agency", "conference__held_at")
     activities = activities_by_code()
+    restrictions = list(Restriction.objects.filter(person=person))
+    categories: list[Any] = []
+    for code in SUBJECT_ACTIVITIES:
+        categories.extend(c for c in activities[code].data_categories() if c not in categories)
+    hidden = REDACTED[lang]
+
+    def household(text: str) -> str:
+        return hidden if redact and text else text
+
     return {
         "generated": timezone.now().isoformat(timespec="seconds"),
         "language": lang,
+        "redacted": redact,
+        "controller": controller_section(family.organisation, lang),
         "subject": _person(person),
         "family": {
             "reference": family.reference,
@@ -155,14 +251,16 @@ def subject_export(person: Any, lang: str = "en") -> dict[str, Any]:
             "benefit_status_at_intake": family.benefit_status_at_intake,
             "benefit_status_at_closure": family.benefit_status_at_closure,
             "closure_outcome": family.closure_outcome,
-            "household_notes": {"household_level": True, "text": family.notes},
+            "household_notes": {"household_level": True, "text": household(family.notes)},
         },
         "goals": [
             {
                 "id": str(g.pk),
                 "household_level": g.person_id is None,
                 "field_of_action": g.field_of_action.code,
-                "description": g.description,
+                "field_of_action_label": (g.field_of_action.name_de if lang == "de" else "")
+                or g.field_of_action.name,
+                "description": household(g.description) if g.person_id is None else g.description,
                 "agreed_on": _iso(g.agreed_on),
                 "target_date": _iso(g.target_date),
                 "status": g.status,
@@ -206,8 +304,8 @@ def subject_export(person: Any, lang: str = "en") -> dict[str, Any]:
                 "held_at": _iso(k.held_at),
                 "format": k.format,
                 "status": k.status,
-                "agenda": k.agenda,
-                "minutes": k.minutes,
+                "agenda": household(k.agenda),
+                "minutes": household(k.minutes),
                 "participants": [
                     {"kind": p.kind, "agency": p.agency, "role": p.role} for p in k.participants.all()
                 ],
@@ -221,20 +319,54 @@ def subject_export(person: Any, lang: str = "en") -> dict[str, Any]:
                 "kind": c.kind,
                 "initiated_by": c.initiated_by,
                 "duration_minutes": c.duration_minutes,
-                "notes": c.notes,
+                "notes": household(c.notes),
             }
             for c in contacts
         ],
         "restrictions": [
-            {"restricted_at": _iso(r.restricted_at), "lifted_at": _iso(r.lifted_at)}
-            for r in Restriction.objects.filter(person=person)
+            {"restricted_at": _iso(r.restricted_at), "lifted_at": _iso(r.lifted_at)} for r in restrictions
         ],
+        # Art. 18 / Art. 21 status at the time of the answer.
+        "status": {
+            "restricted": any(r.lifted_at is None for r in restrictions),
+            "objections": [
+                {
+                    "received_at": _iso(o.received_at),
+                    "decision": o.decision,
+                    "decision_reason": o.decision_reason,
+                    "decided_at": _iso(o.decided_at),
+                }
+                for o in Objection.objects.filter(person=person)
+            ],
+        },
+        # Art. 16: what was corrected, with the previous value.
+        "rectifications": [
+            {
+                "field": r.field,
+                "previous_value": r.previous_value,
+                "reason": r.reason,
+                "rectified_at": _iso(r.rectified_at),
+            }
+            for r in Rectification.objects.filter(person=person)
+        ],
+        # Art. 15(1)(b): the categories of personal data concerned.
+        "categories": [
+            {"code": c.value, "label": category_label(c, lang), "special": c in SPECIAL_CATEGORIES}
+            for c in categories
+        ],
+        "recipients": _recipients(person, family, referrals),
+        "rights": [r[lang] for r in RIGHTS],
+        "complaint": COMPLAINT[lang],
+        "source": SOURCE[lang],
+        "automated_decisions": AUTOMATED_DECISIONS[lang],
+        "third_country_transfers": TRANSFERS[lang],
         "processing": [
             {
                 "code": code,
                 "name": activities[code].name[lang],
                 "purpose": activities[code].purpose[lang],
                 "legal_basis": activities[code].legal_basis[lang],
+                "categories": [category_label(c, lang) for c in activities[code].data_categories()],
                 "recipients": [RECIPIENTS[r][lang] for r in activities[code].recipients],
                 "retention": activities[code].retention[lang],
             }

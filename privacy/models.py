@@ -11,8 +11,9 @@ from auditlog.models import AbstractLogEntry
 from django.conf import settings
 from django.db import models
 
-from casemgmt.models.base import FamilyOwned
-from privacy.cipher.fields import EncryptedTextField
+from casemgmt.models.base import AuditContextMixin, FamilyOwned
+from casemgmt.models.casework import Agency
+from privacy.cipher.fields import EncryptedCharField, EncryptedTextField
 from privacy.classification import DataCategory
 
 
@@ -213,3 +214,296 @@ class ErasureRequest(models.Model):
 
     def __str__(self) -> str:
         return f"Erasure request {self.pk} ({self.outcome})"
+
+
+class ControllerProfile(AuditContextMixin, models.Model):
+    """Who is the controller for an organisation's processing (Art. 30(1)(a)), as data.
+
+    Each town is its own controller; a district/town setup states its arrangement (joint
+    controllers under Art. 26 or processing on behalf under Art. 28) and the record shows it.
+    Organisational measures are text per organisation; a key left out falls back to the
+    German default in ``privacy.registry.ORGANISATIONAL_MEASURES``.
+    """
+
+    PROCESSING_ACTIVITY = "account_management"
+    ORGANISATION_PATH = "organisation_id"
+
+    class Arrangement(models.TextChoices):
+        SOLE = "sole", "Sole controller"
+        JOINT = "joint", "Joint controllers (Art. 26 GDPR)"
+        PROCESSOR = "processor", "Processing on behalf of the partner (Art. 28 GDPR)"
+
+    organisation = models.OneToOneField(
+        "casemgmt.Organisation", on_delete=models.CASCADE, related_name="controller_profile"
+    )
+    name = models.CharField(max_length=200, help_text="Legal name of the controller.")
+    address = models.TextField(max_length=500)
+    representative = models.CharField(max_length=200, help_text="Head of administration representing it.")
+    dpo_contact = models.TextField(max_length=500, help_text="Contact of the data protection officer.")
+    arrangement = models.CharField(max_length=10, choices=Arrangement.choices, default=Arrangement.SOLE)
+    arrangement_partner = models.ForeignKey(
+        "casemgmt.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    arrangement_reference = models.CharField(
+        max_length=300, blank=True, help_text="Where the Art. 26/28 agreement is filed."
+    )
+    processors = models.TextField(
+        max_length=2000, blank=True, help_text="Processors (Art. 28), one per line: name – service."
+    )
+    third_country_transfers = models.TextField(max_length=1000, blank=True)
+    organisational_measures = models.JSONField(default=dict, blank=True)
+    #: Per activity code: {"responsible_unit": ..., "dpia_reference": ...} (Art. 30, Art. 35).
+    activity_details = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {}
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "organisation",
+        "name",
+        "address",
+        "representative",
+        "dpo_contact",
+        "arrangement",
+        "arrangement_partner",
+        "arrangement_reference",
+        "processors",
+        "third_country_transfers",
+        "organisational_measures",
+        "activity_details",
+        "updated_at",
+    )
+
+    class Meta:
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(arrangement="sole") | models.Q(arrangement_partner__isnull=False),
+                name="controller_arrangement_names_partner",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"controller profile {self.pk}"
+
+
+class _SubjectRecord(FamilyOwned, models.Model):
+    """A DPO's record about one person (rectification, objection, notice): goes with the person."""
+
+    FAMILY_PATH = "person__family_id"
+    PERSON_PATH = "person_id"
+    PROCESSING_ACTIVITY = "data_subject_rights"
+    ORGANISATION_PATH: ClassVar[str] = "person.family.organisation_id"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey("casemgmt.Person", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        abstract = True
+
+    def get_additional_data(self) -> dict[str, str] | None:
+        return {"organisation": str(self.person.family.organisation_id)}
+
+
+class Rectification(_SubjectRecord):
+    """Art. 16: a corrected field of a person, with the previous value kept encrypted as proof."""
+
+    class Field(models.TextChoices):
+        GIVEN_NAME = "given_name", "Given name"
+        FAMILY_NAME = "family_name", "Family name"
+        DATE_OF_BIRTH = "date_of_birth", "Date of birth"
+        SEX = "sex", "Sex"
+        RESIDENCE_STATUS = "residence_status", "Residence status"
+        COUNTRY_OF_ORIGIN = "country_of_origin", "Country of origin"
+
+    ANONYMISE: ClassVar[dict[str, str]] = {"previous_value": "clear", "reason": "clear"}
+
+    field = models.CharField(max_length=30, choices=Field.choices)
+    previous_value = EncryptedTextField(max_length=500, blank=True)
+    reason = EncryptedTextField(max_length=2000)
+    rectified_at = models.DateTimeField()
+    rectified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "person": DataCategory.CASE_ADMINISTRATION,
+        "previous_value": DataCategory.IDENTIFICATION,
+        "reason": DataCategory.CASE_NOTES,
+        "rectified_by": DataCategory.ACCOUNT,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "field", "rectified_at")
+
+    class Meta:
+        ordering = ("-rectified_at",)
+
+    def __str__(self) -> str:
+        return f"Rectification {self.pk} ({self.field})"
+
+
+class RecipientNotice(_SubjectRecord):
+    """Art. 19: a recipient who received a person's data and is to be told of a change."""
+
+    class Cause(models.TextChoices):
+        RECTIFICATION = "rectification", "Rectification (Art. 16)"
+        RESTRICTION = "restriction", "Restriction (Art. 18)"
+        ERASURE = "erasure", "Erasure (Art. 17)"
+
+    class Via(models.TextChoices):
+        CASE_CONFERENCE = "case_conference", "Case conference"
+        REFERRAL = "referral", "Referral"
+
+    ANONYMISE: ClassVar[dict[str, str]] = {"recipient_name": "clear"}
+
+    cause = models.CharField(max_length=20, choices=Cause.choices)
+    cause_id = models.UUIDField()
+    recipient_kind = models.CharField(max_length=30, choices=Agency.choices)
+    # Encrypted: a named office at an agency points to the family's case.
+    recipient_name = EncryptedCharField(max_length=200, blank=True)
+    received_via = models.CharField(max_length=20, choices=Via.choices)
+    created_at = models.DateTimeField()
+    informed_at = models.DateTimeField(null=True, blank=True)
+    informed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "person": DataCategory.CASE_ADMINISTRATION,
+        "recipient_name": DataCategory.IDENTIFICATION,
+        "informed_by": DataCategory.ACCOUNT,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "cause",
+        "cause_id",
+        "recipient_kind",
+        "received_via",
+        "created_at",
+        "informed_at",
+    )
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"Recipient notice {self.pk} ({self.cause})"
+
+
+class Objection(_SubjectRecord):
+    """Art. 21: an objection to processing, with the DPO's decision and its reason."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", "Pending"
+        UPHELD = "upheld", "Upheld: processing stops (restricted)"
+        REJECTED = "rejected", "Rejected: compelling legitimate grounds"
+
+    ANONYMISE: ClassVar[dict[str, str]] = {"reason": "clear", "decision_reason": "clear"}
+
+    reason = EncryptedTextField(max_length=2000)
+    received_at = models.DateTimeField()
+    decision = models.CharField(max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    decision_reason = EncryptedTextField(max_length=2000, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "person": DataCategory.CASE_ADMINISTRATION,
+        "reason": DataCategory.CASE_NOTES,
+        "decision_reason": DataCategory.CASE_NOTES,
+        "decided_by": DataCategory.ACCOUNT,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "received_at", "decision", "decided_at")
+
+    class Meta:
+        ordering = ("-received_at",)
+
+    def __str__(self) -> str:
+        return f"Objection {self.pk} ({self.decision})"
+
+
+class Breach(AuditContextMixin, models.Model):
+    """Art. 33(5): a personal data breach as documented by the DPO, whether notified or not."""
+
+    PROCESSING_ACTIVITY = "audit_logging"
+    ORGANISATION_PATH = "organisation_id"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("casemgmt.Organisation", on_delete=models.PROTECT, related_name="+")
+    # Encrypted: what happened may name people or cases.
+    description = EncryptedTextField(max_length=4000)
+    occurred_from = models.DateTimeField()
+    occurred_to = models.DateTimeField()
+    discovered_at = models.DateTimeField()
+    categories = models.JSONField(default=list, blank=True)
+    approximate_persons = models.PositiveIntegerField(default=0)
+    measures = EncryptedTextField(max_length=4000, blank=True)
+    notified_authority_at = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
+        "description": DataCategory.CASE_NOTES,
+        "measures": DataCategory.CASE_NOTES,
+        "recorded_by": DataCategory.ACCOUNT,
+    }
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "organisation",
+        "occurred_from",
+        "occurred_to",
+        "discovered_at",
+        "categories",
+        "approximate_persons",
+        "notified_authority_at",
+        "recorded_at",
+    )
+
+    class Meta:
+        ordering = ("-discovered_at",)
+        constraints = (
+            models.CheckConstraint(
+                condition=models.Q(occurred_to__gte=models.F("occurred_from")), name="breach_window_ordered"
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"Breach {self.pk}"
+
+
+class RecordVersion(AuditContextMixin, models.Model):
+    """One stored version of an organisation's Art. 30 record, with what changed since the last."""
+
+    PROCESSING_ACTIVITY = "audit_logging"
+    ORGANISATION_PATH = "organisation_id"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("casemgmt.Organisation", on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    content = models.JSONField()
+    diff = models.JSONField(default=list)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {"created_by": DataCategory.ACCOUNT}
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "organisation",
+        "number",
+        "created_at",
+        "content",
+        "diff",
+    )
+
+    class Meta:
+        ordering = ("-number",)
+        constraints = (
+            models.UniqueConstraint(fields=("organisation", "number"), name="record_version_number_unique"),
+        )
+
+    def __str__(self) -> str:
+        return f"record version {self.number}"

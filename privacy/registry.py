@@ -104,7 +104,14 @@ class ProcessingActivity:
     special_categories_basis: Text | None = None
     #: Categories used only in aggregated, anonymised form (statistics).
     aggregated_only: bool = False
-    third_country_transfers: Text = field(default_factory=lambda: {"de": "Keine", "en": "None"})
+    third_country_transfers: Text = field(
+        default_factory=lambda: {
+            "de": "Keine Übermittlung in Drittländer",
+            "en": "No transfers to third countries",
+        }
+    )
+    #: Uses every encrypted field of every model (key rotation re-encrypts them all).
+    uses_encrypted_fields: bool = False
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -115,14 +122,37 @@ class ProcessingActivity:
         return [apps.get_model(label) for label in self.models]
 
     def data_categories(self) -> list[DataCategory]:
-        """Derived from the field classification of the activity's models."""
+        """Derived from the classification of the fields the activity uses.
+
+        A model's own activity uses all its personal fields; a further activity
+        (``ALSO_PROCESSED_FOR``) only the fields the model names for it in ``FIELD_USE``.
+        """
         found: set[DataCategory] = set()
+        if self.uses_encrypted_fields:
+            found.update(_encrypted_field_categories())
         for model in self.model_classes():
-            found.update(DataCategory(c) for c in getattr(model, "PERSONAL_DATA", {}).values())
+            personal: dict[str, str] = getattr(model, "PERSONAL_DATA", {})
+            if getattr(model, "PROCESSING_ACTIVITY", "") == self.code:
+                used = set(personal)
+            else:
+                used = set(getattr(model, "FIELD_USE", {}).get(self.code, ()))
+            found.update(DataCategory(c) for name, c in personal.items() if name in used)
         return sorted(found, key=lambda c: list(DataCategory).index(c))
 
     def special_categories(self) -> list[DataCategory]:
         return [c for c in self.data_categories() if c in SPECIAL_CATEGORIES]
+
+
+def _encrypted_field_categories() -> set[DataCategory]:
+    from casemgmt.models.base import declaring_models
+    from privacy.cipher.fields import EncryptedFieldMixin
+
+    return {
+        DataCategory(model.PERSONAL_DATA[f.name])  # type: ignore[attr-defined]
+        for model in declaring_models()
+        for f in model._meta.concrete_fields
+        if isinstance(f, EncryptedFieldMixin) and f.name in getattr(model, "PERSONAL_DATA", {})
+    }
 
 
 @cache
@@ -302,6 +332,12 @@ ACTIVITIES: tuple[ProcessingActivity, ...] = (
             "de": "Art. 6 Abs. 1 lit. c DSGVO i. V. m. Art. 5 Abs. 2, Art. 24 und Art. 32 DSGVO.",
             "en": "Art. 6(1)(c) GDPR with Art. 5(2), Art. 24 and Art. 32 GDPR.",
         },
+        special_categories_basis={
+            "de": "Art. 9 Abs. 2 lit. g DSGVO i. V. m. Art. 33 Abs. 5 DSGVO für Beschreibungen im "
+            "Vorfallregister, soweit sie Gesundheitsangaben enthalten.",
+            "en": "Art. 9(2)(g) GDPR with Art. 33(5) GDPR for breach register descriptions that "
+            "mention health.",
+        },
         data_subjects=("staff", "family_members"),
         recipients=("dpo", "it_operations"),
         retention={"de": "2 Jahre, danach Löschung.", "en": "2 years, then erased."},
@@ -402,6 +438,13 @@ ACTIVITIES: tuple[ProcessingActivity, ...] = (
             "de": "Keine eigene Speicherung; die Werte behalten die Frist ihrer Tätigkeit.",
             "en": "Nothing stored of its own; values keep the retention of their activity.",
         },
+        special_categories_basis={
+            "de": "Art. 9 Abs. 2 lit. g DSGVO i. V. m. Art. 32 DSGVO (Schutz der verschlüsselten "
+            "besonderen Kategorien; die Werte werden nur im Speicher neu verschlüsselt).",
+            "en": "Art. 9(2)(g) GDPR with Art. 32 GDPR (protecting the encrypted special categories; "
+            "values are only re-encrypted in memory).",
+        },
+        uses_encrypted_fields=True,
         retention_days=None,
         risk={
             "de": "Gering: Werte werden nur im Speicher entschlüsselt und sofort neu verschlüsselt; "
@@ -463,12 +506,153 @@ def technical_measures() -> list[Text]:
     ]
 
 
-def record(lang: str = "en") -> dict[str, Any]:
-    """The whole record in one language, as plain data (JSON, CSV and HTML are made from it)."""
-    measures = [m[lang] for m in technical_measures()]
+#: Organisational measures (Art. 32(1), Art. 30(1)(g)) with German defaults; an organisation
+#: overrides any of them in its ``ControllerProfile.organisational_measures``.
+ORGANISATIONAL_MEASURES: dict[str, dict[str, Text]] = {
+    "confidentiality": {
+        "title": {"de": "Verpflichtung auf Vertraulichkeit", "en": "Confidentiality commitments"},
+        "text": {
+            "de": "Alle Beschäftigten sind auf das Sozialgeheimnis (§ 35 SGB I) und die Vertraulichkeit "
+            "nach Art. 29 und Art. 32 Abs. 4 DSGVO schriftlich verpflichtet.",
+            "en": "All staff have signed a commitment to social data secrecy (§ 35 SGB I) and to "
+            "confidentiality under Art. 29 and Art. 32(4) GDPR.",
+        },
+    },
+    "training": {
+        "title": {"de": "Schulung", "en": "Training"},
+        "text": {
+            "de": "Datenschutzschulung vor Aufnahme der Tätigkeit und jährlich; Teilnahme wird dokumentiert.",
+            "en": "Data protection training before starting work and every year; attendance is recorded.",
+        },
+    },
+    "backup": {
+        "title": {"de": "Datensicherung und Wiederherstellung", "en": "Backup and restore"},
+        "text": {
+            "de": "Tägliche verschlüsselte Sicherung, Aufbewahrung 30 Tage; Wiederherstellung wird "
+            "halbjährlich geprobt.",
+            "en": "Daily encrypted backups kept for 30 days; restore is rehearsed every six months.",
+        },
+    },
+    "incident": {
+        "title": {"de": "Umgang mit Datenschutzvorfällen", "en": "Incident process"},
+        "text": {
+            "de": "Vorfälle werden sofort der/dem DSB gemeldet, im Vorfallregister erfasst und binnen "
+            "72 Stunden der Aufsichtsbehörde gemeldet, soweit ein Risiko besteht (Art. 33 DSGVO).",
+            "en": "Incidents are reported to the DPO at once, entered in the breach register and "
+            "notified to the supervisory authority within 72 hours where there is a risk (Art. 33 GDPR).",
+        },
+    },
+    "roles": {
+        "title": {"de": "Rollen- und Berechtigungskonzept", "en": "Role concept"},
+        "text": {
+            "de": "Zugriff nur nach Rolle (Fallverantwortliche, Teamleitung, DSB, Administration) und "
+            "Fallzuweisung; Vergabe und Entzug von Rechten werden protokolliert und jährlich überprüft.",
+            "en": "Access only by role (case manager, supervisor, DPO, administrator) and case "
+            "assignment; granting and revoking rights is logged and reviewed every year.",
+        },
+    },
+}
+
+ARRANGEMENT_TEXT: dict[str, Text] = {
+    "sole": {"de": "Alleinverantwortlicher", "en": "Sole controller"},
+    "joint": {
+        "de": "Gemeinsam Verantwortliche nach Art. 26 DSGVO mit {partner}",
+        "en": "Joint controllers under Art. 26 GDPR with {partner}",
+    },
+    "processor": {
+        "de": "Verarbeitung im Auftrag von {partner} nach Art. 28 DSGVO",
+        "en": "Processing on behalf of {partner} under Art. 28 GDPR",
+    },
+}
+
+MISSING: Text = {"de": "fehlt – bitte ergänzen", "en": "missing – please complete"}
+
+
+def controller_section(organisation: Any, lang: str) -> dict[str, Any]:
+    """Art. 30(1)(a): the controller of ``organisation`` from its profile; gaps are named."""
+    from privacy.models import ControllerProfile
+
+    profile = (
+        ControllerProfile.objects.select_related("arrangement_partner")
+        .filter(organisation=organisation)
+        .first()
+    )
+    if profile is None:
+        return {
+            "organisation": str(organisation.pk),
+            "name": organisation.name,
+            "address": "",
+            "representative": "",
+            "dpo_contact": "",
+            "arrangement": "sole",
+            "arrangement_text": ARRANGEMENT_TEXT["sole"][lang],
+            "arrangement_partner": None,
+            "arrangement_reference": "",
+            "processors": [],
+            "missing": ["address", "representative", "dpo_contact"],
+            "updated_at": None,
+        }
+    partner = profile.arrangement_partner
     return {
-        "controller": CONTROLLER[lang],
-        "technical_and_organisational_measures": measures,
+        "organisation": str(organisation.pk),
+        "name": profile.name,
+        "address": profile.address,
+        "representative": profile.representative,
+        "dpo_contact": profile.dpo_contact,
+        "arrangement": profile.arrangement,
+        "arrangement_text": ARRANGEMENT_TEXT[profile.arrangement][lang].format(
+            partner=partner.name if partner else ""
+        ),
+        "arrangement_partner": {"id": str(partner.pk), "name": partner.name} if partner else None,
+        "arrangement_reference": profile.arrangement_reference,
+        "processors": [line.strip() for line in profile.processors.splitlines() if line.strip()],
+        "missing": [
+            f for f in ("name", "address", "representative", "dpo_contact") if not getattr(profile, f)
+        ],
+        "updated_at": profile.updated_at.isoformat(timespec="seconds"),
+    }
+
+
+def organisational_measures(organisation: Any, lang: str) -> list[dict[str, Any]]:
+    """The organisation's measures: its own text where given, else the German/English default."""
+    from privacy.models import ControllerProfile
+
+    overrides: dict[str, str] = {}
+    if organisation is not None:
+        profile = ControllerProfile.objects.filter(organisation=organisation).first()
+        overrides = dict(profile.organisational_measures) if profile else {}
+    return [
+        {
+            "code": code,
+            "title": measure["title"][lang],
+            "text": overrides.get(code) or measure["text"][lang],
+            "default": code not in overrides,
+        }
+        for code, measure in ORGANISATIONAL_MEASURES.items()
+    ]
+
+
+def record(lang: str = "en", organisation: Any = None) -> dict[str, Any]:
+    """The whole record in one language, as plain data (JSON, CSV and HTML are made from it).
+
+    With ``organisation``, the record of that controller: its controller details,
+    arrangement, processors, transfers statement and organisational measures.
+    """
+    from privacy.classification import category_label
+    from privacy.models import ControllerProfile
+
+    measures = [m[lang] for m in technical_measures()]
+    org_measures = organisational_measures(organisation, lang)
+    controller = controller_section(organisation, lang) if organisation is not None else None
+    profile = ControllerProfile.objects.filter(organisation=organisation).first() if organisation else None
+    transfers = profile.third_country_transfers if profile and profile.third_country_transfers else None
+    details: dict[str, dict[str, str]] = dict(profile.activity_details) if profile else {}
+    return {
+        "controller": controller or {"name": CONTROLLER[lang], "missing": []},
+        "technical_and_organisational_measures": measures
+        + [f"{m['title']}: {m['text']}" for m in org_measures],
+        "technical_measures": measures,
+        "organisational_measures": org_measures,
         "activities": [
             {
                 "code": a.code,
@@ -480,15 +664,21 @@ def record(lang: str = "en") -> dict[str, Any]:
                 else None,
                 "data_subjects": [DATA_SUBJECTS[s][lang] for s in a.data_subjects],
                 "data_categories": [
-                    {"code": c.value, "label": str(c.label), "special": c in SPECIAL_CATEGORIES}
+                    {"code": c.value, "label": category_label(c, lang), "special": c in SPECIAL_CATEGORIES}
                     for c in a.data_categories()
                 ],
                 "aggregated_only": a.aggregated_only,
                 "recipients": [{"code": r, "label": RECIPIENTS[r][lang]} for r in a.recipients],
-                "third_country_transfers": a.third_country_transfers[lang],
+                # Art. 30(1)(d): the processors by name, where IT operations receive the data.
+                "processors": (controller or {}).get("processors", [])
+                if "it_operations" in a.recipients
+                else [],
+                "third_country_transfers": transfers or a.third_country_transfers[lang],
                 "retention": a.retention[lang],
                 "retention_days": a.retention_days,
                 "risk_assessment": a.risk[lang],
+                "responsible_unit": details.get(a.code, {}).get("responsible_unit", ""),
+                "dpia_reference": details.get(a.code, {}).get("dpia_reference", ""),
                 "models": list(a.models),
             }
             for a in ACTIVITIES
@@ -508,3 +698,49 @@ def anonymisation() -> dict[str, dict[str, str]]:
 
 
 ANONYMISED_MARK = "[anonymised]"
+
+
+#: Parts of a generated record that are not its content (they change on every generation).
+VOLATILE = ("generated", "period", "observed")
+
+
+def _flatten(value: Any, path: str = "") -> dict[str, Any]:
+    """Paths to leaf values; lists of coded items are keyed by their code, lists of text are sets."""
+    out: dict[str, Any] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in VOLATILE or key == "updated_at":
+                continue
+            out.update(_flatten(item, f"{path}.{key}" if path else key))
+    elif isinstance(value, list) and all(isinstance(i, dict) and "code" in i for i in value):
+        for item in value:
+            out.update(_flatten(item, f"{path}[{item['code']}]"))
+    elif isinstance(value, list):
+        for item in value:
+            out[f"{path}[{item}]"] = True
+    else:
+        out[path] = value
+    return out
+
+
+def record_diff(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, Any]]:
+    """What changed between two records: added, removed or changed items by path."""
+    before = _flatten(old or {})
+    after = _flatten(new)
+    changes: list[dict[str, Any]] = []
+    for path in sorted(set(before) | set(after)):
+        if path not in before:
+            changes.append({"change": "added", "path": path, "value": after[path]})
+        elif path not in after:
+            changes.append({"change": "removed", "path": path, "value": before[path]})
+        elif before[path] != after[path]:
+            changes.append({"change": "changed", "path": path, "from": before[path], "to": after[path]})
+    return changes
+
+
+def record_content(organisation: Any) -> dict[str, Any]:
+    """The record of ``organisation`` (German, the language of the signed document) without figures."""
+    data = record("de", organisation=organisation)
+    for activity in data["activities"]:
+        activity.pop("models", None)
+    return data

@@ -14,7 +14,7 @@ from casemgmt.models import Role
 from casemgmt.services.common import invalid
 from privacy import erasure
 from privacy.audit import audited_write
-from privacy.models import ErasureRequest, Restriction
+from privacy.models import ErasureRequest, Objection, RecipientNotice, Rectification, Restriction
 from privacy.registry import Activity
 
 
@@ -35,6 +35,7 @@ def restriction_add(*, person: Any, reason: str, acting_user: Any) -> Restrictio
     )
     restriction.full_clean()
     restriction.save()
+    recipient_notices_create(person=person, cause=RecipientNotice.Cause.RESTRICTION, cause_id=restriction.pk)
     return restriction
 
 
@@ -118,3 +119,133 @@ def erasure_request(
         record.summary = summary
         record.save()
     return record, summary
+
+
+# --- Art. 16 rectification, Art. 19 notification of recipients, Art. 21 objection
+
+
+def _recipients_of(person: Any) -> list[tuple[str, str, str]]:
+    """(agency code, name, via) of everyone who received the person's data: held conferences
+    with an external agency, referrals sent to a provider (Art. 19's list)."""
+    from casemgmt.models import ConferenceParticipant, Referral
+
+    found: list[tuple[str, str, str]] = []
+    for p in ConferenceParticipant.objects.filter(
+        conference__family_id=person.family_id, conference__status="held", kind="external"
+    ).select_related("consent"):
+        name = p.consent.recipient_name if p.consent else ""
+        entry = (p.agency or "other", name, RecipientNotice.Via.CASE_CONFERENCE)
+        if entry not in found:
+            found.append(entry)
+    for r in Referral.objects.filter(person=person).exclude(status="draft").select_related("provider"):
+        entry = ("course_provider", r.provider.name, RecipientNotice.Via.REFERRAL)
+        if entry not in found:
+            found.append(entry)
+    return found
+
+
+def recipient_notices_create(*, person: Any, cause: str, cause_id: Any) -> list[RecipientNotice]:
+    """Art. 19: one notice per recipient of the person's data, for the DPO to mark as informed."""
+    now = timezone.now()
+    return [
+        RecipientNotice.objects.create(
+            person=person,
+            cause=cause,
+            cause_id=cause_id,
+            recipient_kind=kind,
+            recipient_name=name,
+            received_via=via,
+            created_at=now,
+        )
+        for kind, name, via in _recipients_of(person)
+    ]
+
+
+@audited_write(Activity.DATA_SUBJECT_RIGHTS)
+def rectification_record(
+    *, person: Any, field: str, value: Any, reason: str, acting_user: Any
+) -> Rectification:
+    """Correct one field of a person (Art. 16); the previous value is kept encrypted, recipients listed."""
+    from casemgmt.services.persons import _derive
+    from privacy.cipher.fields import blind_index_fields_for
+
+    policies.require_role_in(acting_user, person.family.organisation, Role.DPO, obj=person)
+    if field not in Rectification.Field.values:
+        raise invalid("field", "This field cannot be rectified here.", "invalid_choice")
+    if not reason.strip():
+        raise invalid("reason", "Give the reason for the rectification.", "required")
+    previous = getattr(person, field)
+    setattr(person, field, value)
+    changed = {field} | _derive(person)
+    person.full_clean()
+    if previous == getattr(person, field):
+        raise invalid("value", "This is the value already recorded.", "unchanged")
+    person.save(update_fields=[*changed, *blind_index_fields_for(type(person), changed), "updated_at"])
+    rectification = Rectification.objects.create(
+        person=person,
+        field=field,
+        previous_value="" if previous is None else str(previous),
+        reason=reason.strip(),
+        rectified_at=timezone.now(),
+        rectified_by=acting_user,
+    )
+    recipient_notices_create(
+        person=person, cause=RecipientNotice.Cause.RECTIFICATION, cause_id=rectification.pk
+    )
+    return rectification
+
+
+@audited_write(Activity.DATA_SUBJECT_RIGHTS)
+def recipient_notice_informed(*, notice: RecipientNotice, acting_user: Any) -> RecipientNotice:
+    """Mark that a recipient was told of the rectification, erasure or restriction (Art. 19)."""
+    policies.require_role_in(acting_user, notice.person.family.organisation, Role.DPO, obj=notice)
+    if notice.informed_at is not None:
+        raise Conflict("This recipient was already marked as informed.", code="already_informed")
+    notice.informed_at = timezone.now()
+    notice.informed_by = acting_user
+    notice.save(update_fields=["informed_at", "informed_by"])
+    return notice
+
+
+@audited_write(Activity.DATA_SUBJECT_RIGHTS)
+def objection_add(*, person: Any, reason: str, acting_user: Any) -> Objection:
+    """Record an objection to processing (Art. 21) for the DPO's decision."""
+    policies.require_role_in(acting_user, person.family.organisation, Role.DPO, obj=person)
+    if not reason.strip():
+        raise invalid("reason", "Give the grounds the person states.", "required")
+    if Objection.objects.filter(person=person, decision=Objection.Decision.PENDING).exists():
+        raise Conflict("An objection of this person is already pending.", code="objection_pending")
+    return Objection.objects.create(person=person, reason=reason.strip(), received_at=timezone.now())
+
+
+@audited_write(Activity.DATA_SUBJECT_RIGHTS)
+def objection_decide(*, objection: Objection, decision: str, reason: str, acting_user: Any) -> Objection:
+    """Decide an objection; upheld restricts the person's processing (no further processing, Art. 21(1))."""
+    person = objection.person
+    policies.require_role_in(acting_user, person.family.organisation, Role.DPO, obj=objection)
+    if objection.decision != Objection.Decision.PENDING:
+        raise Conflict("This objection has been decided.", code="already_decided")
+    if decision not in (Objection.Decision.UPHELD, Objection.Decision.REJECTED):
+        raise invalid("decision", "Decide upheld or rejected.", "invalid_choice")
+    if not reason.strip():
+        # Art. 21(1): a rejection must show compelling legitimate grounds; an upheld one says why too.
+        raise invalid("reason", "Give the reason for the decision.", "required")
+    objection.decision = decision
+    objection.decision_reason = reason.strip()
+    objection.decided_at = timezone.now()
+    objection.decided_by = acting_user
+    objection.save(update_fields=["decision", "decision_reason", "decided_at", "decided_by"])
+    if (
+        decision == Objection.Decision.UPHELD
+        and not Restriction.objects.filter(person=person, lifted_at__isnull=True).exists()
+    ):
+        restriction = Restriction.objects.create(
+            person=person,
+            reason=f"Art. 21: {reason.strip()}",
+            restricted_at=timezone.now(),
+            restricted_by=acting_user,
+        )
+        recipient_notices_create(
+            person=person, cause=RecipientNotice.Cause.RESTRICTION, cause_id=restriction.pk
+        )
+    return objection

@@ -30,6 +30,10 @@ class AuditContextMixin:
 
     ORGANISATION_PATH: ClassVar[str] = ""
     PROCESSING_ACTIVITY: ClassVar[str] = ""
+    #: For each further activity (``ALSO_PROCESSED_FOR``): the fields it actually uses. The
+    #: record derives that activity's data categories from these fields only, not the whole
+    #: model (statistics count goal statuses; they do not process the goal's notes).
+    FIELD_USE: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def get_additional_data(self) -> dict[str, Any] | None:
         """Called by django-auditlog when it writes an entry for this object."""

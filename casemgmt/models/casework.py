@@ -45,6 +45,9 @@ class Goal(CaseRecord):
     PERSON_PATH = "person_id"
     PROCESSING_ACTIVITY = "case_management"
     ALSO_PROCESSED_FOR = ("outcome_statistics",)
+    FIELD_USE: ClassVar[dict[str, tuple[str, ...]]] = {
+        "outcome_statistics": ("family", "person", "field_of_action", "agreed_on", "status", "achieved_at"),
+    }
     ANONYMISE: ClassVar[dict[str, str]] = {"description": "clear"}
 
     class Status(models.TextChoices):
@@ -147,6 +150,9 @@ class Referral(CaseRecord):
     PERSON_PATH = "person_id"
     PROCESSING_ACTIVITY = "course_referrals"
     ALSO_PROCESSED_FOR = ("outcome_statistics",)
+    FIELD_USE: ClassVar[dict[str, tuple[str, ...]]] = {
+        "outcome_statistics": ("family", "person", "course", "status"),
+    }
     ANONYMISE: ClassVar[dict[str, str]] = {"note": "clear"}
 
     class Status(models.TextChoices):
@@ -442,6 +448,9 @@ class Contact(CaseRecord):
     FAMILY_PATH = "family_id"
     PROCESSING_ACTIVITY = "case_management"
     ALSO_PROCESSED_FOR = ("outcome_statistics",)
+    FIELD_USE: ClassVar[dict[str, tuple[str, ...]]] = {
+        "outcome_statistics": ("family", "occurred_on", "kind", "duration_minutes"),
+    }
     ANONYMISE: ClassVar[dict[str, str]] = {"notes": "clear"}
 
     class Kind(models.TextChoices):

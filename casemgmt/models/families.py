@@ -93,7 +93,24 @@ class Family(CaseRecord):
     ORGANISATION_PATH = "organisation_id"
     FAMILY_PATH = "pk"
     PROCESSING_ACTIVITY = "case_management"
-    ALSO_PROCESSED_FOR = ("outcome_statistics",)
+    ALSO_PROCESSED_FOR = ("outcome_statistics", "case_conferences")
+    FIELD_USE: ClassVar[dict[str, tuple[str, ...]]] = {
+        "outcome_statistics": (
+            "status",
+            "opened_on",
+            "closed_on",
+            "closure_outcome",
+            "benefit_status_at_intake",
+            "benefit_status_at_closure",
+        ),
+        # What a case conference discusses with other agencies about the household.
+        "case_conferences": (
+            "family_name",
+            "benefit_status_at_intake",
+            "preferred_languages",
+            "interpreter_needed",
+        ),
+    }
     ANONYMISE: ClassVar[dict[str, str]] = {
         "family_name": "mark",
         "address": "clear",
@@ -210,6 +227,12 @@ class Person(CaseRecord):
     FAMILY_PATH = "family_id"
     PERSON_PATH = "pk"
     PROCESSING_ACTIVITY = "case_management"
+    ALSO_PROCESSED_FOR = ("outcome_statistics", "case_conferences")
+    FIELD_USE: ClassVar[dict[str, tuple[str, ...]]] = {
+        "outcome_statistics": ("family", "birth_year", "sex", "role"),
+        # The member's identity and status are discussed with the agencies consented to.
+        "case_conferences": ("family", "given_name", "family_name", "date_of_birth", "residence_status"),
+    }
     ANONYMISE: ClassVar[dict[str, str]] = {
         "given_name": "mark",
         "family_name": "mark",

@@ -151,11 +151,39 @@ def world(db: None) -> World:
             match="exact",
         )
     town = OrganisationFactory(name="Stadt A", kind="town", parent=district, reference_prefix="S")
+    from privacy.models import RecipientNotice
+    from privacy.rights import objection_add
+
+    objection = objection_add(person=person, reason="Widerspruch", acting_user=users["dpo"])
+    from privacy.breaches import breach_record
+
+    breach = breach_record(
+        organisation=district,
+        description="Fehlversand",
+        occurred_from=timezone.now() - datetime.timedelta(hours=1),
+        occurred_to=timezone.now(),
+        discovered_at=timezone.now(),
+        acting_user=users["dpo"],
+    )
+    second_person = make_person(family, users["cm"])
+    with setup_writes("data_subject_rights"):
+        notice = RecipientNotice.objects.create(
+            person=person,
+            cause="restriction",
+            cause_id=person.pk,
+            recipient_kind="jobcenter",
+            received_via="case_conference",
+            created_at=timezone.now(),
+        )
     from privacy.transparency import seal
 
     seal()  # the sealer has run: the audit entry has a checkpoint to be proven against
     ids = {
         "town": str(town.pk),
+        "objection": str(objection.pk),
+        "breach": str(breach.pk),
+        "second_person": str(second_person.pk),
+        "notice": str(notice.pk),
         "set_password_token": set_password_token,
         "duplicate_review": str(review.pk),
         "erasure": str(erasure.pk),
@@ -517,6 +545,19 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
     # --- the DPO's record of processing activities and audit trail (audit: 404 for everyone else)
     ("GET", "/api/v1/privacy/registry/"): (None, None, dict.fromkeys(ROLES, 403) | {"dpo": 200, "anon": 401}),
     ("GET", "/api/v1/privacy/access-grants/"): (None, None, DPO_ONLY),
+    ("GET", "/api/v1/privacy/registry/versions/"): (None, None, DPO_ONLY),
+    ("POST", "/api/v1/privacy/registry/versions/"): (None, None, {**DPO_ONLY, "dpo": 201}),
+    ("GET", "/api/v1/privacy/controllers/{organisation_id}/"): ("organisation", None, DPO_ONLY),
+    ("PUT", "/api/v1/privacy/controllers/{organisation_id}/"): (
+        "organisation",
+        lambda w: {
+            "name": "Landkreis A",
+            "address": "Kreishaus, Hauptstraße 1, 12345 A-Stadt",
+            "representative": "Landrätin",
+            "dpo_contact": "datenschutz@kreis-a.example",
+        },
+        DPO_ONLY,
+    ),
     ("GET", "/api/v1/audit/events/"): (
         "audit",
         None,
@@ -555,6 +596,41 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
         {**DPO_ONLY, "dpo": 409},
     ),
     ("GET", "/api/v1/privacy/erasure-requests/"): ("erasure", None, {**DPO_ONLY, "dpo": "200:x"}),
+    ("GET", "/api/v1/privacy/subjects/{person_id}/rectifications/"): ("person", None, DPO_ONLY),
+    ("POST", "/api/v1/privacy/subjects/{person_id}/rectifications/"): (
+        "person",
+        lambda w: {"field": "given_name", "value": "Zainab", "reason": "Pass vorgelegt"},
+        {**DPO_ONLY, "dpo": 201},
+    ),
+    ("GET", "/api/v1/privacy/recipient-notices/"): ("notice", None, {**DPO_ONLY, "dpo": "200:x"}),
+    ("GET", "/api/v1/privacy/recipient-notices/{id}/"): ("notice", None, DPO_ONLY),
+    ("POST", "/api/v1/privacy/recipient-notices/{id}/informed/"): ("notice", None, DPO_ONLY),
+    ("GET", "/api/v1/privacy/objections/"): ("objection", None, {**DPO_ONLY, "dpo": "200:x"}),
+    ("GET", "/api/v1/privacy/breaches/"): ("breach", None, {**DPO_ONLY, "dpo": "200:x"}),
+    ("POST", "/api/v1/privacy/breaches/"): (
+        None,
+        lambda w: {
+            "organisation": str(w.district.pk),
+            "description": "Fehlversand",
+            "occurred_from": "2026-01-01T10:00:00+01:00",
+            "occurred_to": "2026-01-01T12:00:00+01:00",
+            "discovered_at": "2026-01-02T09:00:00+01:00",
+        },
+        {**DPO_ONLY, "dpo": 201},
+    ),
+    ("GET", "/api/v1/privacy/breaches/{id}/"): ("breach", None, DPO_ONLY),
+    ("GET", "/api/v1/privacy/breaches/{id}/affected/"): ("breach", None, DPO_ONLY),
+    ("POST", "/api/v1/privacy/objections/"): (
+        None,
+        lambda w: {"person": w.ids["second_person"], "reason": "Besondere Situation"},
+        {**DPO_ONLY, "dpo": 201},
+    ),
+    ("GET", "/api/v1/privacy/objections/{id}/"): ("objection", None, DPO_ONLY),
+    ("POST", "/api/v1/privacy/objections/{id}/decision/"): (
+        "objection",
+        lambda w: {"decision": "rejected", "reason": "Gesetzliche Aufgabe"},
+        DPO_ONLY,
+    ),
     ("POST", "/api/v1/privacy/erasure-requests/"): (
         None,
         lambda w: {"family": w.ids["family"], "dry_run": True},
@@ -934,7 +1010,7 @@ def test_access(world: World, verb: str, path: str, role: str) -> None:
     target, body, expected_by_role = MATRIX[(verb, path)]
     expected = expected_by_role[role]
     url = path
-    for placeholder in ("{id}", "{person_id}", "{family_id}"):
+    for placeholder in ("{id}", "{person_id}", "{family_id}", "{organisation_id}"):
         if target and placeholder in url:
             url = url.replace(placeholder, world.ids[target])
     client = client_for(None if role == "anon" else world.users[role])

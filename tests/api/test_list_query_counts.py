@@ -5,13 +5,16 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from casemgmt.models import Role
 from casemgmt.services.access import deputy_add, emergency_access_open
 from casemgmt.services.catalogue import field_of_action_create
-from privacy.rights import erasure_request
+from privacy.breaches import breach_record
+from privacy.models import RecipientNotice
+from privacy.rights import erasure_request, objection_add
 from tests.conftest import app_queries, client_for
-from tests.factories import make_family, make_user
+from tests.factories import make_family, make_person, make_user, setup_writes
 
 REASON = "Kind in Gefahr, zuständige Kollegin nicht erreichbar"
 
@@ -25,6 +28,9 @@ LISTS = [
     ("/api/v1/fields-of-action/", Role.CASE_MANAGER),
     ("/api/v1/audit/events/", Role.DPO),
     ("/api/v1/privacy/erasure-requests/", Role.DPO),
+    ("/api/v1/privacy/objections/", Role.DPO),
+    ("/api/v1/privacy/recipient-notices/", Role.DPO),
+    ("/api/v1/privacy/breaches/", Role.DPO),
 ]
 
 
@@ -48,6 +54,26 @@ def test_query_count_flat(district, url, role) -> None:  # type: ignore[no-untyp
                 organisation=district, code=f"extra{i}", name=f"Extra {i}", acting_user=admin
             )
             erasure_request(subject=family, subject_type="family", dry_run=True, acting_user=dpo)
+            person = make_person(family, owner)
+            objection_add(person=person, reason="Widerspruch", acting_user=dpo)
+            breach_record(
+                organisation=district,
+                description="Fehlversand",
+                occurred_from=timezone.now(),
+                occurred_to=timezone.now(),
+                discovered_at=timezone.now(),
+                acting_user=dpo,
+            )
+            with setup_writes("data_subject_rights"):
+                RecipientNotice.objects.create(
+                    person=person,
+                    cause="restriction",
+                    cause_id=person.pk,
+                    recipient_kind="jobcenter",
+                    recipient_name="Jobcenter Musterland",
+                    received_via="case_conference",
+                    created_at=timezone.now(),
+                )
 
     client = client_for(viewer)
     add(2)

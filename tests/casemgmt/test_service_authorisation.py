@@ -26,8 +26,8 @@ from casemgmt.services import access, administration, catalogue, conferences, co
 from casemgmt.services import families as family_services
 from casemgmt.services import referrals as referral_services
 from casemgmt.services.goals import fields_of_action_for
-from privacy import rights
-from privacy.models import AuditEntry
+from privacy import breaches, controllers, rights
+from privacy.models import AuditEntry, RecipientNotice
 from tests.factories import OrganisationFactory, make_family, make_person, make_user, setup_writes
 
 REASON = "Child protection call at night, case manager unreachable"
@@ -38,10 +38,14 @@ SERVICE_MODULES = [
         for info in pkgutil.iter_modules(casemgmt.services.__path__)
     ),
     rights,
+    controllers,
+    breaches,
 ]
 
 #: Public functions of the service modules that are not writes on behalf of a user.
 NOT_SERVICES = {
+    "affected": "a read: who and what a breach window touched (the view logs the access)",
+    "recipient_notices_create": "internal step of the Art. 16/18/21 services, which authorise",
     "caseload_group": "internal step of family_grant/deputy_add (the group of a caseload)",
     "family_grant": "internal step of family_create/family_assign, which authorise",
     "family_revoke": "internal step of family_assign, which authorises",
@@ -169,6 +173,17 @@ def world(db: None) -> World:
         review = DuplicateReview.objects.create(
             organisation=district, person=make_person(family, cm), candidate=person, match="possible"
         )
+    objection = rights.objection_add(person=person, reason="Widerspruch", acting_user=dpo)
+    second_person = make_person(family, cm)
+    with setup_writes("data_subject_rights"):
+        notice = RecipientNotice.objects.create(
+            person=person,
+            cause="restriction",
+            cause_id=person.pk,
+            recipient_kind="jobcenter",
+            received_via="case_conference",
+            created_at=timezone.now(),
+        )
     return World(
         district=district,
         cm=cm,
@@ -197,6 +212,9 @@ def world(db: None) -> World:
             "review": review,
             "repeat_family": repeat_family,
             "access_request": access_request,
+            "objection": objection,
+            "second_person": second_person,
+            "notice": notice,
         },
     )
 
@@ -341,6 +359,52 @@ CASES: dict[str, tuple[Call, str]] = {
             user=w.colleague, acting_user=u
         ),
         "admin",
+    ),
+    "controller_profile_set": (
+        lambda w, u: controllers.controller_profile_set(
+            organisation=w.district,
+            name="Landkreis Musterland",
+            address="Kreishaus 1",
+            representative="Landrätin",
+            dpo_contact="dsb@kreis.example",
+            acting_user=u,
+        ),
+        "dpo",
+    ),
+    "record_version_save": (
+        lambda w, u: controllers.record_version_save(organisation=w.district, acting_user=u),
+        "dpo",
+    ),
+    "breach_record": (
+        lambda w, u: breaches.breach_record(
+            organisation=w.district,
+            description="Laptop verloren",
+            occurred_from=timezone.now(),
+            occurred_to=timezone.now(),
+            discovered_at=timezone.now(),
+            acting_user=u,
+        ),
+        "dpo",
+    ),
+    "rectification_record": (
+        lambda w, u: rights.rectification_record(
+            person=o(w, "person"), field="given_name", value="Olga", reason="Ausweis vorgelegt", acting_user=u
+        ),
+        "dpo",
+    ),
+    "recipient_notice_informed": (
+        lambda w, u: rights.recipient_notice_informed(notice=o(w, "notice"), acting_user=u),
+        "dpo",
+    ),
+    "objection_add": (
+        lambda w, u: rights.objection_add(person=o(w, "second_person"), reason="Widerspruch", acting_user=u),
+        "dpo",
+    ),
+    "objection_decide": (
+        lambda w, u: rights.objection_decide(
+            objection=o(w, "objection"), decision="rejected", reason="Gesetzliche Pflicht", acting_user=u
+        ),
+        "dpo",
     ),
     "restriction_add": (
         lambda w, u: rights.restriction_add(person=o(w, "person"), reason="contested", acting_user=u),

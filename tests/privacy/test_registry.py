@@ -138,7 +138,7 @@ def test_registry_json_with_observed_figures(dpo, case_manager) -> None:  # type
     cm = activities["case_management"]
     assert cm["observed"]["operations"]["create"] >= 2 and cm["observed"]["operations"]["access"] == 1
     assert activities["case_conferences"]["observed"]["recipients_used"] == {"jobcenter": 1}
-    assert activities["case_conferences"]["third_country_transfers"] == "None"
+    assert activities["case_conferences"]["third_country_transfers"] == "No transfers to third countries"
     assert any(c["special"] for c in cm["data_categories"])
 
 
