@@ -16,6 +16,7 @@ from api.casework.conferences import ConferenceViewSet
 from api.casework.consents import ConsentViewSet
 from api.casework.contacts import ContactViewSet
 from api.casework.goals import GoalViewSet
+from api.casework.plans import AssessmentViewSet, PlanApprovalViewSet, PlanVersionViewSet, PlanViewSet
 from api.casework.referrals import ReferralViewSet
 from api.catalogue.views import CourseViewSet, FieldOfActionViewSet, ProviderViewSet
 from api.families.views import CaseOverviewViewSet, FamilyViewSet
@@ -37,6 +38,10 @@ router.register("families", FamilyViewSet, basename="family")
 router.register("persons", PersonViewSet, basename="person")
 router.register("duplicate-reviews", DuplicateReviewViewSet, basename="duplicate-review")
 router.register("goals", GoalViewSet, basename="goal")
+router.register("plans", PlanViewSet, basename="plan")
+router.register("plan-versions", PlanVersionViewSet, basename="plan-version")
+router.register("plan-approvals", PlanApprovalViewSet, basename="plan-approval")
+router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("consents", ConsentViewSet, basename="consent")
 router.register("conferences", ConferenceViewSet, basename="conference")

@@ -69,6 +69,9 @@ class Goal(CaseRecord):
     conference = models.ForeignKey(
         "CaseConference", null=True, blank=True, on_delete=models.SET_NULL, related_name="decided_goals"
     )
+    plan = models.ForeignKey(
+        "casemgmt.IntegrationPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="goals"
+    )
     # Cell key method: a random key fixed at creation (not derived from any identifier) that
     # statistics sum in SQL; see privacy/perturbation.py.
     record_key = models.IntegerField(default=new_record_key, editable=False)
@@ -83,6 +86,7 @@ class Goal(CaseRecord):
         "status": DataCategory.CASE_ADMINISTRATION,
         "achieved_at": DataCategory.CASE_ADMINISTRATION,
         "conference": DataCategory.CASE_ADMINISTRATION,
+        "plan": DataCategory.CASE_ADMINISTRATION,
     }
     NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key", "id", "created_by", "created_at", "updated_at")
 
@@ -461,6 +465,7 @@ class Contact(CaseRecord):
     kind = models.CharField(max_length=20, choices=Kind.choices)
     initiated_by = models.CharField(max_length=20, choices=InitiatedBy.choices)
     duration_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    interpreter_used = models.BooleanField(default=False)
     notes = EncryptedTextField(max_length=TEXT_MAX_LENGTH, blank=True)
     # Cell key method: a random key fixed at creation (not derived from any identifier) that
     # statistics sum in SQL; see privacy/perturbation.py.
@@ -472,6 +477,7 @@ class Contact(CaseRecord):
         "kind": DataCategory.CASE_ADMINISTRATION,
         "initiated_by": DataCategory.CASE_ADMINISTRATION,
         "duration_minutes": DataCategory.CASE_ADMINISTRATION,
+        "interpreter_used": DataCategory.LANGUAGE,
         "notes": DataCategory.CASE_NOTES,
     }
     NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key", "id", "created_by", "created_at", "updated_at")

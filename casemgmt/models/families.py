@@ -215,6 +215,7 @@ class Person(CaseRecord):
         "family_name": "mark",
         "date_of_birth": "clear",
         "residence_status": "clear",
+        "residence_valid_until": "clear",
         "country_of_origin": "clear",
     }
 
@@ -257,6 +258,14 @@ class Person(CaseRecord):
         ],
         help_text="ISO 3166-1 alpha-2",
     )
+    # Encrypted like the status it belongs to: the expiry of a residence permit or Duldung
+    # tells the immigration office's side of the house as much as the status. Deadlines
+    # decrypt it for the case manager's own caseload only (casemgmt/selectors/deadlines.py).
+    residence_valid_until = EncryptedDateField(null=True, blank=True)
+    # Per person, not only per family: a father may speak German while the mother needs an
+    # interpreter. ISO 639 codes in clear, as on the family: they identify nobody.
+    preferred_languages = models.JSONField(default=list, blank=True, validators=[validate_language_codes])
+    interpreter_needed = models.BooleanField(default=False)
 
     # Search terms (name parts, phonetic codes, coarse birth date) live in PersonSearchTerm:
     # one row per term, so every part of a multi-part name is searchable.
@@ -271,7 +280,10 @@ class Person(CaseRecord):
         "birth_year": DataCategory.DEMOGRAPHIC,
         "sex": DataCategory.DEMOGRAPHIC,
         "residence_status": DataCategory.RESIDENCE,
+        "residence_valid_until": DataCategory.RESIDENCE,
         "country_of_origin": DataCategory.ORIGIN,
+        "preferred_languages": DataCategory.LANGUAGE,
+        "interpreter_needed": DataCategory.LANGUAGE,
     }
     NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
         "id",

@@ -10,7 +10,16 @@ from django.utils import timezone
 
 from casemgmt import policies
 from casemgmt.errors import Conflict
-from casemgmt.models import CaseConference, Family, FieldOfAction, Goal, GoalReview, Person, User
+from casemgmt.models import (
+    CaseConference,
+    Family,
+    FieldOfAction,
+    Goal,
+    GoalReview,
+    IntegrationPlan,
+    Person,
+    User,
+)
 from casemgmt.services.common import (
     apply_changes,
     invalid,
@@ -41,6 +50,11 @@ def _require_field(field_of_action: FieldOfAction, family: Family) -> None:
         )
 
 
+def _require_plan(plan: IntegrationPlan | None, family: Family) -> None:
+    if plan is not None and plan.family_id != family.pk:
+        raise invalid("plan", "This plan belongs to another family.", "not_family_plan")
+
+
 @audited_write(Activity.CASE_MANAGEMENT)
 def goal_create(
     *,
@@ -52,6 +66,7 @@ def goal_create(
     agreed_on: datetime.date | None = None,
     target_date: datetime.date | None = None,
     conference: CaseConference | None = None,
+    plan: IntegrationPlan | None = None,
 ) -> Goal:
     """Record a goal agreed with the family (or one member)."""
     policies.require_case_access(acting_user, family)
@@ -59,6 +74,7 @@ def goal_create(
     require_member(person, family)
     require_not_restricted(person)
     _require_field(field_of_action, family)
+    _require_plan(plan, family)
     agreed_on = agreed_on or timezone.localdate()
     require_not_future(agreed_on, "agreed_on")
     if target_date is not None and target_date < agreed_on:
@@ -71,6 +87,7 @@ def goal_create(
         agreed_on=agreed_on,
         target_date=target_date,
         conference=conference,
+        plan=plan,
         created_by=acting_user,
     )
     goal.full_clean()
@@ -78,7 +95,7 @@ def goal_create(
     return goal
 
 
-GOAL_EDITABLE_FIELDS = frozenset({"description", "target_date", "field_of_action", "person"})
+GOAL_EDITABLE_FIELDS = frozenset({"description", "target_date", "field_of_action", "person", "plan"})
 
 
 @audited_write(Activity.CASE_MANAGEMENT)
@@ -92,6 +109,8 @@ def goal_update(*, goal: Goal, acting_user: User, **changes: Any) -> Goal:
         require_not_restricted(changes["person"])
     if "field_of_action" in changes:
         _require_field(changes["field_of_action"], goal.family)
+    if "plan" in changes:
+        _require_plan(changes["plan"], goal.family)
     names = apply_changes(goal, changes, GOAL_EDITABLE_FIELDS)
     if goal.target_date is not None and goal.target_date < goal.agreed_on:
         raise invalid("target_date", "The target date cannot be before the agreement.", "dates_order")
