@@ -31,6 +31,7 @@ from api.privacy.views import (
     RestrictionView,
     SubjectExportView,
 )
+from api.casework.dashboard import CaseloadCountsView, DashboardView
 from api.stats.views import OutcomeChartView, OutcomeStatisticsView
 
 router = SimpleRouter()
@@ -77,6 +78,8 @@ urlpatterns = [
     ),
     path("privacy/families/<str:family_id>/legal-hold/", LegalHoldView.as_view(), name="family-legal-hold"),
     path("stats/outcomes/", OutcomeStatisticsView.as_view(), name="stats-outcomes"),
+    path("dashboard/", DashboardView.as_view(), name="dashboard"),
+    path("dashboard/caseloads/", CaseloadCountsView.as_view(), name="dashboard-caseloads"),
     path("stats/outcomes/chart.svg", OutcomeChartView.as_view(), name="stats-outcomes-chart"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

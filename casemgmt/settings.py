@@ -146,6 +146,17 @@ RETENTION_HOUR = int(os.environ.get("RETENTION_HOUR", "2"))  # local hour of the
 # --- Background jobs (django-tasks with its database backend; worker: manage.py run_worker).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# --- Deadlines and reminders (casemgmt/selectors/deadlines.py, privacy/jobs.py).
+DEADLINE_HORIZON_DAYS = int(os.environ.get("DEADLINE_HORIZON_DAYS", "14"))  # "due" = within this many days
+DEADLINE_REFERRAL_RESPONSE_DAYS = int(os.environ.get("DEADLINE_REFERRAL_RESPONSE_DAYS", "14"))
+DEADLINE_DORMANT_WEEKS = int(os.environ.get("DEADLINE_DORMANT_WEEKS", "6"))  # no contact for N weeks
+REMINDER_HOUR = int(os.environ.get("REMINDER_HOUR", "6"))  # local hour of the daily reminder run
+# E-mail reminders are off unless switched on; the message holds counts and a link, never personal data.
+REMINDER_EMAILS = env_bool("REMINDER_EMAILS")
+REMINDER_LINK = os.environ.get("REMINDER_LINK", "/api/v1/dashboard/")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "casemgmt@localhost")
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
