@@ -15,6 +15,7 @@ from api.auth.views import LoginView, LogoutAllView, LogoutView, MeView, Passwor
 from api.casework.conferences import ConferenceViewSet
 from api.casework.consents import ConsentViewSet
 from api.casework.contacts import ContactViewSet
+from api.casework.dashboard import CaseloadCountsView, DashboardView
 from api.casework.goals import GoalViewSet
 from api.casework.plans import AssessmentViewSet, PlanApprovalViewSet, PlanVersionViewSet, PlanViewSet
 from api.casework.referrals import ReferralViewSet
@@ -31,7 +32,6 @@ from api.privacy.views import (
     RestrictionView,
     SubjectExportView,
 )
-from api.casework.dashboard import CaseloadCountsView, DashboardView
 from api.stats.views import OutcomeChartView, OutcomeStatisticsView
 
 router = SimpleRouter()

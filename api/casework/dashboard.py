@@ -45,7 +45,9 @@ def _params(request: Request, allowed: set[str]) -> dict[str, Any]:
     return dict(serializer.validated_data)
 
 
-COUNT = inline_serializer("DeadlineCount", {"due": serializers.IntegerField(), "overdue": serializers.IntegerField()})
+COUNT = inline_serializer(
+    "DeadlineCount", {"due": serializers.IntegerField(), "overdue": serializers.IntegerField()}
+)
 BY_KIND = inline_serializer("DeadlineCountsByKind", {kind: COUNT for kind in KINDS})
 BY_KIND_WITHOUT_RESIDENCE = inline_serializer(
     "CaseloadCountsByKind", {kind: COUNT for kind in KINDS if kind != "residence_expiry"}
@@ -66,8 +68,10 @@ DASHBOARD_RESPONSE = inline_serializer(
                 "kind": serializers.ChoiceField(choices=KINDS),
                 "due_on": serializers.DateField(),
                 "overdue": serializers.BooleanField(),
-                "object": serializers.UUIDField(help_text="the goal, plan, conference, consent, referral, "
-                "person (residence) or family (dormant case) the deadline belongs to"),
+                "object": serializers.UUIDField(
+                    help_text="the goal, plan, conference, consent, referral, "
+                    "person (residence) or family (dormant case) the deadline belongs to"
+                ),
                 "family": serializers.UUIDField(),
                 "family_reference": serializers.CharField(),
                 "person": serializers.UUIDField(allow_null=True),
@@ -97,7 +101,9 @@ CASELOADS_RESPONSE = inline_serializer(
 )
 
 WITHIN = OpenApiParameter(
-    "within", int, description=f"horizon in days from today (0-{MAX_WITHIN_DAYS}; default DEADLINE_HORIZON_DAYS, 14)"
+    "within",
+    int,
+    description=f"horizon in days from today (0-{MAX_WITHIN_DAYS}; default DEADLINE_HORIZON_DAYS, 14)",
 )
 
 
@@ -110,7 +116,9 @@ class DashboardView(APIView):
     @extend_schema(
         parameters=[
             WITHIN,
-            OpenApiParameter("kind", str, many=True, enum=list(KINDS), description="only these kinds (repeatable)"),
+            OpenApiParameter(
+                "kind", str, many=True, enum=list(KINDS), description="only these kinds (repeatable)"
+            ),
         ],
         responses={200: DASHBOARD_RESPONSE},
     )
@@ -155,5 +163,9 @@ class CaseloadCountsView(APIView):
             today=today,
             within_days=params.get("within"),
         )
-        log_access(request=request, model=Family, object_ids=[], activity="case_management", personal_data=False)
-        return Response({"today": today, "until": horizon_end(today, params.get("within")), "case_managers": rows})
+        log_access(
+            request=request, model=Family, object_ids=[], activity="case_management", personal_data=False
+        )
+        return Response(
+            {"today": today, "until": horizon_end(today, params.get("within")), "case_managers": rows}
+        )

@@ -15,7 +15,12 @@ from rest_framework.response import Response
 
 from api.audit import ReadAuditMixin
 from api.casework.base import CaseChildViewSet
-from api.casework.fields import EditableFamilyField, EditablePersonField, FieldOfActionField, ScopedRelatedField
+from api.casework.fields import (
+    EditableFamilyField,
+    EditablePersonField,
+    FieldOfActionField,
+    ScopedRelatedField,
+)
 from api.permissions import SUPERVISION, ScopeMapPermission
 from api.serializers import StrictInputSerializer, update_input
 from casemgmt.models import Assessment, IntegrationPlan, PlanVersion
@@ -209,7 +214,9 @@ class PlanApprovalOutputSerializer(serializers.ModelSerializer):  # type: ignore
 
     family_reference = serializers.CharField(source="plan.family.reference", read_only=True)
     organisation = serializers.UUIDField(source="plan.family.organisation_id", read_only=True)
-    case_manager = serializers.UUIDField(source="plan.family.case_manager_id", read_only=True, allow_null=True)
+    case_manager = serializers.UUIDField(
+        source="plan.family.case_manager_id", read_only=True, allow_null=True
+    )
     goal_count = serializers.SerializerMethodField()
 
     class Meta:
@@ -356,4 +363,3 @@ class AssessmentViewSet(CaseChildViewSet):
 
     def update_object(self, instance: Model, data: dict[str, Any]) -> Model:
         return assessment_update(assessment=instance, acting_user=self.user, **data)  # type: ignore[arg-type]
-

@@ -12,96 +12,235 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('casemgmt', '0010_issue12c_emergency_approval'),
+        ("casemgmt", "0010_issue12c_emergency_approval"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='contact',
-            name='interpreter_used',
+            model_name="contact",
+            name="interpreter_used",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='person',
-            name='interpreter_needed',
+            model_name="person",
+            name="interpreter_needed",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='person',
-            name='preferred_languages',
-            field=models.JSONField(blank=True, default=list, validators=[casemgmt.models.families.validate_language_codes]),
+            model_name="person",
+            name="preferred_languages",
+            field=models.JSONField(
+                blank=True, default=list, validators=[casemgmt.models.families.validate_language_codes]
+            ),
         ),
         migrations.AddField(
-            model_name='person',
-            name='residence_valid_until',
+            model_name="person",
+            name="residence_valid_until",
             field=privacy.fields.EncryptedDateField(blank=True, null=True),
         ),
         migrations.CreateModel(
-            name='IntegrationPlan',
+            name="IntegrationPlan",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('review_on', models.DateField(blank=True, help_text='Next review of the plan (a deadline).', null=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('family', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='plan', to='casemgmt.family')),
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "review_on",
+                    models.DateField(
+                        blank=True, help_text="Next review of the plan (a deadline).", null=True
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "family",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="plan", to="casemgmt.family"
+                    ),
+                ),
             ],
             options={
-                'ordering': ('created_at', 'id'),
+                "ordering": ("created_at", "id"),
             },
             bases=(casemgmt.models.base.FamilyOwned, models.Model),
         ),
         migrations.AddField(
-            model_name='goal',
-            name='plan',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='goals', to='casemgmt.integrationplan'),
+            model_name="goal",
+            name="plan",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="goals",
+                to="casemgmt.integrationplan",
+            ),
         ),
         migrations.CreateModel(
-            name='Assessment',
+            name="Assessment",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('baseline', 'Baseline at intake'), ('follow_up', 'Follow-up')], max_length=10)),
-                ('assessed_on', models.DateField()),
-                ('score', models.PositiveSmallIntegerField(help_text='1 (acute need) to 5 (self-reliant)', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)])),
-                ('notes', privacy.fields.EncryptedTextField(blank=True, max_length=10000)),
-                ('record_key', models.IntegerField(default=privacy.perturbation.new_record_key, editable=False)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('family', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assessments', to='casemgmt.family')),
-                ('field_of_action', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assessments', to='casemgmt.fieldofaction')),
-                ('person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assessments', to='casemgmt.person')),
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("baseline", "Baseline at intake"), ("follow_up", "Follow-up")],
+                        max_length=10,
+                    ),
+                ),
+                ("assessed_on", models.DateField()),
+                (
+                    "score",
+                    models.PositiveSmallIntegerField(
+                        help_text="1 (acute need) to 5 (self-reliant)",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                    ),
+                ),
+                ("notes", privacy.fields.EncryptedTextField(blank=True, max_length=10000)),
+                (
+                    "record_key",
+                    models.IntegerField(default=privacy.perturbation.new_record_key, editable=False),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "family",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assessments",
+                        to="casemgmt.family",
+                    ),
+                ),
+                (
+                    "field_of_action",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assessments",
+                        to="casemgmt.fieldofaction",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assessments",
+                        to="casemgmt.person",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('assessed_on', 'created_at'),
-                'indexes': [models.Index(fields=['field_of_action', 'kind', 'assessed_on'], name='assessment_field_kind')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('score__gte', 1), ('score__lte', 5)), name='assessment_score_range')],
+                "ordering": ("assessed_on", "created_at"),
+                "indexes": [
+                    models.Index(
+                        fields=["field_of_action", "kind", "assessed_on"], name="assessment_field_kind"
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("score__gte", 1), ("score__lte", 5)),
+                        name="assessment_score_range",
+                    )
+                ],
             },
             bases=(casemgmt.models.base.FamilyOwned, models.Model),
         ),
         migrations.CreateModel(
-            name='PlanVersion',
+            name="PlanVersion",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('number', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted for approval'), ('approved', 'Approved'), ('returned', 'Returned for changes')], default='draft', max_length=12)),
-                ('summary', privacy.fields.EncryptedTextField(blank=True, max_length=10000)),
-                ('goal_ids', models.JSONField(blank=True, default=list)),
-                ('submitted_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('agreed_on', models.DateField(blank=True, null=True)),
-                ('agreed_by_representative', privacy.fields.EncryptedCharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('agreed_by_person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='casemgmt.person')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='casemgmt.integrationplan')),
+                (
+                    "id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False),
+                ),
+                ("number", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted for approval"),
+                            ("approved", "Approved"),
+                            ("returned", "Returned for changes"),
+                        ],
+                        default="draft",
+                        max_length=12,
+                    ),
+                ),
+                ("summary", privacy.fields.EncryptedTextField(blank=True, max_length=10000)),
+                ("goal_ids", models.JSONField(blank=True, default=list)),
+                ("submitted_at", models.DateTimeField(blank=True, null=True)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("agreed_on", models.DateField(blank=True, null=True)),
+                ("agreed_by_representative", privacy.fields.EncryptedCharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "agreed_by_person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="casemgmt.person",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="casemgmt.integrationplan",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('plan', 'number'),
-                'constraints': [models.UniqueConstraint(fields=('plan', 'number'), name='plan_version_number_unique')],
+                "ordering": ("plan", "number"),
+                "constraints": [
+                    models.UniqueConstraint(fields=("plan", "number"), name="plan_version_number_unique")
+                ],
             },
             bases=(casemgmt.models.base.FamilyOwned, models.Model),
         ),

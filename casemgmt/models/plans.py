@@ -106,9 +106,7 @@ class PlanVersion(FamilyOwned, models.Model):
 
     class Meta:
         ordering = ("plan", "number")
-        constraints = (
-            models.UniqueConstraint(fields=("plan", "number"), name="plan_version_number_unique"),
-        )
+        constraints = (models.UniqueConstraint(fields=("plan", "number"), name="plan_version_number_unique"),)
 
     def __str__(self) -> str:
         return f"Plan version {self.pk}"
@@ -156,7 +154,9 @@ class Assessment(CaseRecord):
 
     class Meta:
         ordering = ("assessed_on", "created_at")
-        indexes = (models.Index(fields=("field_of_action", "kind", "assessed_on"), name="assessment_field_kind"),)
+        indexes = (
+            models.Index(fields=("field_of_action", "kind", "assessed_on"), name="assessment_field_kind"),
+        )
         constraints = (
             models.CheckConstraint(
                 condition=Q(score__gte=SCORE_MIN) & Q(score__lte=SCORE_MAX), name="assessment_score_range"

@@ -114,7 +114,9 @@ SOURCES: tuple[Source, ...] = (
     Source(
         kind="goal_target",
         queryset=lambda: Goal.objects.filter(
-            status__in=Goal.OPEN_STATUSES, target_date__isnull=False, family__status__in=("intake", "active", "paused")
+            status__in=Goal.OPEN_STATUSES,
+            target_date__isnull=False,
+            family__status__in=("intake", "active", "paused"),
         ),
         due_by=lambda day: Q(target_date__lte=day),
         due_on=lambda row: row["target_date"],
@@ -139,7 +141,9 @@ SOURCES: tuple[Source, ...] = (
     Source(
         kind="consent_expiry",
         queryset=lambda: Consent.objects.filter(
-            valid_until__isnull=False, withdrawn_on__isnull=True, family__status__in=("intake", "active", "paused")
+            valid_until__isnull=False,
+            withdrawn_on__isnull=True,
+            family__status__in=("intake", "active", "paused"),
         ).exclude(_newer_consent()),
         due_by=lambda day: Q(valid_until__lte=day),
         due_on=lambda row: row["valid_until"],
@@ -151,8 +155,9 @@ SOURCES: tuple[Source, ...] = (
             status=Referral.Status.SENT, family__status__in=("intake", "active", "paused")
         ).annotate(sent_at=_sent_at()),
         due_by=lambda day: Q(sent_at__lt=_day_end(day - datetime.timedelta(days=referral_response_days()))),
-        due_on=lambda row: timezone.localtime(row["sent_at"]).date()
-        + datetime.timedelta(days=referral_response_days()),
+        due_on=lambda row: (
+            timezone.localtime(row["sent_at"]).date() + datetime.timedelta(days=referral_response_days())
+        ),
         person_path="person_id",
     ),
     Source(
@@ -217,14 +222,24 @@ def _residence_items(user: User, today: datetime.date, until: datetime.date) -> 
         if valid_until is not None and valid_until <= until:
             items.append(
                 _item(
-                    "residence_expiry", valid_until, today, person.pk, person.family_id, person.family.reference, person.pk
+                    "residence_expiry",
+                    valid_until,
+                    today,
+                    person.pk,
+                    person.family_id,
+                    person.family.reference,
+                    person.pk,
                 )
             )
     return items
 
 
 def deadlines_for(
-    user: User, *, today: datetime.date | None = None, within_days: int | None = None, kinds: Iterable[str] = KINDS
+    user: User,
+    *,
+    today: datetime.date | None = None,
+    within_days: int | None = None,
+    kinds: Iterable[str] = KINDS,
 ) -> list[dict[str, Any]]:
     """Everything due by the horizon (and everything overdue) in the families ``user`` may see, sorted."""
     today = today or timezone.localdate()
@@ -293,7 +308,8 @@ def deadline_counts_per_case_manager(
         )
         for row in rows:
             entry = counts.setdefault(
-                row["manager"], {"by_kind": {k: {"due": 0, "overdue": 0} for k in KINDS if k != "residence_expiry"}}
+                row["manager"],
+                {"by_kind": {k: {"due": 0, "overdue": 0} for k in KINDS if k != "residence_expiry"}},
             )
             entry["by_kind"][source.kind] = {"due": row["total"] - row["overdue"], "overdue": row["overdue"]}
     managers = dict(User.objects.filter(pk__in=[m for m in counts if m]).values_list("pk", "username"))

@@ -153,6 +153,7 @@ def latest_assessments(scope: Any, start: datetime.date, end: datetime.date) -> 
         .annotate(change=F("score") - F("baseline_score"))
     )
 
+
 SECTIONS: tuple[Section, ...] = (
     Section(
         name="goals",

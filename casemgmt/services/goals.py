@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from casemgmt import policies
 from casemgmt.errors import Conflict
@@ -45,14 +46,14 @@ def _require_field(field_of_action: FieldOfAction, family: Family) -> None:
     if not fields_of_action_for(family).filter(pk=field_of_action.pk).exists():
         raise invalid(
             "field_of_action",
-            "This field of action is not available to the family's organisation.",
+            _("This field of action is not available to the family's organisation."),
             "unavailable",
         )
 
 
 def _require_plan(plan: IntegrationPlan | None, family: Family) -> None:
     if plan is not None and plan.family_id != family.pk:
-        raise invalid("plan", "This plan belongs to another family.", "not_family_plan")
+        raise invalid("plan", _("This plan belongs to another family."), "not_family_plan")
 
 
 @audited_write(Activity.CASE_MANAGEMENT)
@@ -78,7 +79,7 @@ def goal_create(
     agreed_on = agreed_on or timezone.localdate()
     require_not_future(agreed_on, "agreed_on")
     if target_date is not None and target_date < agreed_on:
-        raise invalid("target_date", "The target date cannot be before the agreement.", "dates_order")
+        raise invalid("target_date", _("The target date cannot be before the agreement."), "dates_order")
     goal = Goal(
         family=family,
         person=person,
@@ -113,7 +114,7 @@ def goal_update(*, goal: Goal, acting_user: User, **changes: Any) -> Goal:
         _require_plan(changes["plan"], goal.family)
     names = apply_changes(goal, changes, GOAL_EDITABLE_FIELDS)
     if goal.target_date is not None and goal.target_date < goal.agreed_on:
-        raise invalid("target_date", "The target date cannot be before the agreement.", "dates_order")
+        raise invalid("target_date", _("The target date cannot be before the agreement."), "dates_order")
     goal.full_clean()
     goal.save(update_fields=[*names, "updated_at"])
     return goal
@@ -129,11 +130,13 @@ def goal_review_add(
     require_open_family(goal.family)
     policies.require_unrestricted_record(goal)
     if goal.status == Goal.Status.CANCELLED:
-        raise Conflict("A cancelled goal cannot be reviewed.", code="goal_cancelled", goal_status=goal.status)
+        raise Conflict(
+            _("A cancelled goal cannot be reviewed."), code="goal_cancelled", goal_status=goal.status
+        )
     reviewed_on = reviewed_on or timezone.localdate()
     require_not_future(reviewed_on, "reviewed_on")
     if reviewed_on < goal.agreed_on:
-        raise invalid("reviewed_on", "A review cannot be before the goal was agreed.", "dates_order")
+        raise invalid("reviewed_on", _("A review cannot be before the goal was agreed."), "dates_order")
     review = GoalReview(goal=goal, reviewed_on=reviewed_on, note=note, status=status, created_by=acting_user)
     review.full_clean()
     review.save()

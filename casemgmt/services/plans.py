@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from casemgmt import policies
 from casemgmt.errors import Conflict
@@ -38,12 +39,14 @@ UNDECIDED = (PlanVersion.Status.DRAFT, PlanVersion.Status.SUBMITTED, PlanVersion
 
 
 @audited_write(Activity.CASE_MANAGEMENT)
-def plan_create(*, family: Family, acting_user: User, review_on: datetime.date | None = None) -> IntegrationPlan:
+def plan_create(
+    *, family: Family, acting_user: User, review_on: datetime.date | None = None
+) -> IntegrationPlan:
     """Open the family's integration plan (one per family)."""
     policies.require_case_access(acting_user, family)
     require_open_family(family)
     if IntegrationPlan.objects.filter(family=family).exists():
-        raise Conflict("This family already has an integration plan.", code="plan_exists")
+        raise Conflict(_("This family already has an integration plan."), code="plan_exists")
     plan = IntegrationPlan(family=family, review_on=review_on, created_by=acting_user)
     plan.full_clean()
     plan.save()
@@ -69,7 +72,7 @@ def plan_version_create(*, plan: IntegrationPlan, acting_user: User, summary: st
     require_open_family(plan.family)
     if plan.versions.filter(status__in=UNDECIDED).exists():
         raise Conflict(
-            "The plan has a version that is not approved yet; change or submit that one.",
+            _("The plan has a version that is not approved yet; change or submit that one."),
             code="version_undecided",
         )
     number = (plan.versions.aggregate(n=Max("number"))["n"] or 0) + 1
@@ -80,7 +83,9 @@ def plan_version_create(*, plan: IntegrationPlan, acting_user: User, summary: st
         .order_by("agreed_on", "created_at")
         .values_list("id", flat=True)
     ]
-    version = PlanVersion(plan=plan, number=number, summary=summary, goal_ids=goal_ids, created_by=acting_user)
+    version = PlanVersion(
+        plan=plan, number=number, summary=summary, goal_ids=goal_ids, created_by=acting_user
+    )
     version.full_clean()
     version.save()
     return version
@@ -89,7 +94,7 @@ def plan_version_create(*, plan: IntegrationPlan, acting_user: User, summary: st
 def _require_status(version: PlanVersion, *allowed: str) -> None:
     if version.status not in allowed:
         raise Conflict(
-            f"Not possible while the version is {version.status}.",
+            _("Not possible in the version's current status."),
             code="version_status",
             version_status=version.status,
         )
@@ -158,18 +163,20 @@ def plan_version_record_agreement(
     require_open_family(family)
     _require_status(version, PlanVersion.Status.SUBMITTED, PlanVersion.Status.APPROVED)
     if version.agreed_on is not None:
-        raise Conflict("The family's agreement to this version is already recorded.", code="already_agreed")
+        raise Conflict(
+            _("The family's agreement to this version is already recorded."), code="already_agreed"
+        )
     if (agreed_by_person is None) == (not agreed_by_representative):
         raise invalid(
             "agreed_by_person",
-            "Name either the member who agreed or the legal representative, not both.",
+            _("Name either the member who agreed or the legal representative, not both."),
             "who_agreed",
         )
     require_member(agreed_by_person, family, "agreed_by_person")
     require_not_restricted(agreed_by_person)
     require_not_future(agreed_on, "agreed_on")
     if agreed_on < version.created_at.date():
-        raise invalid("agreed_on", "The agreement cannot be before the version was made.", "dates_order")
+        raise invalid("agreed_on", _("The agreement cannot be before the version was made."), "dates_order")
     version.agreed_on = agreed_on
     version.agreed_by_person = agreed_by_person
     version.agreed_by_representative = agreed_by_representative
@@ -183,7 +190,9 @@ def _require_assessable(family: Family, person: Person | None, field_of_action: 
     require_not_restricted(person)
     if not fields_of_action_for(family).filter(pk=field_of_action.pk).exists():
         raise invalid(
-            "field_of_action", "This field of action is not available to the family's organisation.", "unavailable"
+            "field_of_action",
+            _("This field of action is not available to the family's organisation."),
+            "unavailable",
         )
 
 
@@ -216,10 +225,11 @@ def assessment_create(
     baseline = _baseline(family, person, field_of_action)
     if kind == Assessment.Kind.BASELINE and baseline is not None:
         raise Conflict(
-            "There is already a baseline for this field of action; record a follow-up.", code="baseline_exists"
+            _("There is already a baseline for this field of action; record a follow-up."),
+            code="baseline_exists",
         )
     if kind == Assessment.Kind.FOLLOW_UP and baseline is not None and assessed_on < baseline.assessed_on:
-        raise invalid("assessed_on", "A follow-up cannot be before the baseline.", "dates_order")
+        raise invalid("assessed_on", _("A follow-up cannot be before the baseline."), "dates_order")
     assessment = Assessment(
         family=family,
         person=person,

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('privacy', '0005_issue13_transparency_log'),
+        ("privacy", "0005_issue13_transparency_log"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='workerheartbeat',
-            name='last_reminders_on',
+            model_name="workerheartbeat",
+            name="last_reminders_on",
             field=models.DateField(blank=True, null=True),
         ),
     ]

@@ -136,7 +136,8 @@ def world(db: None) -> World:
     )
     plan = plan_create(family=family, review_on=today, acting_user=users["cm"])
     version = plan_version_submit(
-        version=plan_version_create(plan=plan, summary="Sprachkurs", acting_user=users["cm"]), acting_user=users["cm"]
+        version=plan_version_create(plan=plan, summary="Sprachkurs", acting_user=users["cm"]),
+        acting_user=users["cm"],
     )
     assessment = assessment_create(
         family=family,
@@ -478,7 +479,12 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
     ("GET", "/api/v1/assessments/"): ("assessment", None, CASE_LIST),
     ("POST", "/api/v1/assessments/"): (
         None,
-        lambda w: {"family": w.ids["family"], "field_of_action": w.ids["field"], "kind": "baseline", "score": 3},
+        lambda w: {
+            "family": w.ids["family"],
+            "field_of_action": w.ids["field"],
+            "kind": "baseline",
+            "score": 3,
+        },
         CASE_CREATE,
     ),
     ("GET", "/api/v1/assessments/{id}/"): ("assessment", None, CASE_ONLY_OWN),

@@ -101,7 +101,11 @@ def test_dashboard_lists_due_and_overdue_sorted_with_counts(api, scene) -> None:
 
 def test_a_contact_ends_the_dormant_case_and_a_sent_referral_waits(api, scene, case_manager) -> None:  # type: ignore[no-untyped-def]
     contact_create(
-        family=scene["family"], occurred_on=TODAY, kind="office", initiated_by="family", acting_user=case_manager
+        family=scene["family"],
+        occurred_on=TODAY,
+        kind="office",
+        initiated_by="family",
+        acting_user=case_manager,
     )
     with setup_writes("course_referrals"):
         from casemgmt.models import Provider, ReferralTransition
@@ -111,7 +115,10 @@ def test_a_contact_ends_the_dormant_case_and_a_sent_referral_waits(api, scene, c
             family=scene["family"], person=scene["person"], provider=provider, status="sent"
         )
         ReferralTransition.objects.create(
-            referral=referral, from_status="draft", to_status="sent", at=timezone.now() - datetime.timedelta(days=20)
+            referral=referral,
+            from_status="draft",
+            to_status="sent",
+            at=timezone.now() - datetime.timedelta(days=20),
         )
     kinds = {i["kind"]: i for i in api.get(URL).json()["items"]}
     assert "dormant_case" not in kinds
@@ -135,7 +142,9 @@ def test_a_restricted_members_deadlines_are_hidden(api, scene) -> None:  # type:
     assert kinds == {"dormant_case", "conference", "plan_review"}
 
 
-def test_supervisors_see_counts_per_case_manager_without_personal_data(scene, district, case_manager, other_district) -> None:  # type: ignore[no-untyped-def]
+def test_supervisors_see_counts_per_case_manager_without_personal_data(
+    scene, district, case_manager, other_district
+) -> None:  # type: ignore[no-untyped-def]
     sup = client_for(make_user(district, Role.SUPERVISOR, username="sup"))
     response = sup.get("/api/v1/dashboard/caseloads/")
     assert response.status_code == 200, response.content
@@ -172,7 +181,9 @@ def test_dashboard_bad_input(api, scene, params) -> None:  # type: ignore[no-unt
         assert sup.get("/api/v1/dashboard/caseloads/", params).status_code == 400
 
 
-def test_dashboard_query_count_does_not_grow_with_the_caseload(scene, case_manager, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_query_count_does_not_grow_with_the_caseload(
+    scene, case_manager, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
     api = client_for(case_manager)
     api.get(URL)  # warm the permission-id cache
     with django_assert_max_num_queries(14) as first:

@@ -37,7 +37,12 @@ def test_plan_version_approval_and_agreement(api, scene) -> None:  # type: ignor
     assert api.post("/api/v1/plans/", {"family": str(family.pk)}, format="json").status_code == 409
     goal = api.post(
         "/api/v1/goals/",
-        {"family": str(family.pk), "field_of_action": str(language().pk), "description": "B1", "plan": plan_id},
+        {
+            "family": str(family.pk),
+            "field_of_action": str(language().pk),
+            "description": "B1",
+            "plan": plan_id,
+        },
         format="json",
     )
     assert goal.status_code == 201, goal.content
@@ -108,10 +113,17 @@ def test_agreement_bad_input(api, scene, other_case_manager) -> None:  # type: i
         ({"agreed_on": str(TODAY)}, "agreed_by_person"),
         ({"agreed_on": str(TODAY), "agreed_by_person": str(foreign.pk)}, "agreed_by_person"),
         (
-            {"agreed_on": str(TODAY), "agreed_by_person": str(scene["person"].pk), "agreed_by_representative": "X"},
+            {
+                "agreed_on": str(TODAY),
+                "agreed_by_person": str(scene["person"].pk),
+                "agreed_by_representative": "X",
+            },
             "agreed_by_person",
         ),
-        ({"agreed_on": str(TODAY + datetime.timedelta(days=2)), "agreed_by_representative": "X"}, "agreed_on"),
+        (
+            {"agreed_on": str(TODAY + datetime.timedelta(days=2)), "agreed_by_representative": "X"},
+            "agreed_on",
+        ),
         ({"agreed_on": str(TODAY), "agreed_by_representative": 5}, "agreed_by_representative"),
         ({"agreed_on": str(TODAY), "agreed_by_representative": "X", "extra": 1}, "extra"),
     ]
