@@ -213,3 +213,40 @@ def test_goal_cannot_link_another_familys_plan(api, scene, case_manager) -> None
     assert response.status_code == 400 and "plan" in response.json()["errors"]
     assert not Goal.objects.filter(family=scene["family"]).exists()
     assert Assessment.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("url", "role"),
+    [
+        ("/api/v1/plans/", "cm"),
+        ("/api/v1/plan-versions/", "cm"),
+        ("/api/v1/assessments/", "cm"),
+        ("/api/v1/plan-approvals/", "sup"),
+    ],
+)
+def test_list_query_counts_do_not_grow(case_manager, scene, url, role) -> None:  # type: ignore[no-untyped-def]
+    from django.test.utils import CaptureQueriesContext
+
+    from casemgmt.services.plans import plan_create, plan_version_create, plan_version_submit
+    from tests.conftest import app_queries
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            family = make_family(case_manager)
+            plan = plan_create(family=family, acting_user=case_manager)
+            plan_version_submit(
+                version=plan_version_create(plan=plan, acting_user=case_manager), acting_user=case_manager
+            )
+            assessment_create(
+                family=family, field_of_action=language(), kind="baseline", score=3, acting_user=case_manager
+            )
+
+    client = client_for(case_manager if role == "cm" else scene["supervisor"])
+    add(1)
+    client.get(url)  # warm up per-process caches
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).json()["count"] == 1
+    add(4)
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(url).json()["count"] == 5
+    assert len(app_queries(large.captured_queries)) == len(app_queries(small.captured_queries))
