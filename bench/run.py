@@ -299,15 +299,25 @@ def scenarios(port: int, n: int, concurrency: int) -> list[Result]:
                 "family list (50, encrypted, scoped)",
                 "family list, plain-field baseline",
                 "family list, unscoped baseline",
+                "caseload dashboard (deadlines)",
             ],
             port,
             [
                 lambda i: ("GET", "/api/v1/families/?page_size=50", None, cm),
                 lambda i: ("GET", "/bench/plain-families/?page_size=50", None, cm),
                 lambda i: ("GET", "/bench/families-unscoped/?page_size=50", None, cm),
+                # Everything due in the next 14 days and overdue, in the whole caseload.
+                lambda i: ("GET", "/api/v1/dashboard/", None, cm),
             ],
             n,
             concurrency,
+        ),
+        run_scenario(
+            "supervisor caseload counts",
+            port,
+            lambda i: ("GET", "/api/v1/dashboard/caseloads/", None, supervisor),
+            max(5, n // 10),
+            1,
         ),
         run_scenario(
             "family detail",
@@ -440,9 +450,11 @@ def report(
     # Same filter, same pipeline; only the fields differ (encrypted vs plain).
     enc = ratio("family list, unscoped baseline", "family list, plain-field baseline")
     scoped = ratio("family list (50, encrypted, scoped)", "family list, unscoped baseline")
+    dashboard = ratio("caseload dashboard (deadlines)", "family list (50, encrypted, scoped)")
     rows = [
         ("encrypted list / same list from plain fields (p50)", enc, "≤ 1.3"),
         ("permission-scoped list / unscoped list (p50)", scoped, "≤ 1.2"),
+        ("caseload dashboard / family list (p50)", dashboard, "≤ 1.5"),
     ]
     if small_search is not None:
         rows.append(
