@@ -255,6 +255,8 @@ SPECTACULAR_SETTINGS = {
         "ParticipantKindEnum": "casemgmt.models.casework.ConferenceParticipant.Kind",
         "ContactKindEnum": "casemgmt.models.casework.Contact.Kind",
         "AgencyEnum": "casemgmt.models.casework.Agency",
+        "AssessmentKindEnum": "casemgmt.models.plans.Assessment.Kind",
+        "PlanVersionStatusEnum": "casemgmt.models.plans.PlanVersion.Status",
     },
 }
 
