@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise as StrPromise
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
@@ -25,12 +26,15 @@ from rest_framework.request import Request
 from casemgmt.models import Role
 
 
+ROLE_REFUSED = _("Your role does not give access to this endpoint.")
+
+
 @dataclass(frozen=True)
 class Roles:
     """Who may call an action, and what a caller without the role is told."""
 
     roles: tuple[str, ...]
-    message: str = _("Your role does not give access to this endpoint.")
+    message: str | StrPromise = ROLE_REFUSED
     #: Answer 404 instead of 403: the endpoint does not reveal that it exists.
     hidden: bool = False
 

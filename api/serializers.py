@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 #: Same words whether an object does not exist or belongs to someone else.
-NOT_FOUND = _("No such object, or not accessible to you.")
+NOT_FOUND = gettext_lazy("No such object, or not accessible to you.")
 
 
 def _strict_type_errors(fields: Any, data: Any) -> dict[str, Any]:

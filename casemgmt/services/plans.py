@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
 from casemgmt import policies
 from casemgmt.errors import Conflict
