@@ -25,7 +25,6 @@ from rest_framework.request import Request
 
 from casemgmt.models import Role
 
-
 ROLE_REFUSED = _("Your role does not give access to this endpoint.")
 
 
