@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -50,7 +51,7 @@ def _is_closed_case(exc: DjangoValidationError) -> bool:
 
 
 def _first_message(exc: DjangoValidationError) -> str:
-    return str(next(iter(exc.messages), "This case is closed."))
+    return str(next(iter(exc.messages), _("This case is closed.")))
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -65,7 +66,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         unavailable = Response(
             {
                 "code": "service_unavailable",
-                "detail": "The database is not reachable; nothing was changed. Retry later.",
+                "detail": _("The database is not reachable; nothing was changed. Retry later."),
             },
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
         )
@@ -73,7 +74,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return unavailable
     if isinstance(exc, RecursionError):
         # json.loads of a deeply nested body ([[[[...]]]] 50,000 levels) raises this, not a ValueError.
-        exc = exceptions.ParseError("JSON parse error - nested too deeply.")
+        exc = exceptions.ParseError(_("JSON parse error - nested too deeply."))
     if isinstance(exc, Conflict):
         body = {"code": exc.code, "detail": exc.message, **exc.extra}
         return Response(body, status=status.HTTP_409_CONFLICT)
@@ -98,14 +99,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # An encrypted field reached by an unsupported lookup is a programming error, but
         # the request that triggered it is answered with a 400, never a 500.
         logger.error("Unsupported lookup: %s", exc)
-        exc = exceptions.ValidationError({"non_field_errors": ["This search is not supported."]})
+        exc = exceptions.ValidationError({"non_field_errors": [_("This search is not supported.")]})
 
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
         detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        response.data = {"code": "invalid", "detail": "Invalid input.", "errors": _field_errors(detail)}
+        response.data = {"code": "invalid", "detail": _("Invalid input."), "errors": _field_errors(detail)}
         response.status_code = status.HTTP_400_BAD_REQUEST
     elif isinstance(exc, exceptions.APIException):
         code = exc.detail.code if isinstance(exc.detail, exceptions.ErrorDetail) else exc.default_code
@@ -119,7 +120,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 def server_error(request: Any, *args: Any, **kwargs: Any) -> Any:
     """Django's 500 handler, in the API's error shape: no stack trace, no SQL, no values."""
     return JsonResponse(
-        {"code": "server_error", "detail": "An unexpected error occurred; it was logged for the operators."},
+        {
+            "code": "server_error",
+            "detail": _("An unexpected error occurred; it was logged for the operators."),
+        },
         status=500,
     )
 
@@ -151,14 +155,14 @@ def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespon
             {"code": "not_found", "detail": f"No such endpoint; paths end with a slash: {slashed}"},
             status=404,
         )
-    return JsonResponse({"code": "not_found", "detail": "No such endpoint."}, status=404)
+    return JsonResponse({"code": "not_found", "detail": _("No such endpoint.")}, status=404)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Django's 404 handler: JSON under /api/, Django's page elsewhere (the admin)."""
     if _wants_json(request):
         return JsonResponse(
-            {"code": "not_found", "detail": "No such object, or not accessible to you."}, status=404
+            {"code": "not_found", "detail": _("No such object, or not accessible to you.")}, status=404
         )
     return defaults.page_not_found(request, exception or Http404())
 
@@ -166,12 +170,12 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Django's 400 handler (e.g. a disallowed Host): JSON under /api/."""
     if _wants_json(request):
-        return JsonResponse({"code": "bad_request", "detail": "Bad request."}, status=400)
+        return JsonResponse({"code": "bad_request", "detail": _("Bad request.")}, status=400)
     return defaults.bad_request(request, exception or Exception())
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Django's 403 handler (e.g. CSRF outside DRF): JSON under /api/."""
     if _wants_json(request):
-        return JsonResponse({"code": "permission_denied", "detail": "Forbidden."}, status=403)
+        return JsonResponse({"code": "permission_denied", "detail": _("Forbidden.")}, status=403)
     return defaults.permission_denied(request, exception or DjangoPermissionDenied())

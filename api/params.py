@@ -11,6 +11,7 @@ import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -40,7 +41,7 @@ class OwnFormatParameter:
 def check_params(params: Any, allowed: set[str]) -> None:
     unknown = sorted(set(params) - allowed)
     if unknown:
-        raise exceptions.ValidationError({name: ["Unknown parameter."] for name in unknown})
+        raise exceptions.ValidationError({name: [_("Unknown parameter.")] for name in unknown})
 
 
 def choice(params: Any, key: str, allowed: tuple[str, ...], default: str) -> str:
@@ -60,11 +61,11 @@ def period(params: Any) -> tuple[datetime.date, datetime.date]:
         try:
             values[key] = datetime.date.fromisoformat(raw) if raw else default
         except ValueError:
-            errors[key] = ["Use a date in the form YYYY-MM-DD."]
+            errors[key] = [_("Use a date in the form YYYY-MM-DD.")]
     if errors:
         raise exceptions.ValidationError(errors)
     if values["from"] > values["to"]:
-        raise exceptions.ValidationError({"from": ["The period starts after it ends."]})
+        raise exceptions.ValidationError({"from": [_("The period starts after it ends.")]})
     if (values["to"] - values["from"]).days > MAX_PERIOD_DAYS:
-        raise exceptions.ValidationError({"to": ["The period is longer than ten years."]})
+        raise exceptions.ValidationError({"to": [_("The period is longer than ten years.")]})
     return values["from"], values["to"]

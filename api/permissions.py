@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import Promise as StrPromise
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -24,31 +26,33 @@ from rest_framework.request import Request
 from casemgmt.models import Role
 from casemgmt.selectors.families import MEMBERSHIP_TREE, districts_of
 
+ROLE_REFUSED = _("Your role does not give access to this endpoint.")
+
 
 @dataclass(frozen=True)
 class Roles:
     """Who may call an action, and what a caller without the role is told."""
 
     roles: tuple[str, ...]
-    message: str = "Your role does not give access to this endpoint."
+    message: str | StrPromise = ROLE_REFUSED
     #: Answer 404 instead of 403: the endpoint does not reveal that it exists.
     hidden: bool = False
 
 
-CASE_WORK = Roles((Role.CASE_MANAGER,), "Only case managers work with case content.")
-SUPERVISION = Roles((Role.SUPERVISOR,), "Only supervisors may do this.")
-ADMINISTRATION = Roles((Role.ADMIN,), "Only administrators manage organisations, users and memberships.")
-DPO = Roles((Role.DPO,), "Only the data protection officer may see the record of processing activities.")
+CASE_WORK = Roles((Role.CASE_MANAGER,), _("Only case managers work with case content."))
+SUPERVISION = Roles((Role.SUPERVISOR,), _("Only supervisors may do this."))
+ADMINISTRATION = Roles((Role.ADMIN,), _("Only administrators manage organisations, users and memberships."))
+DPO = Roles((Role.DPO,), _("Only the data protection officer may see the record of processing activities."))
 DPO_HIDDEN = Roles((Role.DPO,), hidden=True)
 SUPERVISION_OR_DPO = Roles(
     (Role.SUPERVISOR, Role.DPO),
-    "Only supervisors and the DPO review possible duplicates.",
+    _("Only supervisors and the DPO review possible duplicates."),
 )
 CASE_WORK_OR_SUPERVISION = Roles((Role.CASE_MANAGER, Role.SUPERVISOR))
 CASE_WORK_SUPERVISION_OR_DPO = Roles((Role.CASE_MANAGER, Role.SUPERVISOR, Role.DPO))
 STAFF = Roles((Role.CASE_MANAGER, Role.SUPERVISOR, Role.DPO, Role.ADMIN))
 CATALOGUE_EDITING = Roles(
-    (Role.SUPERVISOR, Role.ADMIN), "Only administrators and supervisors edit the catalogue."
+    (Role.SUPERVISOR, Role.ADMIN), _("Only administrators and supervisors edit the catalogue.")
 )
 
 

@@ -15,7 +15,9 @@ from api.auth.views import LoginView, LogoutAllView, LogoutView, MeView, Passwor
 from api.casework.conferences import ConferenceViewSet
 from api.casework.consents import ConsentViewSet
 from api.casework.contacts import ContactViewSet
+from api.casework.dashboard import CaseloadCountsView, DashboardView
 from api.casework.goals import GoalViewSet
+from api.casework.plans import AssessmentViewSet, PlanApprovalViewSet, PlanVersionViewSet, PlanViewSet
 from api.casework.referrals import ReferralViewSet
 from api.catalogue.views import CourseViewSet, FieldOfActionViewSet, ProviderViewSet
 from api.families.views import CaseOverviewViewSet, FamilyViewSet
@@ -36,6 +38,10 @@ router.register("families", FamilyViewSet, basename="family")
 router.register("persons", PersonViewSet, basename="person")
 router.register("duplicate-reviews", DuplicateReviewViewSet, basename="duplicate-review")
 router.register("goals", GoalViewSet, basename="goal")
+router.register("plans", PlanViewSet, basename="plan")
+router.register("plan-versions", PlanVersionViewSet, basename="plan-version")
+router.register("plan-approvals", PlanApprovalViewSet, basename="plan-approval")
+router.register("assessments", AssessmentViewSet, basename="assessment")
 router.register("referrals", ReferralViewSet, basename="referral")
 router.register("consents", ConsentViewSet, basename="consent")
 router.register("conferences", ConferenceViewSet, basename="conference")
@@ -85,6 +91,8 @@ urlpatterns = [
     ),
     path("privacy/families/<str:family_id>/legal-hold/", LegalHoldView.as_view(), name="family-legal-hold"),
     path("stats/outcomes/", OutcomeStatisticsView.as_view(), name="stats-outcomes"),
+    path("dashboard/", DashboardView.as_view(), name="dashboard"),
+    path("dashboard/caseloads/", CaseloadCountsView.as_view(), name="dashboard-caseloads"),
     path("stats/outcomes/chart.svg", OutcomeChartView.as_view(), name="stats-outcomes-chart"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

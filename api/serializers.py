@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 #: Same words whether an object does not exist or belongs to someone else.
-NOT_FOUND = "No such object, or not accessible to you."
+NOT_FOUND = gettext_lazy("No such object, or not accessible to you.")
 
 
 def _strict_type_errors(fields: Any, data: Any) -> dict[str, Any]:
@@ -27,14 +29,14 @@ def _strict_type_errors(fields: Any, data: Any) -> dict[str, Any]:
         # (A choice field already refuses a number: it is not one of its choices.)
         if isinstance(field, serializers.CharField):
             if not isinstance(value, str):
-                errors[name] = [serializers.ErrorDetail("Not a valid string.", code="invalid")]
+                errors[name] = [serializers.ErrorDetail(_("Not a valid string."), code="invalid")]
         elif isinstance(field, serializers.BooleanField):
             if not isinstance(value, bool):
-                errors[name] = [serializers.ErrorDetail("Must be true or false.", code="invalid")]
+                errors[name] = [serializers.ErrorDetail(_("Must be true or false."), code="invalid")]
         elif isinstance(field, serializers.IntegerField) and (
             isinstance(value, bool) or not isinstance(value, int)
         ):
-            errors[name] = [serializers.ErrorDetail("A valid integer is required.", code="invalid")]
+            errors[name] = [serializers.ErrorDetail(_("A valid integer is required."), code="invalid")]
     return errors
 
 
@@ -58,7 +60,7 @@ def reject_unknown(data: Any, allowed: set[str]) -> None:
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise serializers.ValidationError(
-                {n: [serializers.ErrorDetail("Unknown field.", code="unknown_field")] for n in unknown}
+                {n: [serializers.ErrorDetail(_("Unknown field."), code="unknown_field")] for n in unknown}
             )
 
 
@@ -86,7 +88,7 @@ class StrictInputSerializer(serializers.ModelSerializer):  # type: ignore[type-a
             writable = {name for name, field in self.fields.items() if not field.read_only}
             unknown = sorted(set(data) - writable)
         errors: dict[str, Any] = {
-            name: [serializers.ErrorDetail("Unknown or read-only field.", code="unknown_field")]
+            name: [serializers.ErrorDetail(_("Unknown or read-only field."), code="unknown_field")]
             for name in unknown
         }
         errors.update(_strict_type_errors(self.fields, data))

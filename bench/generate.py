@@ -211,6 +211,10 @@ def generate(families: int, seed: int, batch: int = 2000) -> None:
                     birth_year=born.year,
                     sex=sex,
                     residence_status=rng.choice(RESIDENCE_BY_COUNTRY[country]),
+                    # A permit or Duldung expiry for about a third (a deadline on the dashboard).
+                    residence_valid_until=today + datetime.timedelta(days=rng.randint(-60, 720))
+                    if rng.random() < 0.33
+                    else None,
                     country_of_origin=country,
                     created_by=manager,
                 )

@@ -327,6 +327,7 @@ def scenarios(port: int, n: int, concurrency: int) -> list[Result]:
                 "family list, raw WSGI + psycopg",
                 "family list, plain-field baseline",
                 "family list, unscoped baseline",
+                "caseload dashboard (deadlines)",
             ],
             port,
             [
@@ -336,9 +337,18 @@ def scenarios(port: int, n: int, concurrency: int) -> list[Result]:
                 lambda i: ("GET", "/bench/raw-families/?cm=bench_cm000", None, None),
                 lambda i: ("GET", "/bench/plain-families/?page_size=50", None, cm),
                 lambda i: ("GET", "/bench/families-unscoped/?page_size=50", None, cm),
+                # Everything due in the next 14 days and overdue, in the whole caseload.
+                lambda i: ("GET", "/api/v1/dashboard/", None, cm),
             ],
             n,
             concurrency,
+        ),
+        run_scenario(
+            "supervisor caseload counts",
+            port,
+            lambda i: ("GET", "/api/v1/dashboard/caseloads/", None, supervisor),
+            max(5, n // 10),
+            1,
         ),
         run_scenario(
             "family detail",
@@ -477,6 +487,7 @@ def report(
     enc = ratio("family list, unscoped baseline", "family list, plain-field baseline")
     scoped = ratio("family list (50, encrypted, scoped)", "family list, unscoped baseline")
     full = "family list (50, encrypted, scoped)"
+    dashboard = ratio("caseload dashboard (deadlines)", "family list (50, encrypted, scoped)")
     rows = [
         (
             "full list / bare DRF ListAPIView, same rows (p50)",
@@ -500,6 +511,7 @@ def report(
             crypto_figures["field_us"] / crypto_figures["bare_us"],
             "≤ 2",
         ),
+        ("caseload dashboard / family list (p50)", dashboard, "≤ 1.5"),
     ]
     if small_search is not None:
         rows.append(

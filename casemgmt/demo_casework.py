@@ -5,16 +5,26 @@ from __future__ import annotations
 
 import datetime
 import random
+from typing import Any
 
 from django.utils import timezone
 
-from casemgmt.models import Course, Family, FieldOfAction, Organisation, Referral, User
+from casemgmt.models import Course, Family, FieldOfAction, IntegrationPlan, Organisation, Referral, Role, User
 from casemgmt.services.catalogue import course_create, provider_create
 from casemgmt.services.conferences import conference_create, conference_hold
 from casemgmt.services.consents import consent_create
 from casemgmt.services.contacts import contact_create
 from casemgmt.services.families import family_close
 from casemgmt.services.goals import goal_create, goal_review_add
+from casemgmt.services.persons import person_update
+from casemgmt.services.plans import (
+    assessment_create,
+    plan_create,
+    plan_version_approve,
+    plan_version_create,
+    plan_version_record_agreement,
+    plan_version_submit,
+)
 from casemgmt.services.referrals import referral_create, referral_transition
 
 GOAL_TEXTS = {
@@ -89,8 +99,18 @@ def seed_family_casework(
     fields = list(FieldOfAction.objects.filter(organisation__isnull=True))
     today = timezone.localdate()
     start = max(family.opened_on, today - datetime.timedelta(days=365))
-    for field in rng.sample(fields, k=rng.randint(1, 3)):
+    # Every second family has an integration plan (issue 19): its goals link to it, each
+    # field gets a baseline and a follow-up assessment, a version is submitted (and approved
+    # where the demo supervisor works) and the family's agreement is recorded.
+    plan = (
+        plan_create(family=family, review_on=today + datetime.timedelta(days=7 + index), acting_user=user)
+        if index % 2 == 0
+        else None
+    )
+    chosen = rng.sample(fields, k=rng.randint(1, 3))
+    for field in chosen:
         goal = goal_create(
+            plan=plan,
             family=family,
             person=rng.choice(members),
             field_of_action=field,
@@ -108,6 +128,16 @@ def seed_family_casework(
                 acting_user=user,
                 reviewed_on=min(today, start + datetime.timedelta(days=rng.randint(10, 200))),
             )
+    if plan is not None:
+        seed_plan(plan, members, chosen, user, rng, start)
+    # Per person: languages and interpreter need; a residence permit running out soon (a deadline).
+    person_update(
+        person=members[0],
+        preferred_languages=family.preferred_languages,
+        interpreter_needed=family.interpreter_needed,
+        residence_valid_until=today + datetime.timedelta(days=10 + 15 * index) if index % 3 == 0 else None,
+        acting_user=user,
+    )
     for step, path in enumerate(REFERRAL_PATHS if index == 0 else rng.sample(REFERRAL_PATHS, k=2)):
         course = courses[(index + step) % len(courses)]
         if (
@@ -125,6 +155,7 @@ def seed_family_casework(
             kind=rng.choice(("home_visit", "office", "phone", "video", "accompaniment")),
             initiated_by=rng.choice(("case_manager", "case_manager", "family")),
             duration_minutes=rng.choice((15, 30, 45, 60, 90)),
+            interpreter_used=family.interpreter_needed and rng.random() < 0.8,
             notes="Beratungsgespräch",
             acting_user=user,
         )
@@ -171,6 +202,55 @@ def seed_family_casework(
                 }
             ],
         )
+
+
+def seed_plan(
+    plan: IntegrationPlan,
+    members: list[Any],
+    fields: list[FieldOfAction],
+    user: User,
+    rng: random.Random,
+    start: datetime.date,
+) -> None:
+    """Assessments (baseline at intake, a follow-up), a submitted version, the family's agreement."""
+    today = timezone.localdate()
+    for field in fields:
+        person = rng.choice(members)
+        baseline = rng.randint(1, 3)
+        assessment_create(
+            family=plan.family,
+            person=person,
+            field_of_action=field,
+            kind="baseline",
+            score=baseline,
+            assessed_on=start,
+            notes="Ersteinschätzung im Aufnahmegespräch",
+            acting_user=user,
+        )
+        assessment_create(
+            family=plan.family,
+            person=person,
+            field_of_action=field,
+            kind="follow_up",
+            score=min(5, max(1, baseline + rng.choice((-1, 0, 1, 1, 2)))),
+            assessed_on=min(today, start + datetime.timedelta(days=rng.randint(60, 200))),
+            notes="Folgeeinschätzung",
+            acting_user=user,
+        )
+    version = plan_version_submit(
+        version=plan_version_create(
+            plan=plan, summary="Förderplan: Sprache, Arbeit, Schule", acting_user=user
+        ),
+        acting_user=user,
+    )
+    supervisor = User.objects.filter(
+        memberships__organisation=plan.family.organisation, memberships__role=Role.SUPERVISOR
+    ).first()
+    if supervisor is not None:
+        version = plan_version_approve(version=version, acting_user=supervisor)
+    plan_version_record_agreement(
+        version=version, agreed_on=today, agreed_by_person=members[0], acting_user=user
+    )
 
 
 def close_some(families: list[Family], user: User, rng: random.Random) -> None:

@@ -83,6 +83,8 @@ MIDDLEWARE = [
     # Static files (the admin's CSS, Swagger UI) from the app itself, compressed and cached.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # German API texts with Accept-Language: de (error details and choice labels); English otherwise.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -155,6 +157,17 @@ RETENTION_HOUR = int(os.environ.get("RETENTION_HOUR", "2"))  # local hour of the
 # --- Background jobs (django-tasks with its database backend; worker: manage.py run_worker).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# --- Deadlines and reminders (casemgmt/selectors/deadlines.py, privacy/jobs.py).
+DEADLINE_HORIZON_DAYS = int(os.environ.get("DEADLINE_HORIZON_DAYS", "14"))  # "due" = within this many days
+DEADLINE_REFERRAL_RESPONSE_DAYS = int(os.environ.get("DEADLINE_REFERRAL_RESPONSE_DAYS", "14"))
+DEADLINE_DORMANT_WEEKS = int(os.environ.get("DEADLINE_DORMANT_WEEKS", "6"))  # no contact for N weeks
+REMINDER_HOUR = int(os.environ.get("REMINDER_HOUR", "6"))  # local hour of the daily reminder run
+# E-mail reminders are off unless switched on; the message holds counts and a link, never personal data.
+REMINDER_EMAILS = env_bool("REMINDER_EMAILS")
+REMINDER_LINK = os.environ.get("REMINDER_LINK", "/api/v1/dashboard/")
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "casemgmt@localhost")
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -179,6 +192,7 @@ AUTHENTICATION_BACKENDS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/Berlin")
 USE_I18N = True
 USE_TZ = True
@@ -204,6 +218,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.AuditedTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.StandardPagination",
+    "DEFAULT_METADATA_CLASS": "api.metadata.InputMetadata",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -264,6 +279,8 @@ SPECTACULAR_SETTINGS = {
         "ParticipantKindEnum": "casemgmt.models.casework.ConferenceParticipant.Kind",
         "ContactKindEnum": "casemgmt.models.casework.Contact.Kind",
         "AgencyEnum": "casemgmt.models.casework.Agency",
+        "AssessmentKindEnum": "casemgmt.models.plans.Assessment.Kind",
+        "PlanVersionStatusEnum": "casemgmt.models.plans.PlanVersion.Status",
     },
 }
 

@@ -2,7 +2,8 @@
 
 ``manage.py run_worker`` runs the worker and, in a thread beside it, the schedule: every
 ``AUDIT_SEAL_INTERVAL_SECONDS`` it writes the heartbeat and enqueues sealing (unless a seal is
-already waiting), and once a night after ``RETENTION_HOUR`` it enqueues retention. If the
+already waiting), once a night after ``RETENTION_HOUR`` it enqueues retention, and once a day
+after ``REMINDER_HOUR`` the deadline reminders. If the
 worker is down nothing breaks: requests still append their entries, which wait unsealed.
 """
 
@@ -46,6 +47,48 @@ def run_retention() -> dict[str, int]:
     return {"families": len(families), "audit_entries_pruned": pruned}
 
 
+@task()
+def send_deadline_reminders() -> dict[str, int]:
+    """The daily reminder run: each case manager's deadlines due or overdue, e-mailed where configured.
+
+    The message says how many deadlines are due and overdue and links to the dashboard; it
+    names no family, person or date, because e-mail leaves the system's protection.
+    """
+    from django.core.mail import send_mail
+
+    from casemgmt.models import Membership, Role, User
+    from casemgmt.selectors.deadlines import count_items, deadlines_for
+
+    managers = User.objects.filter(
+        is_active=True,
+        pk__in=Membership.objects.filter(role=Role.CASE_MANAGER).values("user_id"),
+    ).order_by("pk")
+    users = emails = 0
+    for user in managers:
+        counts = count_items(deadlines_for(user))
+        if not (counts["due"] or counts["overdue"]):
+            continue
+        users += 1
+        if settings.REMINDER_EMAILS and user.email:
+            send_mail(
+                subject="Fristen / deadlines",
+                message=reminder_text(counts["due"], counts["overdue"]),
+                from_email=None,
+                recipient_list=[user.email],
+            )
+            emails += 1
+    return {"case_managers_with_deadlines": users, "emails_sent": emails}
+
+
+def reminder_text(due: int, overdue: int) -> str:
+    """The reminder's whole text: counts and a link, in German and English, no personal data."""
+    link = settings.REMINDER_LINK
+    return (
+        f"Sie haben {overdue} überfällige und {due} anstehende Fristen. Übersicht: {link}\n\n"
+        f"You have {overdue} overdue and {due} upcoming deadlines. Overview: {link}\n"
+    )
+
+
 def worker_heartbeat() -> datetime.datetime | None:
     """When the worker's scheduler last ran (None: never); a readiness check compares it to now."""
     return WorkerHeartbeat.objects.filter(name=HEARTBEAT).values_list("beat_at", flat=True).first()
@@ -70,6 +113,10 @@ def schedule_tick(now: datetime.datetime | None = None) -> list[str]:
         run_retention.enqueue()
         WorkerHeartbeat.objects.filter(name=HEARTBEAT).update(last_retention_on=local.date())
         enqueued.append("run_retention")
+    if local.hour >= settings.REMINDER_HOUR and beat.last_reminders_on != local.date():
+        send_deadline_reminders.enqueue()
+        WorkerHeartbeat.objects.filter(name=HEARTBEAT).update(last_reminders_on=local.date())
+        enqueued.append("send_deadline_reminders")
     return enqueued
 
 

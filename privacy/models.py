@@ -115,9 +115,10 @@ class WorkerHeartbeat(models.Model):
     name = models.CharField(max_length=40, primary_key=True)
     beat_at = models.DateTimeField()
     last_retention_on = models.DateField(null=True, blank=True)
+    last_reminders_on = models.DateField(null=True, blank=True)
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {}
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("name", "beat_at", "last_retention_on")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("name", "beat_at", "last_retention_on", "last_reminders_on")
 
     def __str__(self) -> str:
         return f"worker {self.name}"

@@ -62,7 +62,7 @@ class EmergencyAccessInputSerializer(StrictSerializer):
             family = queryset.filter(reference=reference).first()
             if family is None:
                 raise serializers.ValidationError(
-                    {"reference": [serializers.ErrorDetail(NOT_FOUND, code="does_not_exist")]}
+                    {"reference": [serializers.ErrorDetail(str(NOT_FOUND), code="does_not_exist")]}
                 )
             attrs["family"] = family
         return attrs

@@ -23,7 +23,15 @@ class ContactInputSerializer(StrictInputSerializer):
 
     class Meta:
         model = Contact
-        fields = ("family", "occurred_on", "kind", "initiated_by", "duration_minutes", "notes")
+        fields = (
+            "family",
+            "occurred_on",
+            "kind",
+            "initiated_by",
+            "duration_minutes",
+            "interpreter_used",
+            "notes",
+        )
 
 
 ContactUpdateInputSerializer = update_input(ContactInputSerializer, "family")
@@ -39,6 +47,7 @@ class ContactOutputSerializer(serializers.ModelSerializer):  # type: ignore[type
             "kind",
             "initiated_by",
             "duration_minutes",
+            "interpreter_used",
             "notes",
             "created_by",
             "created_at",

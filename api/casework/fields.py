@@ -72,6 +72,16 @@ class EditableGoalField(ScopedRelatedField):
         return case_records_for(user, queryset, change=True)
 
 
+class EditablePlanField(ScopedRelatedField):
+    def model_queryset(self) -> Any:
+        from casemgmt.models import IntegrationPlan
+
+        return IntegrationPlan.objects.all()
+
+    def scope(self, queryset: Any, user: Any) -> Any:
+        return case_records_for(user, queryset, change=True)
+
+
 class CatalogueCourseField(ScopedRelatedField):
     def model_queryset(self) -> Any:
         return Course.objects.select_related("provider")

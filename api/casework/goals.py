@@ -14,7 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.casework.base import CaseChildViewSet
-from api.casework.fields import EditableFamilyField, EditablePersonField, FieldOfActionField
+from api.casework.fields import (
+    EditableFamilyField,
+    EditablePersonField,
+    EditablePlanField,
+    FieldOfActionField,
+)
 from api.concurrency import ETagMixin
 from api.filters import StrictBooleanFilter
 from api.serializers import StrictInputSerializer, update_input
@@ -26,10 +31,11 @@ class GoalInputSerializer(StrictInputSerializer):
     family = EditableFamilyField()
     person = EditablePersonField(required=False, allow_null=True)
     field_of_action = FieldOfActionField()
+    plan = EditablePlanField(required=False, allow_null=True)
 
     class Meta:
         model = Goal
-        fields = ("family", "person", "field_of_action", "description", "agreed_on", "target_date")
+        fields = ("family", "person", "field_of_action", "description", "agreed_on", "target_date", "plan")
         extra_kwargs = {"agreed_on": {"required": False}}
 
 
@@ -69,6 +75,7 @@ class GoalOutputSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
             "achieved_at",
             "overdue",
             "conference",
+            "plan",
             "created_at",
             "updated_at",
         )

@@ -18,6 +18,9 @@ class PersonInputSerializer(StrictInputSerializer):
     family = serializers.PrimaryKeyRelatedField(
         queryset=Person.objects.none(), error_messages={"does_not_exist": NOT_FOUND}
     )
+    preferred_languages = serializers.ListField(
+        child=serializers.RegexField(r"^[a-z]{2,3}$", max_length=3), max_length=10, required=False
+    )
 
     class Meta:
         model = Person
@@ -29,7 +32,10 @@ class PersonInputSerializer(StrictInputSerializer):
             "date_of_birth",
             "sex",
             "residence_status",
+            "residence_valid_until",
             "country_of_origin",
+            "preferred_languages",
+            "interpreter_needed",
         )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -71,7 +77,10 @@ class PersonOutputSerializer(OutputModelSerializer):
             "birth_year",
             "sex",
             "residence_status",
+            "residence_valid_until",
             "country_of_origin",
+            "preferred_languages",
+            "interpreter_needed",
             "created_at",
             "updated_at",
             "match",

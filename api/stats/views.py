@@ -69,6 +69,7 @@ STATISTICS_RESPONSE = inline_serializer(
             name: serializers.DictField(help_text="a table: dimensions and rows, or not_applicable")
             for name in (
                 "goals",
+                "assessment_change",
                 "referrals",
                 "families_opened",
                 "families_closed",

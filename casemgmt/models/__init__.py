@@ -36,6 +36,7 @@ from casemgmt.models.families import (
     validate_language_codes,
 )
 from casemgmt.models.organisations import Membership, Organisation, Role, User
+from casemgmt.models.plans import Assessment, IntegrationPlan, PlanVersion
 
 __all__ = [
     "DEFAULT_FIELDS_OF_ACTION",
@@ -43,6 +44,7 @@ __all__ = [
     "NOTES_MAX_LENGTH",
     "AccessGrant",
     "Agency",
+    "Assessment",
     "BenefitStatus",
     "CaseConference",
     "Caseload",
@@ -61,10 +63,12 @@ __all__ = [
     "FieldOfAction",
     "Goal",
     "GoalReview",
+    "IntegrationPlan",
     "Membership",
     "Organisation",
     "Person",
     "PersonSearchTerm",
+    "PlanVersion",
     "Provider",
     "Referral",
     "ReferralTransition",

@@ -12,6 +12,7 @@ from typing import ClassVar
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from casemgmt.models.base import CaseRecord, FamilyOwned
 from casemgmt.models.catalogue import Course, FieldOfAction, Provider
@@ -27,14 +28,14 @@ TEXT_MAX_LENGTH = 10_000
 class Agency(models.TextChoices):
     """Recipients of shared case information (consent) and external conference participants."""
 
-    JOBCENTER = "jobcenter", "Jobcenter"
-    IMMIGRATION_OFFICE = "immigration_office", "Immigration office (Ausländerbehörde)"
-    YOUTH_OFFICE = "youth_office", "Youth office (Jugendamt)"
-    SCHOOL = "school", "School"
-    COURSE_PROVIDER = "course_provider", "Course provider"
-    HEALTH_OFFICE = "health_office", "Health office (Gesundheitsamt)"
-    SOCIAL_WELFARE_OFFICE = "social_welfare_office", "Social welfare office (Sozialamt)"
-    OTHER = "other", "Other"
+    JOBCENTER = "jobcenter", _("Jobcenter")
+    IMMIGRATION_OFFICE = "immigration_office", _("Immigration office (Ausländerbehörde)")
+    YOUTH_OFFICE = "youth_office", _("Youth office (Jugendamt)")
+    SCHOOL = "school", _("School")
+    COURSE_PROVIDER = "course_provider", _("Course provider")
+    HEALTH_OFFICE = "health_office", _("Health office (Gesundheitsamt)")
+    SOCIAL_WELFARE_OFFICE = "social_welfare_office", _("Social welfare office (Sozialamt)")
+    OTHER = "other", _("Other")
 
 
 class Goal(CaseRecord):
@@ -51,12 +52,12 @@ class Goal(CaseRecord):
     ANONYMISE: ClassVar[dict[str, str]] = {"description": "clear"}
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        IN_PROGRESS = "in_progress", "In progress"
-        ACHIEVED = "achieved", "Achieved"
-        PARTLY_ACHIEVED = "partly_achieved", "Partly achieved"
-        NOT_ACHIEVED = "not_achieved", "Not achieved"
-        CANCELLED = "cancelled", "Cancelled"
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        ACHIEVED = "achieved", _("Achieved")
+        PARTLY_ACHIEVED = "partly_achieved", _("Partly achieved")
+        NOT_ACHIEVED = "not_achieved", _("Not achieved")
+        CANCELLED = "cancelled", _("Cancelled")
 
     OPEN_STATUSES: ClassVar[frozenset[str]] = frozenset({"open", "in_progress"})
     ACHIEVED_STATUSES: ClassVar[frozenset[str]] = frozenset({"achieved", "partly_achieved"})
@@ -72,6 +73,9 @@ class Goal(CaseRecord):
     conference = models.ForeignKey(
         "CaseConference", null=True, blank=True, on_delete=models.SET_NULL, related_name="decided_goals"
     )
+    plan = models.ForeignKey(
+        "casemgmt.IntegrationPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="goals"
+    )
     # Cell key method: a random key fixed at creation (not derived from any identifier) that
     # statistics sum in SQL; see privacy/perturbation.py.
     record_key = models.IntegerField(default=new_record_key, editable=False)
@@ -86,6 +90,7 @@ class Goal(CaseRecord):
         "status": DataCategory.CASE_ADMINISTRATION,
         "achieved_at": DataCategory.CASE_ADMINISTRATION,
         "conference": DataCategory.CASE_ADMINISTRATION,
+        "plan": DataCategory.CASE_ADMINISTRATION,
     }
     NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key", "id", "created_by", "created_at", "updated_at")
 
@@ -156,14 +161,14 @@ class Referral(CaseRecord):
     ANONYMISE: ClassVar[dict[str, str]] = {"note": "clear"}
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SENT = "sent", "Sent"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-        ENROLLED = "enrolled", "Enrolled"
-        COMPLETED = "completed", "Completed"
-        DROPPED_OUT = "dropped_out", "Dropped out"
-        CANCELLED = "cancelled", "Cancelled"
+        DRAFT = "draft", _("Draft")
+        SENT = "sent", _("Sent")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        ENROLLED = "enrolled", _("Enrolled")
+        COMPLETED = "completed", _("Completed")
+        DROPPED_OUT = "dropped_out", _("Dropped out")
+        CANCELLED = "cancelled", _("Cancelled")
 
     #: The lifecycle: which states each state may move to.
     TRANSITIONS: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -329,15 +334,15 @@ class CaseConference(CaseRecord):
     ANONYMISE: ClassVar[dict[str, str]] = {"agenda": "clear", "minutes": "clear"}
 
     class Format(models.TextChoices):
-        IN_PERSON = "in_person", "In person"
-        VIDEO = "video", "Video"
-        PHONE = "phone", "Phone"
-        HYBRID = "hybrid", "Hybrid"
+        IN_PERSON = "in_person", _("In person")
+        VIDEO = "video", _("Video")
+        PHONE = "phone", _("Phone")
+        HYBRID = "hybrid", _("Hybrid")
 
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        HELD = "held", "Held"
-        CANCELLED = "cancelled", "Cancelled"
+        PLANNED = "planned", _("Planned")
+        HELD = "held", _("Held")
+        CANCELLED = "cancelled", _("Cancelled")
 
     family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="conferences")
     scheduled_at = models.DateTimeField()
@@ -392,9 +397,9 @@ class ConferenceParticipant(FamilyOwned, models.Model):
     }
 
     class Kind(models.TextChoices):
-        INTERNAL = "internal", "Internal (staff)"
-        EXTERNAL = "external", "External agency"
-        FAMILY = "family", "Family member"
+        INTERNAL = "internal", _("Internal (staff)")
+        EXTERNAL = "external", _("External agency")
+        FAMILY = "family", _("Family member")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     conference = models.ForeignKey(CaseConference, on_delete=models.CASCADE, related_name="participants")
@@ -454,22 +459,23 @@ class Contact(CaseRecord):
     ANONYMISE: ClassVar[dict[str, str]] = {"notes": "clear"}
 
     class Kind(models.TextChoices):
-        HOME_VISIT = "home_visit", "Home visit (Hausbesuch)"
-        OFFICE = "office", "Office appointment"
-        PHONE = "phone", "Phone"
-        VIDEO = "video", "Video"
-        ACCOMPANIMENT = "accompaniment", "Accompaniment (Begleitung)"
+        HOME_VISIT = "home_visit", _("Home visit (Hausbesuch)")
+        OFFICE = "office", _("Office appointment")
+        PHONE = "phone", _("Phone")
+        VIDEO = "video", _("Video")
+        ACCOMPANIMENT = "accompaniment", _("Accompaniment (Begleitung)")
 
     class InitiatedBy(models.TextChoices):
-        CASE_MANAGER = "case_manager", "Case manager"
-        FAMILY = "family", "Family"
-        OTHER = "other", "Other"
+        CASE_MANAGER = "case_manager", _("Case manager")
+        FAMILY = "family", _("Family")
+        OTHER = "other", _("Other")
 
     family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="contacts")
     occurred_on = models.DateField()
     kind = models.CharField(max_length=20, choices=Kind.choices)
     initiated_by = models.CharField(max_length=20, choices=InitiatedBy.choices)
     duration_minutes = models.PositiveSmallIntegerField(null=True, blank=True)
+    interpreter_used = models.BooleanField(default=False)
     notes = EncryptedTextField(max_length=TEXT_MAX_LENGTH, blank=True)
     # Cell key method: a random key fixed at creation (not derived from any identifier) that
     # statistics sum in SQL; see privacy/perturbation.py.
@@ -481,6 +487,7 @@ class Contact(CaseRecord):
         "kind": DataCategory.CASE_ADMINISTRATION,
         "initiated_by": DataCategory.CASE_ADMINISTRATION,
         "duration_minutes": DataCategory.CASE_ADMINISTRATION,
+        "interpreter_used": DataCategory.LANGUAGE,
         "notes": DataCategory.CASE_NOTES,
     }
     NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key", "id", "created_by", "created_at", "updated_at")

@@ -18,6 +18,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from casemgmt.models.base import CaseRecord, FamilyOwned
 from casemgmt.models.organisations import Organisation, User
@@ -80,11 +81,11 @@ class FamilyReferenceCounter(models.Model):
 
 
 class BenefitStatus(models.TextChoices):
-    SGB_II = "sgb_ii", "SGB II (Bürgergeld)"
-    SGB_XII = "sgb_xii", "SGB XII (social assistance)"
-    ASYLBLG = "asylblg", "AsylbLG (asylum seekers' benefits)"
-    NONE = "none", "No benefits"
-    UNKNOWN = "unknown", "Unknown"
+    SGB_II = "sgb_ii", _("SGB II (Bürgergeld)")
+    SGB_XII = "sgb_xii", _("SGB XII (social assistance)")
+    ASYLBLG = "asylblg", _("AsylbLG (asylum seekers' benefits)")
+    NONE = "none", _("No benefits")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 class Family(CaseRecord):
@@ -121,19 +122,19 @@ class Family(CaseRecord):
     }
 
     class Status(models.TextChoices):
-        INTAKE = "intake", "Intake"
-        ACTIVE = "active", "Active"
-        PAUSED = "paused", "Paused"
-        CLOSED = "closed", "Closed"
+        INTAKE = "intake", _("Intake")
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        CLOSED = "closed", _("Closed")
 
     class ClosureOutcome(models.TextChoices):
-        SELF_SUFFICIENT = "self_sufficient", "Self-sufficient"
-        GOALS_ACHIEVED = "goals_achieved", "Goals achieved"
-        MOVED_AWAY = "moved_away", "Moved away"
-        TRANSFERRED = "transferred", "Transferred to another service"
-        WITHDREW = "withdrew", "Withdrew"
-        NO_CONTACT = "no_contact", "Contact lost"
-        OTHER = "other", "Other"
+        SELF_SUFFICIENT = "self_sufficient", _("Self-sufficient")
+        GOALS_ACHIEVED = "goals_achieved", _("Goals achieved")
+        MOVED_AWAY = "moved_away", _("Moved away")
+        TRANSFERRED = "transferred", _("Transferred to another service")
+        WITHDREW = "withdrew", _("Withdrew")
+        NO_CONTACT = "no_contact", _("Contact lost")
+        OTHER = "other", _("Other")
 
     reference = models.CharField(max_length=32, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="families")
@@ -238,30 +239,31 @@ class Person(CaseRecord):
         "family_name": "mark",
         "date_of_birth": "clear",
         "residence_status": "clear",
+        "residence_valid_until": "clear",
         "country_of_origin": "clear",
     }
 
     class Role(models.TextChoices):
-        PARENT = "parent", "Parent"
-        CHILD = "child", "Child"
-        OTHER = "other", "Other household member"
+        PARENT = "parent", _("Parent")
+        CHILD = "child", _("Child")
+        OTHER = "other", _("Other household member")
 
     class Sex(models.TextChoices):
-        FEMALE = "female", "Female"
-        MALE = "male", "Male"
-        DIVERSE = "diverse", "Diverse"
-        UNSPECIFIED = "unspecified", "Not specified"
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        DIVERSE = "diverse", _("Diverse")
+        UNSPECIFIED = "unspecified", _("Not specified")
 
     class ResidenceStatus(models.TextChoices):
-        GERMAN_CITIZEN = "german_citizen", "German citizen"
-        EU_CITIZEN = "eu_citizen", "EU/EEA citizen (freedom of movement)"
-        SETTLEMENT_PERMIT = "settlement_permit", "Settlement permit (Niederlassungserlaubnis)"
-        RESIDENCE_PERMIT = "residence_permit", "Residence permit (Aufenthaltserlaubnis)"
-        TEMPORARY_PROTECTION = "temporary_protection", "Temporary protection (§ 24 AufenthG)"
-        ASYLUM_PENDING = "asylum_pending", "Asylum procedure pending (Aufenthaltsgestattung)"
-        TOLERATED = "tolerated", "Tolerated stay (Duldung)"
-        OTHER = "other", "Other"
-        UNKNOWN = "unknown", "Unknown"
+        GERMAN_CITIZEN = "german_citizen", _("German citizen")
+        EU_CITIZEN = "eu_citizen", _("EU/EEA citizen (freedom of movement)")
+        SETTLEMENT_PERMIT = "settlement_permit", _("Settlement permit (Niederlassungserlaubnis)")
+        RESIDENCE_PERMIT = "residence_permit", _("Residence permit (Aufenthaltserlaubnis)")
+        TEMPORARY_PROTECTION = "temporary_protection", _("Temporary protection (§ 24 AufenthG)")
+        ASYLUM_PENDING = "asylum_pending", _("Asylum procedure pending (Aufenthaltsgestattung)")
+        TOLERATED = "tolerated", _("Tolerated stay (Duldung)")
+        OTHER = "other", _("Other")
+        UNKNOWN = "unknown", _("Unknown")
 
     family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="members")
     role = models.CharField(max_length=10, choices=Role.choices)
@@ -280,6 +282,14 @@ class Person(CaseRecord):
         ],
         help_text="ISO 3166-1 alpha-2",
     )
+    # Encrypted like the status it belongs to: the expiry of a residence permit or Duldung
+    # tells the immigration office's side of the house as much as the status. Deadlines
+    # decrypt it for the case manager's own caseload only (casemgmt/selectors/deadlines.py).
+    residence_valid_until = EncryptedDateField(null=True, blank=True)
+    # Per person, not only per family: a father may speak German while the mother needs an
+    # interpreter. ISO 639 codes in clear, as on the family: they identify nobody.
+    preferred_languages = models.JSONField(default=list, blank=True, validators=[validate_language_codes])
+    interpreter_needed = models.BooleanField(default=False)
 
     # Search terms (name parts, phonetic codes, coarse birth date) live in PersonSearchTerm:
     # one row per term, so every part of a multi-part name is searchable.
@@ -294,7 +304,10 @@ class Person(CaseRecord):
         "birth_year": DataCategory.DEMOGRAPHIC,
         "sex": DataCategory.DEMOGRAPHIC,
         "residence_status": DataCategory.RESIDENCE,
+        "residence_valid_until": DataCategory.RESIDENCE,
         "country_of_origin": DataCategory.ORIGIN,
+        "preferred_languages": DataCategory.LANGUAGE,
+        "interpreter_needed": DataCategory.LANGUAGE,
     }
     NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
         "id",
@@ -342,9 +355,9 @@ class PersonSearchTerm(FamilyOwned, models.Model):
     PROCESSING_ACTIVITY = "case_management"
 
     class Kind(models.TextChoices):
-        NAME_PART = "name", "Name part"
-        PHONETIC = "phonetic", "Phonetic code of a name part"
-        DATE_OF_BIRTH = "dob", "Date of birth (coarse)"
+        NAME_PART = "name", _("Name part")
+        PHONETIC = "phonetic", _("Phonetic code of a name part")
+        DATE_OF_BIRTH = "dob", _("Date of birth (coarse)")
 
     CONTEXTS: ClassVar[dict[str, str]] = {
         "name": "person.name_part",
@@ -415,13 +428,13 @@ class DuplicateReview(FamilyOwned, models.Model):
     PROCESSING_ACTIVITY = "case_management"
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        DUPLICATE = "duplicate", "Same person"
-        NOT_DUPLICATE = "not_duplicate", "Different persons"
+        OPEN = "open", _("Open")
+        DUPLICATE = "duplicate", _("Same person")
+        NOT_DUPLICATE = "not_duplicate", _("Different persons")
 
     class Match(models.TextChoices):
-        EXACT = "exact", "Same name parts and date of birth"
-        POSSIBLE = "possible", "Similar-sounding name, same date of birth"
+        EXACT = "exact", _("Same name parts and date of birth")
+        POSSIBLE = "possible", _("Similar-sounding name, same date of birth")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")

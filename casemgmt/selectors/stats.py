@@ -17,12 +17,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections
-from django.db.models import Case, CharField, Count, F, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Coalesce, ExtractQuarter, ExtractYear
 from django.db.models.functions import Concat as _Concat
 from django.db.models.lookups import LessThanOrEqual
 
 from casemgmt.models import (
+    Assessment,
     CaseConference,
     Contact,
     Course,
@@ -104,6 +119,41 @@ class Section:
 
 FINISHED_GOALS = ("achieved", "partly_achieved", "not_achieved")
 
+
+def latest_assessments(scope: Any, start: datetime.date, end: datetime.date) -> QuerySet[Assessment]:
+    """The latest follow-up of each member (or household) and field in the period, with its baseline score.
+
+    One row per assessed subject and field: a follow-up in the period with no later
+    follow-up up to the period's end, annotated with the score of that subject's baseline
+    (those without a baseline are left out). The subject is the member, or the family for
+    household-level ratings (``COALESCE(person_id, family_id)``: equal even where one is NULL).
+    """
+    subject = Coalesce("person_id", "family_id")
+    same_subject = {"subject": OuterRef("subject"), "field_of_action_id": OuterRef("field_of_action_id")}
+    later = Assessment.objects.annotate(subject=subject).filter(
+        kind=Assessment.Kind.FOLLOW_UP,
+        assessed_on__gt=OuterRef("assessed_on"),
+        assessed_on__lte=end,
+        **same_subject,
+    )
+    baseline = (
+        Assessment.objects.annotate(subject=subject)
+        .filter(kind=Assessment.Kind.BASELINE, **same_subject)
+        .order_by("assessed_on")
+        .values("score")[:1]
+    )
+    return (
+        Assessment.objects.filter(
+            family_id__in=scope, kind=Assessment.Kind.FOLLOW_UP, assessed_on__range=(start, end)
+        )
+        .annotate(subject=subject)
+        .annotate(baseline_score=Subquery(baseline, output_field=IntegerField()))
+        .filter(baseline_score__isnull=False)
+        .exclude(Exists(later))
+        .annotate(change=F("score") - F("baseline_score"))
+    )
+
+
 SECTIONS: tuple[Section, ...] = (
     Section(
         name="goals",
@@ -128,6 +178,28 @@ SECTIONS: tuple[Section, ...] = (
         shares=frozenset({"achievement_rate"}),
         median=("median_days_to_achievement", DaysBetween("achieved_at", "agreed_on"), "achieved"),
         median_filter=Q(status="achieved"),
+    ),
+    # Change between baseline and latest follow-up per field of action: counts of subjects
+    # whose rating improved, stayed or worsened, never an average of scores (a sum over few
+    # records is a magnitude the cell key method as configured here does not protect).
+    Section(
+        name="assessment_change",
+        queryset=latest_assessments,
+        dimensions={
+            "field_of_action": lambda: F("field_of_action__code"),
+            "organisation": lambda: F("family__organisation__name"),
+            "quarter": lambda: _quarter("assessed_on"),
+            "age_band": lambda: _age_band("assessed_on", "person__birth_year"),
+            "sex": lambda: Coalesce("person__sex", Value(UNKNOWN)),
+        },
+        counts={
+            "assessed": None,
+            "improved": Q(change__gt=0),
+            "unchanged": Q(change=0),
+            "worsened": Q(change__lt=0),
+        },
+        rates={"improvement_rate": ("improved", "assessed")},
+        shares=frozenset({"improvement_rate"}),
     ),
     Section(
         name="referrals",

@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from casemgmt.models import Family, Person
 
@@ -20,25 +21,25 @@ from casemgmt.models import Family, Person
 def require_open_family(family: Family) -> None:
     """Case work is recorded only on open cases; a closed family is reopened explicitly first."""
     if family.status == Family.Status.CLOSED:
-        raise invalid("family", "This family's case is closed; reopen it first.", "closed")
+        raise invalid("family", _("This family's case is closed; reopen it first."), "closed")
 
 
 def require_member(person: Person | None, family: Family, field: str = "person") -> None:
     """A person named in a family's record must belong to that family."""
     if person is not None and person.family_id != family.pk:
-        raise invalid(field, "This person is not a member of the family.", "not_member")
+        raise invalid(field, _("This person is not a member of the family."), "not_member")
 
 
 def require_not_future(value: datetime.date | None, field: str) -> None:
     if value is not None and value > timezone.localdate():
-        raise invalid(field, "This date cannot be in the future.", "future_date")
+        raise invalid(field, _("This date cannot be in the future."), "future_date")
 
 
 def apply_changes(instance: models.Model, changes: dict[str, Any], editable: frozenset[str]) -> list[str]:
     """Set the allowed fields from ``changes`` and return the names to save."""
     unknown = set(changes) - editable
     if unknown:
-        raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+        raise ValidationError({name: _("This field cannot be changed.") for name in sorted(unknown)})
     for name, value in changes.items():
         setattr(instance, name, value)
     return list(changes)
@@ -55,7 +56,7 @@ def require_not_restricted(person: Person | None) -> None:
     from privacy.models import Restriction
 
     if person is not None and Restriction.objects.filter(person=person, lifted_at__isnull=True).exists():
-        raise Conflict("Processing of this person is restricted (Art. 18 GDPR).", code="restricted")
+        raise Conflict(_("Processing of this person is restricted (Art. 18 GDPR)."), code="restricted")
 
 
 def clean_new(instance: models.Model) -> None:

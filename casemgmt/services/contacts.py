@@ -11,7 +11,9 @@ from casemgmt.services.common import apply_changes, require_not_future, require_
 from privacy.audit import audited_write
 from privacy.registry import Activity
 
-CONTACT_EDITABLE_FIELDS = frozenset({"occurred_on", "kind", "initiated_by", "duration_minutes", "notes"})
+CONTACT_EDITABLE_FIELDS = frozenset(
+    {"occurred_on", "kind", "initiated_by", "duration_minutes", "interpreter_used", "notes"}
+)
 
 
 @audited_write(Activity.CASE_MANAGEMENT)

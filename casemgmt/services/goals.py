@@ -7,10 +7,20 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from casemgmt import policies
 from casemgmt.errors import Conflict
-from casemgmt.models import CaseConference, Family, FieldOfAction, Goal, GoalReview, Person, User
+from casemgmt.models import (
+    CaseConference,
+    Family,
+    FieldOfAction,
+    Goal,
+    GoalReview,
+    IntegrationPlan,
+    Person,
+    User,
+)
 from casemgmt.services.common import (
     apply_changes,
     clean_new,
@@ -41,9 +51,14 @@ def _require_field(field_of_action: FieldOfAction, family: Family) -> None:
     if not (field_of_action.is_active and available):
         raise invalid(
             "field_of_action",
-            "This field of action is not available to the family's organisation.",
+            _("This field of action is not available to the family's organisation."),
             "unavailable",
         )
+
+
+def _require_plan(plan: IntegrationPlan | None, family: Family) -> None:
+    if plan is not None and plan.family_id != family.pk:
+        raise invalid("plan", _("This plan belongs to another family."), "not_family_plan")
 
 
 @audited_write(Activity.CASE_MANAGEMENT)
@@ -57,16 +72,18 @@ def goal_create(
     agreed_on: datetime.date | None = None,
     target_date: datetime.date | None = None,
     conference: CaseConference | None = None,
+    plan: IntegrationPlan | None = None,
 ) -> Goal:
     """Record a goal agreed with the family (or one member)."""
     policies.require_case_access_for(acting_user, family, person)
     require_open_family(family)
     require_member(person, family)
     _require_field(field_of_action, family)
+    _require_plan(plan, family)
     agreed_on = agreed_on or timezone.localdate()
     require_not_future(agreed_on, "agreed_on")
     if target_date is not None and target_date < agreed_on:
-        raise invalid("target_date", "The target date cannot be before the agreement.", "dates_order")
+        raise invalid("target_date", _("The target date cannot be before the agreement."), "dates_order")
     goal = Goal(
         family=family,
         person=person,
@@ -75,6 +92,7 @@ def goal_create(
         agreed_on=agreed_on,
         target_date=target_date,
         conference=conference,
+        plan=plan,
         created_by=acting_user,
     )
     clean_new(goal)
@@ -82,7 +100,7 @@ def goal_create(
     return goal
 
 
-GOAL_EDITABLE_FIELDS = frozenset({"description", "target_date", "field_of_action", "person"})
+GOAL_EDITABLE_FIELDS = frozenset({"description", "target_date", "field_of_action", "person", "plan"})
 
 
 @audited_write(Activity.CASE_MANAGEMENT)
@@ -96,9 +114,11 @@ def goal_update(*, goal: Goal, acting_user: User, **changes: Any) -> Goal:
         require_not_restricted(changes["person"])
     if "field_of_action" in changes:
         _require_field(changes["field_of_action"], goal.family)
+    if "plan" in changes:
+        _require_plan(changes["plan"], goal.family)
     names = apply_changes(goal, changes, GOAL_EDITABLE_FIELDS)
     if goal.target_date is not None and goal.target_date < goal.agreed_on:
-        raise invalid("target_date", "The target date cannot be before the agreement.", "dates_order")
+        raise invalid("target_date", _("The target date cannot be before the agreement."), "dates_order")
     goal.full_clean()
     goal.save(update_fields=[*names, "updated_at"])
     return goal
@@ -114,11 +134,13 @@ def goal_review_add(
     require_open_family(goal.family)
     policies.require_unrestricted_record(goal)
     if goal.status == Goal.Status.CANCELLED:
-        raise Conflict("A cancelled goal cannot be reviewed.", code="goal_cancelled", goal_status=goal.status)
+        raise Conflict(
+            _("A cancelled goal cannot be reviewed."), code="goal_cancelled", goal_status=goal.status
+        )
     reviewed_on = reviewed_on or timezone.localdate()
     require_not_future(reviewed_on, "reviewed_on")
     if reviewed_on < goal.agreed_on:
-        raise invalid("reviewed_on", "A review cannot be before the goal was agreed.", "dates_order")
+        raise invalid("reviewed_on", _("A review cannot be before the goal was agreed."), "dates_order")
     review = GoalReview(goal=goal, reviewed_on=reviewed_on, note=note, status=status, created_by=acting_user)
     review.full_clean()
     review.save()

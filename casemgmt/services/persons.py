@@ -14,7 +14,18 @@ from privacy.cipher.fields import blind_index_fields_for
 from privacy.registry import Activity
 
 PERSON_EDITABLE_FIELDS = frozenset(
-    {"role", "given_name", "family_name", "date_of_birth", "sex", "residence_status", "country_of_origin"}
+    {
+        "role",
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "sex",
+        "residence_status",
+        "residence_valid_until",
+        "country_of_origin",
+        "preferred_languages",
+        "interpreter_needed",
+    }
 )
 
 

@@ -29,6 +29,12 @@ CLASSES: dict[str, Callable[[], Any]] = {
         default=Value("other"),
         output_field=CharField(),
     ),
+    "assessment_change": lambda: Case(
+        When(change__gt=0, then=Value("improved")),
+        When(change=0, then=Value("unchanged")),
+        default=Value("worsened"),
+        output_field=CharField(),
+    ),
     "referrals": lambda: Case(
         When(status__in=("completed", "dropped_out"), then="status"),
         default=Value("other"),
@@ -54,6 +60,12 @@ METRICS: dict[str, dict[str, frozenset[str] | None]] = {
         "partly_achieved": frozenset({"partly_achieved"}),
         "not_achieved": frozenset({"not_achieved"}),
         "finished": frozenset({"achieved", "partly_achieved", "not_achieved"}),
+    },
+    "assessment_change": {
+        "assessed": None,
+        "improved": frozenset({"improved"}),
+        "unchanged": frozenset({"unchanged"}),
+        "worsened": frozenset({"worsened"}),
     },
     "referrals": {
         "referred": None,

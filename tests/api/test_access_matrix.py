@@ -38,6 +38,7 @@ from casemgmt.services.conferences import conference_create
 from casemgmt.services.consents import consent_create
 from casemgmt.services.contacts import contact_create
 from casemgmt.services.goals import goal_create
+from casemgmt.services.plans import assessment_create, plan_create, plan_version_create, plan_version_submit
 from casemgmt.services.referrals import referral_create
 from tests.conftest import client_for
 from tests.factories import OrganisationFactory, make_family, make_person, make_user, setup_writes
@@ -133,6 +134,19 @@ def world(db: None) -> World:
     contact = contact_create(
         family=family, occurred_on=today, kind="home_visit", initiated_by="family", acting_user=users["cm"]
     )
+    plan = plan_create(family=family, review_on=today, acting_user=users["cm"])
+    version = plan_version_submit(
+        version=plan_version_create(plan=plan, summary="Sprachkurs", acting_user=users["cm"]),
+        acting_user=users["cm"],
+    )
+    assessment = assessment_create(
+        family=family,
+        person=person,
+        field_of_action=FieldOfAction.objects.get(code="language"),
+        kind="baseline",
+        score=2,
+        acting_user=users["cm"],
+    )
     from casemgmt.services.accounts import set_password_token_issue
     from privacy.models import AuditEntry
     from privacy.rights import erasure_request
@@ -192,6 +206,9 @@ def world(db: None) -> World:
         "provider": str(provider.pk),
         "course": str(course.pk),
         "goal": str(goal.pk),
+        "plan": str(plan.pk),
+        "plan_version": str(version.pk),
+        "assessment": str(assessment.pk),
         "referral": str(referral.pk),
         "consent": str(consent.pk),
         "conference": str(conference.pk),
@@ -305,6 +322,18 @@ CATALOGUE_EDIT = {
     "dpo": 403,
     "admin": 200,
     "admin_other": 404,
+    "anon": 401,
+}
+
+SUPERVISOR_ONLY_OWN = {
+    "cm": 403,
+    "cm_same": 403,
+    "cm_other": 403,
+    "sup": 200,
+    "sup_other": 404,
+    "dpo": 403,
+    "admin": 403,
+    "admin_other": 403,
     "anon": 401,
 }
 
@@ -446,6 +475,59 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
     ("GET", "/api/v1/goals/{id}/"): ("goal", None, CASE_ONLY_OWN),
     ("PATCH", "/api/v1/goals/{id}/"): ("goal", lambda w: {"description": "B2"}, CASE_ONLY_OWN),
     ("GET", "/api/v1/goals/{id}/reviews/"): ("goal", None, CASE_ONLY_OWN),
+    # --- integration plans, versions, approval, assessments (issue 19)
+    ("GET", "/api/v1/plans/"): ("plan", None, CASE_LIST),
+    # the family has its plan already: a conflict for the one who may write
+    ("POST", "/api/v1/plans/"): (None, lambda w: {"family": w.ids["family"]}, {**CASE_CREATE, "cm": 409}),
+    ("GET", "/api/v1/plans/{id}/"): ("plan", None, CASE_ONLY_OWN),
+    ("PATCH", "/api/v1/plans/{id}/"): ("plan", lambda w: {"review_on": None}, CASE_ONLY_OWN),
+    ("GET", "/api/v1/plan-versions/"): ("plan_version", None, CASE_LIST),
+    # a submitted version is undecided: no new one, no edits, no second submission (409)
+    ("POST", "/api/v1/plan-versions/"): (None, lambda w: {"plan": w.ids["plan"]}, {**CASE_CREATE, "cm": 409}),
+    ("GET", "/api/v1/plan-versions/{id}/"): ("plan_version", None, CASE_ONLY_OWN),
+    ("PATCH", "/api/v1/plan-versions/{id}/"): (
+        "plan_version",
+        lambda w: {"summary": "neu"},
+        {**CASE_ONLY_OWN, "cm": 409},
+    ),
+    ("POST", "/api/v1/plan-versions/{id}/submit/"): ("plan_version", None, {**CASE_ONLY_OWN, "cm": 409}),
+    ("POST", "/api/v1/plan-versions/{id}/agreement/"): (
+        "plan_version",
+        lambda w: {"agreed_on": timezone.localdate().isoformat(), "agreed_by_representative": "Vormund"},
+        CASE_ONLY_OWN,
+    ),
+    ("GET", "/api/v1/plan-approvals/"): (
+        "plan_version",
+        None,
+        {**SUPERVISOR_ONLY_OWN, "sup": "200:x", "sup_other": "200:-"},
+    ),
+    ("GET", "/api/v1/plan-approvals/{id}/"): ("plan_version", None, SUPERVISOR_ONLY_OWN),
+    ("POST", "/api/v1/plan-approvals/{id}/approve/"): ("plan_version", None, SUPERVISOR_ONLY_OWN),
+    ("POST", "/api/v1/plan-approvals/{id}/return/"): ("plan_version", None, SUPERVISOR_ONLY_OWN),
+    ("GET", "/api/v1/assessments/"): ("assessment", None, CASE_LIST),
+    ("POST", "/api/v1/assessments/"): (
+        None,
+        lambda w: {
+            "family": w.ids["family"],
+            "field_of_action": w.ids["field"],
+            "kind": "baseline",
+            "score": 3,
+        },
+        CASE_CREATE,
+    ),
+    ("GET", "/api/v1/assessments/{id}/"): ("assessment", None, CASE_ONLY_OWN),
+    ("PATCH", "/api/v1/assessments/{id}/"): ("assessment", lambda w: {"score": 4}, CASE_ONLY_OWN),
+    # --- deadlines: each case manager their own (filtered), supervisors counts only
+    ("GET", "/api/v1/dashboard/"): (
+        None,
+        None,
+        dict.fromkeys(ROLES, 403) | {"cm": 200, "cm_same": 200, "cm_other": 200, "anon": 401},
+    ),
+    ("GET", "/api/v1/dashboard/caseloads/"): (
+        None,
+        None,
+        dict.fromkeys(ROLES, 403) | {"sup": 200, "sup_other": 200, "anon": 401},
+    ),
     ("POST", "/api/v1/goals/{id}/reviews/"): (
         "goal",
         lambda w: {"status": "in_progress", "note": "läuft"},

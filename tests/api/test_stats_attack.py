@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from casemgmt.models import Contact, Course, Family, FieldOfAction, Goal, Provider, Referral, Role
+from casemgmt.models import Assessment, Contact, Course, Family, FieldOfAction, Goal, Provider, Referral, Role
 from casemgmt.selectors.stats import GROUP_KEYS
 from privacy import perturbation
 from tests.api.stats_attacker import Atom, Attacker, atoms_of, group_bys
@@ -124,6 +124,30 @@ def pilot(district: Any, town: Any) -> dict[str, Any]:
                 benefit_status_at_intake="sgb_ii",
                 benefit_status_at_closure=rng.choice(("none", "sgb_ii")),
             )
+
+    # Assessments (baseline, then follow-ups) for the change section; their own random
+    # stream, so the rest of the pilot stays as it was.
+    arng = random.Random(19)
+    for family, person, _manager in people:
+        if arng.random() < 0.6:
+            field_of_action = fields[arng.choice(FIELDS)]
+            Assessment.objects.create(
+                family=family,
+                person=person,
+                field_of_action=field_of_action,
+                kind="baseline",
+                assessed_on=QUARTER_STARTS[0],
+                score=arng.randint(1, 3),
+            )
+            for _ in range(arng.randint(1, 2)):
+                Assessment.objects.create(
+                    family=family,
+                    person=person,
+                    field_of_action=field_of_action,
+                    kind="follow_up",
+                    assessed_on=_in_quarter(arng, arng.randrange(4)),
+                    score=arng.randint(1, 5),
+                )
 
     def refer(family: Family, person: Any, status: str, quarter: int) -> Referral:
         referral = Referral.objects.create(

@@ -41,6 +41,19 @@ def test_seed_is_idempotent(db) -> None:  # type: ignore[no-untyped-def]
     assert set(Referral.objects.values_list("status", flat=True)) == set(Referral.TRANSITIONS)
     assert CaseConference.objects.filter(status="held", participants__kind="external").exists()
     assert Family.objects.filter(status="closed").exists()
+    # issue 19: a plan with assessments and an approved, agreed version; deadlines due
+    from casemgmt.models import Assessment, PlanVersion
+    from casemgmt.selectors.deadlines import deadlines_for
+
+    assert (
+        Assessment.objects.filter(kind="baseline").exists()
+        and Assessment.objects.filter(kind="follow_up").exists()
+    )
+    assert PlanVersion.objects.filter(status="approved", agreed_on__isnull=False).exists()
+    assert Goal.objects.filter(plan__isnull=False).exists()
+    assert any(
+        deadlines_for(User.objects.get(username=u)) for u in ("casemanager1", "casemanager2", "casemanager3")
+    )
     call_command("seed_demo", families=3)
     assert work == (
         Goal.objects.count(),

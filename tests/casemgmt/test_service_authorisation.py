@@ -22,7 +22,7 @@ from django.utils import timezone
 
 import casemgmt.services
 from casemgmt.models import DuplicateReview, Organisation, Role, User
-from casemgmt.services import access, administration, catalogue, conferences, consents, contacts, goals
+from casemgmt.services import access, administration, catalogue, conferences, consents, contacts, goals, plans
 from casemgmt.services import families as family_services
 from casemgmt.services import referrals as referral_services
 from casemgmt.services.goals import fields_of_action_for
@@ -169,6 +169,27 @@ def world(db: None) -> World:
     access_request = access.emergency_access_request(
         family=repeat_family, acting_user=night_duty, reason=REASON
     )
+    plan = plans.plan_create(family=family, acting_user=cm)
+    plans.plan_version_approve(
+        version=plans.plan_version_submit(
+            version=plans.plan_version_create(plan=plan, acting_user=cm), acting_user=cm
+        ),
+        acting_user=supervisor,
+    )
+    draft = plans.plan_version_create(
+        plan=plans.plan_create(family=make_family(cm, district, family_name="Plan B"), acting_user=cm),
+        acting_user=cm,
+    )
+    submitted = plans.plan_version_submit(
+        version=plans.plan_version_create(
+            plan=plans.plan_create(family=make_family(cm, district, family_name="Plan C"), acting_user=cm),
+            acting_user=cm,
+        ),
+        acting_user=cm,
+    )
+    assessment = plans.assessment_create(
+        family=family, field_of_action=field, kind="baseline", score=2, acting_user=cm
+    )
     with setup_writes("case_management"):
         review = DuplicateReview.objects.create(
             organisation=district, person=make_person(family, cm), candidate=person, match="possible"
@@ -202,6 +223,10 @@ def world(db: None) -> World:
             "own_field": own_field,
             "field": field,
             "goal": goal,
+            "plan": plan,
+            "draft": draft,
+            "submitted": submitted,
+            "assessment": assessment,
             "referral": referral,
             "consent": consent,
             "conference": conference,
@@ -257,6 +282,47 @@ CASES: dict[str, tuple[Call, str]] = {
         lambda w, u: goals.goal_create(
             family=o(w, "family"), field_of_action=o(w, "field"), description="d", acting_user=u
         ),
+        "cm",
+    ),
+    "plan_create": (lambda w, u: plans.plan_create(family=o(w, "repeat_family"), acting_user=u), "cm"),
+    "plan_update": (
+        lambda w, u: plans.plan_update(plan=o(w, "plan"), review_on=timezone.localdate(), acting_user=u),
+        "cm",
+    ),
+    "plan_version_create": (lambda w, u: plans.plan_version_create(plan=o(w, "plan"), acting_user=u), "cm"),
+    "plan_version_update": (
+        lambda w, u: plans.plan_version_update(version=o(w, "draft"), summary="s", acting_user=u),
+        "cm",
+    ),
+    "plan_version_submit": (
+        lambda w, u: plans.plan_version_submit(version=o(w, "draft"), acting_user=u),
+        "cm",
+    ),
+    "plan_version_approve": (
+        lambda w, u: plans.plan_version_approve(version=o(w, "submitted"), acting_user=u),
+        "supervisor",
+    ),
+    "plan_version_return": (
+        lambda w, u: plans.plan_version_return(version=o(w, "submitted"), acting_user=u),
+        "supervisor",
+    ),
+    "plan_version_record_agreement": (
+        lambda w, u: plans.plan_version_record_agreement(
+            version=o(w, "submitted"),
+            agreed_on=timezone.localdate(),
+            agreed_by_representative="V",
+            acting_user=u,
+        ),
+        "cm",
+    ),
+    "assessment_create": (
+        lambda w, u: plans.assessment_create(
+            family=o(w, "family"), field_of_action=o(w, "field"), kind="follow_up", score=3, acting_user=u
+        ),
+        "cm",
+    ),
+    "assessment_update": (
+        lambda w, u: plans.assessment_update(assessment=o(w, "assessment"), score=4, acting_user=u),
         "cm",
     ),
     "goal_update": (lambda w, u: goals.goal_update(goal=o(w, "goal"), description="e", acting_user=u), "cm"),
@@ -549,6 +615,7 @@ CASE_CONTENT_MODULES = {
     "casemgmt.services.consents",
     "casemgmt.services.conferences",
     "casemgmt.services.contacts",
+    "casemgmt.services.plans",
     "casemgmt.services.catalogue",
     "privacy.rights",
 }

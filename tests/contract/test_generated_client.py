@@ -182,6 +182,53 @@ def test_a_case_managers_day(generated, wsgi_transport, district) -> None:  # ty
     other_field = op("goals", "goals_list").sync_detailed(client=cm, field_of_action_code="work")
     assert typed(other_field, m.PaginatedGoalOutputList).count == 0
 
+    # The integration plan (issue 19): a plan, a version submitted and agreed, an assessment,
+    # and the dashboard that shows the plan's review date
+    plan = typed(
+        op("plans", "plans_create").sync_detailed(
+            client=cm,
+            body=m.PlanInputRequest(family=family.id, review_on=today + datetime.timedelta(days=3)),
+        ),
+        m.PlanOutput,
+        201,
+    )
+    version = typed(
+        op("plan_versions", "plan_versions_create").sync_detailed(
+            client=cm, body=m.PlanVersionInputRequest(plan=plan.id, summary="Sprachkurs")
+        ),
+        m.PlanVersionOutput,
+        201,
+    )
+    submitted = typed(
+        op("plan_versions", "plan_versions_submit_create").sync_detailed(version.id, client=cm),
+        m.PlanVersionOutput,
+    )
+    assert submitted.status == m.PlanVersionStatusEnum.SUBMITTED
+    typed(
+        op("plan_versions", "plan_versions_agreement_create").sync_detailed(
+            version.id, client=cm, body=m.AgreementInputRequest(agreed_on=today, agreed_by_person=mother.id)
+        ),
+        m.PlanVersionOutput,
+    )
+    typed(
+        op("assessments", "assessments_create").sync_detailed(
+            client=cm,
+            body=m.AssessmentInputRequest(
+                family=family.id,
+                person=mother.id,
+                field_of_action=language.id,
+                kind=m.AssessmentKindEnum.BASELINE,
+                score=2,
+                notes="wenig Deutsch",
+            ),
+        ),
+        m.AssessmentOutput,
+        201,
+    )
+    typed(op("assessments", "assessments_list").sync_detailed(client=cm), m.PaginatedAssessmentOutputList)
+    dashboard = typed(op("dashboard", "dashboard_retrieve").sync_detailed(client=cm), m.CaseloadDashboard)
+    assert any(item.kind == m.DeadlineKindEnum.PLAN_REVIEW for item in dashboard.items)
+
     # A referral through its lifecycle; the first transition comes from "" (a blank enum)
     courses = typed(
         op("courses", "courses_list").sync_detailed(client=cm, has_seats=True), m.PaginatedCourseList
@@ -329,6 +376,15 @@ def test_a_case_managers_day(generated, wsgi_transport, district) -> None:  # ty
     assert stats.status_code == 200 and stats.parsed is not None
     overview = op("case_overview", "case_overview_list").sync_detailed(client=lead, unassigned=False)
     assert typed(overview, m.PaginatedFamilyOverviewList).count == 1
+    approvals = typed(
+        op("plan_approvals", "plan_approvals_list").sync_detailed(client=lead),
+        m.PaginatedPlanApprovalOutputList,
+    )
+    approved = op("plan_approvals", "plan_approvals_approve_create").sync_detailed(
+        approvals.results[0].id, client=lead
+    )
+    assert typed(approved, m.PlanApprovalOutput).status == m.PlanVersionStatusEnum.APPROVED
+    typed(op("dashboard", "dashboard_caseloads_retrieve").sync_detailed(client=lead), m.CaseloadCounts)
     chart = op("stats", "stats_outcomes_chart_svg_retrieve").sync_detailed(client=lead)
     assert chart.status_code == 200 and b"<svg" in chart.content
 

@@ -1,0 +1,210 @@
+"""Deadlines: the case manager's dashboard, the supervisors' counts, reminders from the job runner."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from casemgmt.models import FieldOfAction, Referral, Role
+from casemgmt.services.conferences import conference_create
+from casemgmt.services.consents import consent_create
+from casemgmt.services.contacts import contact_create
+from casemgmt.services.goals import goal_create
+from casemgmt.services.persons import person_update
+from casemgmt.services.plans import plan_create
+from privacy.jobs import reminder_text, send_deadline_reminders
+from privacy.models import Restriction
+from tests.conftest import client_for
+from tests.factories import make_family, make_person, make_user, setup_writes
+
+TODAY = timezone.localdate()
+URL = "/api/v1/dashboard/"
+
+
+def days(n: int) -> datetime.date:
+    return TODAY + datetime.timedelta(days=n)
+
+
+@pytest.fixture
+def scene(case_manager, district):  # type: ignore[no-untyped-def]
+    family = make_family(case_manager, district, family_name="Haddad", opened_on=days(-200))
+    person = make_person(family, case_manager)
+    language = FieldOfAction.objects.get(code="language", organisation=None)
+    overdue_goal = goal_create(
+        family=family,
+        person=person,
+        field_of_action=language,
+        description="B1",
+        agreed_on=days(-100),
+        target_date=days(-3),
+        acting_user=case_manager,
+    )
+    goal_create(  # far in the future: not due
+        family=family,
+        field_of_action=language,
+        description="B2",
+        agreed_on=days(-100),
+        target_date=days(200),
+        acting_user=case_manager,
+    )
+    plan = plan_create(family=family, review_on=days(5), acting_user=case_manager)
+    conference = conference_create(
+        family=family, scheduled_at=timezone.now() + datetime.timedelta(days=2), acting_user=case_manager
+    )
+    consent = consent_create(
+        family=family,
+        person=person,
+        recipient="jobcenter",
+        purpose="Fallkonferenz",
+        given_on=days(-300),
+        valid_until=days(1),
+        acting_user=case_manager,
+    )
+    person_update(person=person, residence_valid_until=days(10), acting_user=case_manager)
+    # no contact for 200 days: a dormant case
+    return {
+        "family": family,
+        "person": person,
+        "goal": overdue_goal,
+        "plan": plan,
+        "conference": conference,
+        "consent": consent,
+    }
+
+
+def test_dashboard_lists_due_and_overdue_sorted_with_counts(api, scene) -> None:  # type: ignore[no-untyped-def]
+    response = api.get(URL)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    kinds = [(i["kind"], i["due_on"], i["overdue"]) for i in body["items"]]
+    dormant_due = (scene["family"].opened_on + datetime.timedelta(weeks=6)).isoformat()
+    assert kinds == [
+        ("dormant_case", dormant_due, True),
+        ("goal_target", days(-3).isoformat(), True),
+        ("consent_expiry", days(1).isoformat(), False),
+        ("conference", days(2).isoformat(), False),
+        ("plan_review", days(5).isoformat(), False),
+        ("residence_expiry", days(10).isoformat(), False),
+    ]
+    assert body["counts"]["overdue"] == 2 and body["counts"]["due"] == 4
+    assert body["counts"]["by_kind"]["goal_target"] == {"due": 0, "overdue": 1}
+    # ids and references only: no names, no free text
+    assert "Haddad" not in response.content.decode() and "B1" not in response.content.decode()
+    assert {i["family_reference"] for i in body["items"]} == {scene["family"].reference}
+    # a narrower horizon and a kind filter
+    narrow = api.get(URL, {"within": 1, "kind": ["goal_target", "consent_expiry"]}).json()
+    assert [i["kind"] for i in narrow["items"]] == ["goal_target", "consent_expiry"]
+
+
+def test_a_contact_ends_the_dormant_case_and_a_sent_referral_waits(api, scene, case_manager) -> None:  # type: ignore[no-untyped-def]
+    contact_create(
+        family=scene["family"],
+        occurred_on=TODAY,
+        kind="office",
+        initiated_by="family",
+        acting_user=case_manager,
+    )
+    with setup_writes("course_referrals"):
+        from casemgmt.models import Provider, ReferralTransition
+
+        provider = Provider.objects.create(organisation=scene["family"].organisation, name="VHS")
+        referral = Referral.objects.create(
+            family=scene["family"], person=scene["person"], provider=provider, status="sent"
+        )
+        ReferralTransition.objects.create(
+            referral=referral,
+            from_status="draft",
+            to_status="sent",
+            at=timezone.now() - datetime.timedelta(days=20),
+        )
+    kinds = {i["kind"]: i for i in api.get(URL).json()["items"]}
+    assert "dormant_case" not in kinds
+    assert kinds["referral_response"]["overdue"] is True
+    assert kinds["referral_response"]["object"] == str(referral.pk)
+
+
+def test_deadlines_never_reach_users_who_cannot_see_the_family(scene, district, other_case_manager) -> None:  # type: ignore[no-untyped-def]
+    colleague = client_for(make_user(district, Role.CASE_MANAGER, username="cm_same"))
+    assert colleague.get(URL).json()["items"] == []
+    assert client_for(other_case_manager).get(URL).json()["items"] == []
+    for role in (Role.SUPERVISOR, Role.DPO, Role.ADMIN):
+        assert client_for(make_user(district, role)).get(URL).status_code == 403
+
+
+def test_a_restricted_members_deadlines_are_hidden(api, scene) -> None:  # type: ignore[no-untyped-def]
+    with setup_writes("data_subject_rights"):
+        Restriction.objects.create(person=scene["person"], restricted_at=timezone.now())
+    kinds = {i["kind"] for i in api.get(URL).json()["items"]}
+    # the member's goal, consent and residence permit are hidden; household deadlines stay
+    assert kinds == {"dormant_case", "conference", "plan_review"}
+
+
+def test_supervisors_see_counts_per_case_manager_without_personal_data(
+    scene, district, case_manager, other_district
+) -> None:  # type: ignore[no-untyped-def]
+    sup = client_for(make_user(district, Role.SUPERVISOR, username="sup"))
+    response = sup.get("/api/v1/dashboard/caseloads/")
+    assert response.status_code == 200, response.content
+    rows = response.json()["case_managers"]
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["case_manager"] == str(case_manager.pk) and row["username"] == "cm1"
+    assert (row["overdue"], row["due"]) == (2, 3)  # residence expiry is not counted for supervisors
+    assert "residence_expiry" not in row["by_kind"]
+    text = response.content.decode()
+    assert scene["family"].reference not in text and str(scene["family"].pk) not in text
+    other = client_for(make_user(other_district, Role.SUPERVISOR, username="sup_other"))
+    assert other.get("/api/v1/dashboard/caseloads/").json()["case_managers"] == []
+    assert client_for(case_manager).get("/api/v1/dashboard/caseloads/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"within": "soon"},
+        {"within": "-1"},
+        {"within": "366"},
+        {"within": "1.5"},
+        {"kind": "birthday"},
+        {"page": "2"},
+    ],
+)
+def test_dashboard_bad_input(api, scene, params) -> None:  # type: ignore[no-untyped-def]
+    response = api.get(URL, params)
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"].startswith("application/json")
+    sup = client_for(make_user(scene["family"].organisation, Role.SUPERVISOR, username="sup_bad"))
+    if "kind" not in params:
+        assert sup.get("/api/v1/dashboard/caseloads/", params).status_code == 400
+
+
+def test_dashboard_query_count_does_not_grow_with_the_caseload(
+    scene, case_manager, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    api = client_for(case_manager)
+    api.get(URL)  # warm the permission-id cache
+    with django_assert_max_num_queries(14) as first:
+        api.get(URL)
+    for _ in range(3):
+        family = make_family(case_manager, opened_on=days(-100))
+        plan_create(family=family, review_on=days(3), acting_user=case_manager)
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        assert len(api.get(URL).json()["items"]) > 6
+
+
+def test_reminders_carry_counts_and_a_link_only(scene, case_manager, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.REMINDER_EMAILS = True
+    with setup_writes():
+        case_manager.email = "cm1@example.org"
+        case_manager.save(update_fields=["email"])
+    result = send_deadline_reminders.call()
+    assert result == {"case_managers_with_deadlines": 1, "emails_sent": 1}
+    (message,) = mail.outbox
+    assert message.to == ["cm1@example.org"]
+    assert message.body == reminder_text(4, 2)
+    assert scene["family"].reference not in message.body and "Haddad" not in message.body
+    settings.REMINDER_EMAILS = False
+    assert send_deadline_reminders.call()["emails_sent"] == 0
