@@ -19,6 +19,8 @@ from api.casework.goals import GoalViewSet
 from api.casework.referrals import ReferralViewSet
 from api.catalogue.views import CourseViewSet, FieldOfActionViewSet, ProviderViewSet
 from api.families.views import CaseOverviewViewSet, FamilyViewSet
+from api.documents.views import DocumentViewSet
+from api.handovers.views import HandoverViewSet
 from api.persons.duplicates import DuplicateReviewViewSet
 from api.persons.views import PersonViewSet
 from api.privacy.access_grants import AccessGrantReportView
@@ -56,6 +58,8 @@ router.register("emergency-openings", EmergencyOpeningViewSet, basename="emergen
 router.register("organisations", OrganisationViewSet, basename="organisation")
 router.register("users", UserViewSet, basename="user")
 router.register("memberships", MembershipViewSet, basename="membership")
+router.register("handovers", HandoverViewSet, basename="handover")
+router.register("documents", DocumentViewSet, basename="document")
 
 urlpatterns = [
     path("auth/token/", LoginView.as_view(), name="auth-token"),

@@ -26,3 +26,5 @@ REST_FRAMEWORK = {
 # Lockout as in production is tested with override_settings (tests/api/test_accounts.py); the
 # suite's many deliberate failures from 127.0.0.1 must not lock each other out.
 AXES_FAILURE_LIMIT = 1000
+# Documents in memory: no files left behind, no clash between parallel test workers.
+STORAGES = {**STORAGES, "documents": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}  # noqa: F405

@@ -72,6 +72,7 @@ REVIEWED_CLEAR_TEXT: dict[str, str] = {
     "privacy.AuditCheckpoint.signature": "an Ed25519 signature (base64)",
     "privacy.AuditPruning.signature": "an Ed25519 signature (base64)",
     "privacy.WorkerHeartbeat.name": "the name of a job worker process",
+    "casemgmt.Document.storage_name": "a random name in the document storage, set by the service",
 }
 
 

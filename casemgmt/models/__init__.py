@@ -35,10 +35,13 @@ from casemgmt.models.families import (
     not_in_future,
     validate_language_codes,
 )
+from casemgmt.models.documents import DOCUMENT_TARGETS, Document
+from casemgmt.models.handover import Handover
 from casemgmt.models.organisations import Membership, Organisation, Role, User
 
 __all__ = [
     "DEFAULT_FIELDS_OF_ACTION",
+    "DOCUMENT_TARGETS",
     "NAME_MAX_LENGTH",
     "NOTES_MAX_LENGTH",
     "AccessGrant",
@@ -51,6 +54,7 @@ __all__ = [
     "Contact",
     "Course",
     "Deputyship",
+    "Document",
     "DuplicateReview",
     "EmergencyAccess",
     "EmergencyAccessRequest",
@@ -59,6 +63,7 @@ __all__ = [
     "FamilyReferenceCounter",
     "FamilyUserObjectPermission",
     "FieldOfAction",
+    "Handover",
     "Goal",
     "GoalReview",
     "Membership",

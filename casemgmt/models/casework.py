@@ -34,6 +34,8 @@ class Agency(models.TextChoices):
     COURSE_PROVIDER = "course_provider", "Course provider"
     HEALTH_OFFICE = "health_office", "Health office (Gesundheitsamt)"
     SOCIAL_WELFARE_OFFICE = "social_welfare_office", "Social welfare office (Sozialamt)"
+    # Integration management of another organisation of the district tree (case handover).
+    INTEGRATION_MANAGEMENT = "integration_management", "Integration management (handover in the district)"
     OTHER = "other", "Other"
 
 
