@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -18,7 +19,7 @@ from rest_framework.response import Response
 
 from api.audit import ReadAuditMixin
 from api.permissions import CASE_WORK, ScopeMapPermission
-from api.serializers import StrictSerializer
+from api.serializers import NOT_FOUND, StrictSerializer
 from casemgmt.models import Document
 from casemgmt.selectors.casework import case_records_for
 from casemgmt.services.documents import document_create, document_delete, document_storage
@@ -103,13 +104,19 @@ class DocumentViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         upload = data["file"]
-        document = document_create(
-            target_kind=data["target_kind"],
-            target_id=data["target_id"],
-            upload=upload,
-            filename=data.get("filename") or upload.name or "",
-            acting_user=request.user,  # type: ignore[arg-type]
-        )
+        try:
+            document = document_create(
+                target_kind=data["target_kind"],
+                target_id=data["target_id"],
+                upload=upload,
+                filename=data.get("filename") or upload.name or "",
+                acting_user=request.user,  # type: ignore[arg-type]
+            )
+        except ObjectDoesNotExist:
+            # Like any other foreign or unknown id in a request body: a 400 on the field.
+            raise serializers.ValidationError(
+                {"target_id": [serializers.ErrorDetail(NOT_FOUND, code="does_not_exist")]}
+            ) from None
         return Response(DocumentOutputSerializer(document).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

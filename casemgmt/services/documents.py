@@ -15,7 +15,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.files.storage import storages
 from django.db import models
@@ -60,8 +60,8 @@ def resolve_target(kind: str, target_id: Any) -> tuple[models.Model, Any, Any]:
     model = apps.get_model(target.model)
     try:
         record = model._default_manager.get(pk=target_id)
-    except (model.DoesNotExist, ValueError, TypeError):  # type: ignore[attr-defined]
-        raise invalid("target_id", "No such record, or not accessible to you.", "does_not_exist") from None
+    except (ValueError, TypeError, ValidationError):
+        raise model.DoesNotExist("No such record.") from None  # type: ignore[attr-defined]
     family_id = record.pk if target.family_attr == "pk" else getattr(record, target.family_attr)
     person_id = (record.pk if target.person_attr == "pk" else getattr(record, target.person_attr)) if target.person_attr else None
     return record, family_id, person_id
@@ -81,17 +81,12 @@ def _limited(chunks: Iterable[bytes], limit: int) -> Iterator[bytes]:
 def document_create(*, target_kind: str, target_id: Any, upload: File, acting_user: User, filename: str = "") -> Document:  # type: ignore[type-arg]
     """Attach an uploaded file to a record of a case the caller works on, encrypted on its way in."""
     record, family_id, person_id = resolve_target(target_kind, target_id)
-    try:
-        family = Family.objects.get(pk=family_id)
-    except Family.DoesNotExist:
-        raise invalid("target_id", "No such record, or not accessible to you.", "does_not_exist") from None
-    try:
-        if target_kind == "family":
-            policies.require_case_access(acting_user, family)
-        else:
-            policies.require_case_record(acting_user, record)
-    except ObjectDoesNotExist:  # another tenant's or a restricted record: as if it did not exist
-        raise invalid("target_id", "No such record, or not accessible to you.", "does_not_exist") from None
+    family = Family.objects.get(pk=family_id)
+    # Another tenant's, an unassigned or a restricted record: "not found", as if it did not exist.
+    if target_kind == "family":
+        policies.require_case_access(acting_user, family)
+    else:
+        policies.require_case_record(acting_user, record)
     require_open_family(family)
     if person_id is not None:
         require_not_restricted(family.members.get(pk=person_id))

@@ -28,7 +28,7 @@ from casemgmt.models import (
     User,
     district_of,
 )
-from casemgmt.services.access import account_event, family_grant, family_revoke
+from casemgmt.services.access import family_grant, family_revoke
 from casemgmt.services.common import invalid, require_open_family
 from casemgmt.services.consents import valid_on
 from privacy.audit import audited_write
@@ -184,21 +184,9 @@ def handover_accept(*, handover: Handover, case_manager: User, acting_user: User
     handover.decided_by = acting_user
     handover.decided_at = timezone.now()
     handover.save(update_fields=["status", "case_manager", "decided_by", "decided_at", "updated_at"])
-    account_event(
-        event="family_handed_over",
-        user=case_manager,
-        actor=acting_user,
-        organisation_id=receiver.pk,
-        details={
-            "family": str(family.pk),
-            "handover": str(handover.pk),
-            "from_organisation": str(handover.from_organisation_id),
-            "to_organisation": str(receiver.pk),
-            "legal_basis": handover.legal_basis,
-            "consent": str(handover.consent_id) if handover.consent_id else None,
-            "previous_case_manager": str(previous.pk) if previous else None,
-        },
-    )
+    # The audit shows the handover through the entries of this transaction: the offer's
+    # status, decider and case manager, the family's new organisation and reference, and the
+    # grant ledger (AccessGrant) for the new caseload; all under case_management.
     _check_duplicates_in_tree(family, receiver, acting_user)
     return handover
 
