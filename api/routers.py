@@ -32,6 +32,7 @@ from api.privacy.views import (
     RestrictionView,
     SubjectExportView,
 )
+from api.reports.views import LandReportView, ReportIndicatorViewSet
 from api.stats.views import OutcomeChartView, OutcomeStatisticsView
 
 router = SimpleRouter()
@@ -60,6 +61,7 @@ router.register("users", UserViewSet, basename="user")
 router.register("memberships", MembershipViewSet, basename="membership")
 router.register("handovers", HandoverViewSet, basename="handover")
 router.register("documents", DocumentViewSet, basename="document")
+router.register("report-indicators", ReportIndicatorViewSet, basename="report-indicator")
 
 urlpatterns = [
     path("auth/token/", LoginView.as_view(), name="auth-token"),
@@ -76,6 +78,7 @@ urlpatterns = [
     ),
     path("privacy/families/<str:family_id>/legal-hold/", LegalHoldView.as_view(), name="family-legal-hold"),
     path("stats/outcomes/", OutcomeStatisticsView.as_view(), name="stats-outcomes"),
+    path("reports/land/", LandReportView.as_view(), name="report-land"),
     path("stats/outcomes/chart.svg", OutcomeChartView.as_view(), name="stats-outcomes-chart"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -21,23 +21,26 @@ from casemgmt.models.casework import (
     ReferralTransition,
 )
 from casemgmt.models.catalogue import DEFAULT_FIELDS_OF_ACTION, Course, FieldOfAction, Provider
+from casemgmt.models.documents import DOCUMENT_TARGETS, Document
 from casemgmt.models.families import (
     NAME_MAX_LENGTH,
     NOTES_MAX_LENGTH,
+    RESIDENCE_CATEGORY_OF,
     BenefitStatus,
     DuplicateReview,
     Family,
     FamilyReferenceCounter,
     Person,
     PersonSearchTerm,
+    ResidenceCategory,
     district_of,
     not_before_1900,
     not_in_future,
     validate_language_codes,
 )
-from casemgmt.models.documents import DOCUMENT_TARGETS, Document
 from casemgmt.models.handover import Handover
 from casemgmt.models.organisations import Membership, Organisation, Role, User
+from casemgmt.models.reporting import ReportIndicator
 
 __all__ = [
     "DEFAULT_FIELDS_OF_ACTION",
@@ -70,6 +73,9 @@ __all__ = [
     "Organisation",
     "Person",
     "PersonSearchTerm",
+    "RESIDENCE_CATEGORY_OF",
+    "ReportIndicator",
+    "ResidenceCategory",
     "Provider",
     "Referral",
     "ReferralTransition",

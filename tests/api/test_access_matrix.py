@@ -182,8 +182,14 @@ def world(db: None) -> World:
     from privacy.transparency import seal
 
     seal()  # the sealer has run: the audit entry has a checkpoint to be proven against
+    from casemgmt.services.reporting import report_indicator_set
+
+    indicator = report_indicator_set(
+        organisation=district, year=today.year, code="new_cases", target=10, acting_user=users["sup"]
+    )
     ids = {
         "town": str(town.pk),
+        "indicator": str(indicator.pk),
         "handover_in": str(incoming.pk),
         "handover_out": str(outgoing.pk),
         "document": str(document.pk),
@@ -310,6 +316,8 @@ CATALOGUE_EDIT = {
     "admin_other": 404,
     "anon": 401,
 }
+
+SUPERVISOR_ONLY = dict.fromkeys(ROLES, 403) | {"sup": 200, "sup_other": 404, "anon": 401}
 
 # (verb, path, target id key, body) -> expected status per role
 MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
@@ -1013,6 +1021,21 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
         None,
         {**CASE_ONLY_OWN, "cm": 404, "sup": 404, "sup_other": 404},
     ),
+    # --- report to the Land and its indicator targets: supervisors of the organisation
+    ("GET", "/api/v1/reports/land/"): (None, None, {**SUPERVISOR_ONLY, "sup": 400, "sup_other": 400}),
+    ("GET", "/api/v1/reports/land/?organisation={id}"): ("organisation", None, SUPERVISOR_ONLY),
+    ("GET", "/api/v1/report-indicators/"): (
+        "indicator",
+        None,
+        {**SUPERVISOR_ONLY, "sup": "200:x", "sup_other": "200:-"},
+    ),
+    ("POST", "/api/v1/report-indicators/"): (
+        None,
+        lambda w: {"organisation": str(w.district.pk), "year": 2026, "code": "closed_cases", "target": 3},
+        {**SUPERVISOR_ONLY, "sup": 201, "sup_other": 400},
+    ),
+    ("GET", "/api/v1/report-indicators/{id}/"): ("indicator", None, SUPERVISOR_ONLY),
+    ("DELETE", "/api/v1/report-indicators/{id}/"): ("indicator", None, {**SUPERVISOR_ONLY, "sup": 204}),
     # --- documents (case content, through the family)
     ("GET", "/api/v1/documents/"): ("document", None, CASE_LIST),
     ("POST", "/api/v1/documents/"): (
