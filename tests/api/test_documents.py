@@ -145,3 +145,19 @@ def test_list_filters(api, family, mother) -> None:  # type: ignore[no-untyped-d
     assert api.get(URL, {"target_id": str(mother.pk)}).json()["count"] == 1
     assert api.get(URL, {"target_kind": "nope"}).status_code == 400
     assert api.get(URL, {"family": "nope"}).status_code == 400
+
+
+def test_list_query_count_is_flat(api, family, mother) -> None:  # type: ignore[no-untyped-def]
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import app_queries
+
+    _upload(api, "family", family.pk)
+    api.get(URL)
+    with CaptureQueriesContext(connection) as small:
+        assert api.get(URL).status_code == 200
+    for _ in range(5):
+        _upload(api, "person", mother.pk, PNG)
+    with CaptureQueriesContext(connection) as large:
+        assert api.get(URL).json()["count"] == 6
+    assert len(app_queries(large.captured_queries)) == len(app_queries(small.captured_queries))

@@ -11,7 +11,9 @@ from casemgmt.services.access import deputy_add, emergency_access_open
 from casemgmt.services.catalogue import field_of_action_create
 from privacy.rights import erasure_request
 from tests.conftest import app_queries, client_for
-from tests.factories import make_family, make_user
+from casemgmt.services.handovers import handover_offer
+from casemgmt.services.reporting import report_indicator_set
+from tests.factories import OrganisationFactory, make_family, make_user
 
 REASON = "Kind in Gefahr, zuständige Kollegin nicht erreichbar"
 
@@ -25,6 +27,8 @@ LISTS = [
     ("/api/v1/fields-of-action/", Role.CASE_MANAGER),
     ("/api/v1/audit/events/", Role.DPO),
     ("/api/v1/privacy/erasure-requests/", Role.DPO),
+    ("/api/v1/handovers/", Role.SUPERVISOR),
+    ("/api/v1/report-indicators/", Role.SUPERVISOR),
 ]
 
 
@@ -34,6 +38,8 @@ def test_query_count_flat(district, url, role) -> None:  # type: ignore[no-untyp
     dpo = make_user(district, Role.DPO)
     admin = make_user(district, Role.ADMIN)
     counter = iter(range(100))
+    town = OrganisationFactory(name="Stadt Q", kind="town", parent=district, reference_prefix="Q")
+    supervisor = viewer if role == Role.SUPERVISOR else make_user(district, Role.SUPERVISOR)
 
     def add(n: int) -> None:
         for _ in range(n):
@@ -48,6 +54,12 @@ def test_query_count_flat(district, url, role) -> None:  # type: ignore[no-untyp
                 organisation=district, code=f"extra{i}", name=f"Extra {i}", acting_user=admin
             )
             erasure_request(subject=family, subject_type="family", dry_run=True, acting_user=dpo)
+            handover_offer(
+                family=family, to_organisation=town, reason="moved", legal_basis="statutory_task", acting_user=owner
+            )
+            report_indicator_set(
+                organisation=district, year=2000 + i, code="new_cases", target=i, acting_user=supervisor
+            )
 
     client = client_for(viewer)
     add(2)

@@ -200,6 +200,11 @@ def world(db: None) -> World:
     document = document_create(
         target_kind="person", target_id=person.pk, upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4"), acting_user=cm
     )
+    from casemgmt.services.reporting import report_indicator_set
+
+    indicator = report_indicator_set(
+        organisation=district, year=2026, code="new_cases", target=10, acting_user=supervisor
+    )
     return World(
         district=district,
         cm=cm,
@@ -231,6 +236,7 @@ def world(db: None) -> World:
             "incoming": incoming,
             "outgoing": outgoing,
             "document": document,
+            "indicator": indicator,
         },
     )
 
@@ -528,6 +534,19 @@ CASES: dict[str, tuple[Call, str]] = {
         ),
         "cm",
     ),
+    # report indicators (issue 19)
+    "report_indicator_set": (
+        lambda w, u: __import__("casemgmt.services.reporting", fromlist=["x"]).report_indicator_set(
+            organisation=w.district, year=2026, code="closed_cases", target=3, acting_user=u
+        ),
+        "supervisor",
+    ),
+    "report_indicator_delete": (
+        lambda w, u: __import__("casemgmt.services.reporting", fromlist=["x"]).report_indicator_delete(
+            indicator=o(w, "indicator"), acting_user=u
+        ),
+        "supervisor",
+    ),
     # documents (issue 19)
     "document_create": (
         lambda w, u: __import__("casemgmt.services.documents", fromlist=["x"]).document_create(
@@ -565,6 +584,7 @@ CASE_CONTENT_MODULES = {
     "casemgmt.services.catalogue",
     "casemgmt.services.handovers",
     "casemgmt.services.documents",
+    "casemgmt.services.reporting",
     "privacy.rights",
 }
 #: Access services that find the family first: a foreign one is not found either.
