@@ -41,7 +41,13 @@ def test_seed_is_idempotent(db) -> None:  # type: ignore[no-untyped-def]
     assert set(Referral.objects.values_list("status", flat=True)) == set(Referral.TRANSITIONS)
     assert CaseConference.objects.filter(status="held", participants__kind="external").exists()
     assert Family.objects.filter(status="closed").exists()
+    # issue 19: an offered handover, a document, indicator targets
+    from casemgmt.models import Document, Handover, ReportIndicator
+
+    assert Handover.objects.filter(status="offered").count() == 1
+    assert Document.objects.count() == 1 and ReportIndicator.objects.count() == 3
     call_command("seed_demo", families=3)
+    assert Handover.objects.count() == 1 and Document.objects.count() == 1
     assert work == (
         Goal.objects.count(),
         Referral.objects.count(),
