@@ -18,8 +18,8 @@ from api.casework.contacts import ContactViewSet
 from api.casework.goals import GoalViewSet
 from api.casework.referrals import ReferralViewSet
 from api.catalogue.views import CourseViewSet, FieldOfActionViewSet, ProviderViewSet
-from api.families.views import CaseOverviewViewSet, FamilyViewSet
 from api.documents.views import DocumentViewSet
+from api.families.views import CaseOverviewViewSet, FamilyViewSet
 from api.handovers.views import HandoverViewSet
 from api.persons.duplicates import DuplicateReviewViewSet
 from api.persons.views import PersonViewSet

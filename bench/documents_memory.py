@@ -22,10 +22,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from django.core.files.base import File  # noqa: E402
-from django.core.files.storage import FileSystemStorage  # noqa: E402
+from django.core.files.base import File
+from django.core.files.storage import FileSystemStorage
 
-from privacy.streaming import EncryptingReader, decrypt_stream, new_data_key  # noqa: E402
+from privacy.streaming import EncryptingReader, decrypt_stream, new_data_key
 
 
 def main() -> None:
@@ -47,7 +47,9 @@ def main() -> None:
         started = time.perf_counter()
         with source.open("rb") as handle:
             chunks = File(handle).chunks()  # what an uploaded file yields (64 KiB)
-            name = storage.save("doc.bin", File(EncryptingReader(chunks, key=key, context="document|x"), name="doc.bin"))
+            name = storage.save(
+                "doc.bin", File(EncryptingReader(chunks, key=key, context="document|x"), name="doc.bin")
+            )
         upload_s = time.perf_counter() - started
         _, upload_peak = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()

@@ -140,7 +140,9 @@ def subject_export(person: Any, lang: str = "en") -> dict[str, Any]:
             anonymised_at__isnull=True
         )
     )
-    handovers = list(Handover.objects.filter(family=family).select_related("from_organisation", "to_organisation"))
+    handovers = list(
+        Handover.objects.filter(family=family).select_related("from_organisation", "to_organisation")
+    )
     related: list[Any] = [*goals, *referrals, *consents, *conferences, *documents]
     related_ids = [str(o.pk) for o in related]
     disclosed = ConferenceParticipant.objects.filter(

@@ -71,9 +71,11 @@ def encrypt_stream(chunks: Iterable[bytes], *, key: bytes, context: str) -> Iter
         yield cipher.encrypt(_nonce(counter, last), segment, aad)
 
 
-def decrypt_stream(read: io.RawIOBase | io.BufferedIOBase | object, *, key: bytes, context: str) -> Iterator[bytes]:
+def decrypt_stream(
+    read: io.RawIOBase | io.BufferedIOBase | object, *, key: bytes, context: str
+) -> Iterator[bytes]:
     """Plaintext segments of a stored file, read segment by segment from ``read`` (a file object)."""
-    reader = read.read  # type: ignore[attr-defined]
+    reader = read.read  # type: ignore[attr-defined,union-attr]
     cipher = AESGCM(key)
     aad = context.encode()
     if reader(len(MAGIC)) != MAGIC:

@@ -98,7 +98,9 @@ class DocumentViewSet(
             return [MultiPartParser()]
         return super().get_parsers()
 
-    @extend_schema(request={"multipart/form-data": DocumentInputSerializer}, responses={201: DocumentOutputSerializer})
+    @extend_schema(
+        request={"multipart/form-data": DocumentInputSerializer}, responses={201: DocumentOutputSerializer}
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = DocumentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

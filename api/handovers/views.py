@@ -49,7 +49,9 @@ class HandoverOutputSerializer(serializers.ModelSerializer):  # type: ignore[typ
         help_text="case: the sending case manager; sender: a supervisor of the offering organisation; "
         "receiver: a supervisor of the receiving organisation (the offer only, until accepted).",
     )
-    status = serializers.ChoiceField(choices=Handover.Status.choices, source="effective_status", read_only=True)
+    status = serializers.ChoiceField(
+        choices=Handover.Status.choices, source="effective_status", read_only=True
+    )
     family = serializers.UUIDField(source="family_id", read_only=True, allow_null=True)
     note = serializers.CharField(read_only=True, allow_null=True)
     consent = serializers.UUIDField(source="consent_id", read_only=True, allow_null=True)
@@ -151,9 +153,9 @@ class HandoverViewSet(
         if direction not in (None, "incoming", "outgoing"):
             raise serializers.ValidationError({"direction": ["Give incoming or outgoing."]})
         if direction == "incoming":
-            queryset = queryset.filter(side=RECEIVER)
+            queryset = queryset.filter(side=RECEIVER)  # type: ignore[misc]
         elif direction == "outgoing":
-            queryset = queryset.exclude(side=RECEIVER)
+            queryset = queryset.exclude(side=RECEIVER)  # type: ignore[misc]
         return queryset
 
     @extend_schema(
@@ -162,7 +164,7 @@ class HandoverViewSet(
                 "direction",
                 str,
                 enum=["incoming", "outgoing"],
-                description="incoming: offers to the caller's organisations; outgoing: offers made from them.",
+                description="incoming: offers to the caller's organisations; outgoing: offers made by them.",
             )
         ]
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.template import Context, Template
+from django.template.loader import render_to_string
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -17,7 +17,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.params import PERIOD_FROM, PERIOD_TO, OwnFormatParameter, check_params, choice, period, report_responses
+from api.params import (
+    PERIOD_FROM,
+    PERIOD_TO,
+    OwnFormatParameter,
+    check_params,
+    choice,
+    period,
+    report_responses,
+)
 from api.permissions import SUPERVISION, ScopeMapPermission
 from api.serializers import NOT_FOUND, StrictInputSerializer
 from casemgmt import policies
@@ -26,40 +34,31 @@ from casemgmt.selectors.land_report import land_report
 from casemgmt.services.reporting import report_indicator_delete, report_indicator_set
 from privacy.audit import log_access
 
-HTML = Template(
-    """<!doctype html><html lang="de"><head><meta charset="utf-8"><title>KIM-Bericht {{ r.organisation.name }}</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}
-td,th{border:1px solid #999;padding:.2em .5em;text-align:right}th{text-align:left}</style></head><body>
-<h1>Bericht an das Land (Kommunales Integrationsmanagement)</h1>
-<p>{{ r.organisation.name }}{% if r.includes_member_towns %} mit kreisangehörigen Gemeinden ({{ r.organisations|join:", " }}){% endif %};
-Zeitraum {{ r.period.from }} bis {{ r.period.to }}.</p>
-<p><em>{{ r.disclosure_control.note }}</em> Werte unter {{ r.threshold }} werden nicht ausgewiesen (–).</p>
-<h2>Kennzahlen und Zielwerte</h2>
-<table><tr><th>Kennzahl</th><th>Zielwert</th><th>Ist</th><th>erreicht</th></tr>
-{% for i in r.indicators %}<tr><th>{{ i.label }}</th><td>{{ i.target|default_if_none:"–" }}</td><td>{{ i.actual|default_if_none:"–" }}</td><td>{% if i.met is None %}–{% elif i.met %}ja{% else %}nein{% endif %}</td></tr>{% endfor %}</table>
-{% for t in r.tables %}<h2>{{ t.section }}: {{ t.dimensions|join:" × " }}</h2>
-<table><tr>{% for d in t.dimensions %}<th>{{ d }}</th>{% endfor %}<th>Anzahl</th></tr>
-{% for row in t.rows %}<tr>{% for v in row.cells %}<th>{{ v }}</th>{% endfor %}<td>{{ row.value|default_if_none:"–" }}</td></tr>{% endfor %}</table>
-{% endfor %}</body></html>"""
-)
-
 
 def _metric(row: dict[str, Any]) -> str:
     return next(k for k in row if k != "group")
 
 
 class LandReportView(OwnFormatParameter, APIView):
-    """Cases, closures and outcomes, goals and referrals by Rechtskreis and residence category: perturbed counts."""
+    """Cases, closures, goals and referrals by Rechtskreis and residence category: perturbed counts."""
 
     permission_classes = (ScopeMapPermission,)
     scope_map = {"*": SUPERVISION}
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("organisation", OpenApiTypes.UUID, required=True, description="The reporting organisation"),
-            OpenApiParameter("tree", bool, description="true: include the member towns (a district's report)"),
-            OpenApiParameter("from", OpenApiTypes.DATE, description=f"{PERIOD_FROM}; widened to its quarter's start"),
-            OpenApiParameter("to", OpenApiTypes.DATE, description=f"{PERIOD_TO}; widened to its quarter's end"),
+            OpenApiParameter(
+                "organisation", OpenApiTypes.UUID, required=True, description="The reporting organisation"
+            ),
+            OpenApiParameter(
+                "tree", bool, description="true: include the member towns (a district's report)"
+            ),
+            OpenApiParameter(
+                "from", OpenApiTypes.DATE, description=f"{PERIOD_FROM}; widened to its quarter's start"
+            ),
+            OpenApiParameter(
+                "to", OpenApiTypes.DATE, description=f"{PERIOD_TO}; widened to its quarter's end"
+            ),
             OpenApiParameter("format", str, enum=["json", "csv", "html"]),
         ],
         responses=report_responses("text/csv", "text/html"),
@@ -89,7 +88,9 @@ class LandReportView(OwnFormatParameter, APIView):
     def _csv(self, report: dict[str, Any]) -> HttpResponse:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["section", "dimension_1", "value_1", "dimension_2", "value_2", "metric", "value", "suppressed"])
+        writer.writerow(
+            ["section", "dimension_1", "value_1", "dimension_2", "value_2", "metric", "value", "suppressed"]
+        )
         for t in report["tables"]:
             dims = t["dimensions"]
             for row in t["rows"]:
@@ -125,7 +126,10 @@ class LandReportView(OwnFormatParameter, APIView):
                 for t in report["tables"]
             ],
         }
-        return HttpResponse(HTML.render(Context({"r": shaped})), content_type="text/html; charset=utf-8")
+        return HttpResponse(
+            render_to_string("privacy/land_report.html", {"r": shaped}),
+            content_type="text/html; charset=utf-8",
+        )
 
 
 def _supervised_organisation(request: Request, raw: str | None) -> Organisation:
@@ -162,7 +166,10 @@ class ReportIndicatorInputSerializer(StrictInputSerializer):
 
 
 class ReportIndicatorViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet  # type: ignore[type-arg]
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,  # type: ignore[type-arg]
 ):
     """Indicator targets of the organisations the caller supervises (no personal data)."""
 
@@ -181,7 +188,8 @@ class ReportIndicatorViewSet(
     @extend_schema(request=ReportIndicatorInputSerializer, responses={201: ReportIndicatorSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = ReportIndicatorInputSerializer(data=request.data)
-        serializer.fields["organisation"].queryset = policies.organisations_with_role(request.user, Role.SUPERVISOR)  # type: ignore[attr-defined,arg-type]
+        supervised = policies.organisations_with_role(request.user, Role.SUPERVISOR)  # type: ignore[arg-type]
+        serializer.fields["organisation"].queryset = supervised  # type: ignore[attr-defined]
         serializer.is_valid(raise_exception=True)
         indicator = report_indicator_set(acting_user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
         return Response(ReportIndicatorSerializer(indicator).data, status=status.HTTP_201_CREATED)

@@ -67,7 +67,9 @@ class Document(CaseRecord):
         JPEG = "image/jpeg", "JPEG image"
 
     family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="documents")
-    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="documents")
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="documents"
+    )
     target_kind = models.CharField(max_length=20, choices=TargetKind.choices)
     target_id = models.UUIDField()
     content_type = models.CharField(max_length=40, choices=ContentType.choices)

@@ -76,7 +76,12 @@ class Handover(CaseRecord):
     decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
     case_manager = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="Assigned on acceptance."
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Assigned on acceptance.",
     )
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
@@ -109,7 +114,8 @@ class Handover(CaseRecord):
                 fields=("family",), condition=Q(status="offered"), name="handover_one_open_offer_per_family"
             ),
             models.CheckConstraint(
-                condition=~Q(from_organisation=models.F("to_organisation")), name="handover_to_another_organisation"
+                condition=~Q(from_organisation=models.F("to_organisation")),
+                name="handover_to_another_organisation",
             ),
         )
 

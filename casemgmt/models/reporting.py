@@ -33,7 +33,15 @@ class ReportIndicator(AuditContextMixin, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {}
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "organisation", "year", "code", "target", "set_by", "updated_at")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "organisation",
+        "year",
+        "code",
+        "target",
+        "set_by",
+        "updated_at",
+    )
 
     class Meta:
         ordering = ("organisation", "year", "code")

@@ -33,7 +33,13 @@ from privacy.perturbation import metadata, table
 HOUSEHOLD = "household"  # a family-level goal or referral concerns no single member
 
 #: Legal systems the Land asks for, plus "unknown" for cases whose benefit status is not recorded.
-RECHTSKREISE = [BenefitStatus.SGB_II, BenefitStatus.SGB_XII, BenefitStatus.ASYLBLG, BenefitStatus.NONE, "unknown"]
+RECHTSKREISE = [
+    BenefitStatus.SGB_II,
+    BenefitStatus.SGB_XII,
+    BenefitStatus.ASYLBLG,
+    BenefitStatus.NONE,
+    "unknown",
+]
 
 
 def _families_in_period(scope: Any, start: datetime.date, end: datetime.date) -> QuerySet[Family]:
@@ -72,7 +78,9 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         name="goals",
-        queryset=lambda scope, start, end: Goal.objects.filter(family_id__in=scope, agreed_on__range=(start, end)),
+        queryset=lambda scope, start, end: Goal.objects.filter(
+            family_id__in=scope, agreed_on__range=(start, end)
+        ),
         dimensions={
             "field_of_action": lambda: F("field_of_action__code"),
             "goal_status": lambda: F("status"),
@@ -121,7 +129,11 @@ INDICATOR_CELLS: dict[str, tuple[int, dict[str, str], str]] = {
         {"closure_outcome": "self_sufficient", "rechtskreis": "total"},
         "closed",
     ),
-    ReportIndicator.Code.GOALS_ACHIEVED: (3, {"field_of_action": "total", "goal_status": "achieved"}, "goals"),
+    ReportIndicator.Code.GOALS_ACHIEVED: (
+        3,
+        {"field_of_action": "total", "goal_status": "achieved"},
+        "goals",
+    ),
     ReportIndicator.Code.REFERRALS_COMPLETED: (
         6,
         {"course_type": "total", "referral_status": "completed"},
@@ -157,7 +169,9 @@ def report_scope(organisation: Organisation, *, tree: bool) -> QuerySet[Any]:
     return Family.objects.filter(condition).values("id")
 
 
-def land_report(*, organisation: Organisation, tree: bool, start: datetime.date, end: datetime.date) -> dict[str, Any]:
+def land_report(
+    *, organisation: Organisation, tree: bool, start: datetime.date, end: datetime.date
+) -> dict[str, Any]:
     """The whole report as plain data (JSON, CSV and HTML are made from it)."""
     ptable = table()
     start, end = quarter_bounds(start, end)

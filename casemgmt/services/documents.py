@@ -63,7 +63,11 @@ def resolve_target(kind: str, target_id: Any) -> tuple[models.Model, Any, Any]:
     except (ValueError, TypeError, ValidationError):
         raise model.DoesNotExist("No such record.") from None  # type: ignore[attr-defined]
     family_id = record.pk if target.family_attr == "pk" else getattr(record, target.family_attr)
-    person_id = (record.pk if target.person_attr == "pk" else getattr(record, target.person_attr)) if target.person_attr else None
+    person_id = (
+        (record.pk if target.person_attr == "pk" else getattr(record, target.person_attr))
+        if target.person_attr
+        else None
+    )
     return record, family_id, person_id
 
 
@@ -78,7 +82,9 @@ def _limited(chunks: Iterable[bytes], limit: int) -> Iterator[bytes]:
 
 
 @audited_write(Activity.CASE_MANAGEMENT)
-def document_create(*, target_kind: str, target_id: Any, upload: File, acting_user: User, filename: str = "") -> Document:  # type: ignore[type-arg]
+def document_create(
+    *, target_kind: str, target_id: Any, upload: File[bytes], acting_user: User, filename: str = ""
+) -> Document:  # type: ignore[type-arg]
     """Attach an uploaded file to a record of a case the caller works on, encrypted on its way in."""
     record, family_id, person_id = resolve_target(target_kind, target_id)
     family = Family.objects.get(pk=family_id)
@@ -118,7 +124,8 @@ def document_create(*, target_kind: str, target_id: Any, upload: File, acting_us
     document.storage_name = f"{uuid.uuid4().hex}.bin"
     document.full_clean()
     reader = EncryptingReader(_limited(upload.chunks(), limit), key=key, context=f"document|{document.pk}")
-    stored = document_storage().save(document.storage_name, File(reader, name=document.storage_name))
+    encrypted = File(reader, name=document.storage_name)  # type: ignore[arg-type]
+    stored = document_storage().save(document.storage_name, encrypted)
     document.storage_name = stored
     try:
         document.save()

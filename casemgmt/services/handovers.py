@@ -42,7 +42,9 @@ def same_tree(a: Organisation, b: Organisation) -> bool:
 
 def _expire_lapsed(family: Family) -> None:
     """Mark this family's lapsed offers as expired (so a new one can be made)."""
-    for handover in Handover.objects.filter(family=family, status=Handover.Status.OFFERED, expires_at__lte=timezone.now()):
+    for handover in Handover.objects.filter(
+        family=family, status=Handover.Status.OFFERED, expires_at__lte=timezone.now()
+    ):
         handover.status = Handover.Status.EXPIRED
         handover.save(update_fields=["status", "updated_at"])
 
@@ -75,7 +77,9 @@ def handover_offer(
         )
     if legal_basis == Handover.LegalBasis.CONSENT:
         if consent is None:
-            raise invalid("consent", "A handover on the basis of consent needs the family's consent.", "required")
+            raise invalid(
+                "consent", "A handover on the basis of consent needs the family's consent.", "required"
+            )
         covering = Consent.objects.filter(
             valid_on(timezone.localdate()),
             policies.not_restricted(Consent),
@@ -94,7 +98,9 @@ def handover_offer(
         raise invalid("consent", "This consent is not the family's.", "not_covering")
     _expire_lapsed(family)
     if Handover.objects.filter(family=family, status=Handover.Status.OFFERED).exists():
-        raise Conflict("This family's case is already offered to another organisation.", code="already_offered")
+        raise Conflict(
+            "This family's case is already offered to another organisation.", code="already_offered"
+        )
     handover = Handover(
         family=family,
         from_organisation_id=family.organisation_id,
@@ -127,7 +133,7 @@ def _pending(handover: Handover, acting_user: User) -> Handover:
 
 
 def _check_duplicates_in_tree(family: Family, reviewer_organisation: Organisation, acting_user: User) -> int:
-    """Record possible duplicates of the members anywhere in the district tree, for the receiver's reviewers."""
+    """Record possible duplicates of the members anywhere in the district tree, for the receiver."""
     from casemgmt.selectors.persons import not_restricted, person_search
 
     district = district_of(family.organisation_id)
@@ -163,7 +169,9 @@ def handover_accept(*, handover: Handover, case_manager: User, acting_user: User
     receiver = handover.to_organisation
     if not case_manager.is_active or not policies.has_role_in(case_manager, receiver, Role.CASE_MANAGER):
         raise invalid(
-            "case_manager", "This user is not a case manager of the receiving organisation.", "not_case_manager"
+            "case_manager",
+            "This user is not a case manager of the receiving organisation.",
+            "not_case_manager",
         )
     family = Family.objects.select_for_update(no_key=True).get(pk=handover.family_id)
     if family.organisation_id != handover.from_organisation_id or family.status == Family.Status.CLOSED:
@@ -207,7 +215,9 @@ def handover_withdraw(*, handover: Handover, acting_user: User) -> Handover:
     """The sending side (the case's case manager or a supervisor there) withdraws an open offer."""
     family = handover.family
     may = policies.has_role_in(acting_user, handover.from_organisation, Role.SUPERVISOR) or (
-        Family.objects.filter(policies.family_access(acting_user, policies.CHANGE_FAMILY), pk=family.pk).exists()
+        Family.objects.filter(
+            policies.family_access(acting_user, policies.CHANGE_FAMILY), pk=family.pk
+        ).exists()
     )
     if not may or family.organisation_id != handover.from_organisation_id:
         raise policies.not_found(handover)
@@ -227,7 +237,9 @@ def handover_expire_lapsed(**kwargs: Any) -> int:
 
     count = 0
     with acting_as_system(process="handover_expiry", activity=Activity.CASE_MANAGEMENT):
-        for handover in Handover.objects.filter(status=Handover.Status.OFFERED, expires_at__lte=timezone.now()):
+        for handover in Handover.objects.filter(
+            status=Handover.Status.OFFERED, expires_at__lte=timezone.now()
+        ):
             handover.status = Handover.Status.EXPIRED
             handover.save(update_fields=["status", "updated_at"])
             count += 1

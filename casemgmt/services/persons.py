@@ -23,7 +23,9 @@ def _derive(person: Person) -> set[str]:
     from casemgmt.models.families import RESIDENCE_CATEGORY_OF, ResidenceCategory
 
     person.birth_year = person.date_of_birth.year if person.date_of_birth else None
-    person.residence_category = RESIDENCE_CATEGORY_OF.get(person.residence_status or "", ResidenceCategory.UNKNOWN)
+    person.residence_category = RESIDENCE_CATEGORY_OF.get(
+        person.residence_status or "", ResidenceCategory.UNKNOWN
+    )
     return {"birth_year", "residence_category"}
 
 

@@ -1071,7 +1071,9 @@ def test_access(world: World, verb: str, path: str, role: str) -> None:
     if any(hasattr(value, "read") for value in data.values()):  # a file upload
         response = client.post(url, data, format="multipart")
     else:
-        response = client.generic(verb, url, data=_json(data) if data else "", content_type="application/json")
+        response = client.generic(
+            verb, url, data=_json(data) if data else "", content_type="application/json"
+        )
     status, _, sees = str(expected).partition(":")
     assert response.status_code == int(status), (response.status_code, response.content[:300])
     if sees:

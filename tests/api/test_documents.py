@@ -1,4 +1,4 @@
-"""Encrypted documents: upload, sniffed type, size limit, ciphertext at rest, authorised and audited download."""
+"""Encrypted documents: upload, sniffed type, size limit, ciphertext at rest, audited download."""
 
 from __future__ import annotations
 
@@ -25,15 +25,28 @@ PNG = b"\x89PNG\r\n\x1a\n" + os.urandom(500)
 JPEG = b"\xff\xd8\xff\xe0" + os.urandom(500)
 
 
-def _upload(api, kind, target, content=PDF, name="Einwilligung Haddad.pdf", content_type="application/pdf", **extra):  # type: ignore[no-untyped-def]
-    data = {"target_kind": kind, "target_id": str(target), "file": SimpleUploadedFile(name, content, content_type), **extra}
+def _upload(
+    api, kind, target, content=PDF, name="Einwilligung Haddad.pdf", content_type="application/pdf", **extra
+):  # type: ignore[no-untyped-def]
+    data = {
+        "target_kind": kind,
+        "target_id": str(target),
+        "file": SimpleUploadedFile(name, content, content_type),
+        **extra,
+    }
     return api.post(URL, data, format="multipart")
 
 
 @pytest.fixture
 def consent(family, mother, case_manager):  # type: ignore[no-untyped-def]
-    return consent_create(family=family, person=mother, recipient="jobcenter", purpose="Arbeit",
-                          given_on=timezone.localdate(), acting_user=case_manager)
+    return consent_create(
+        family=family,
+        person=mother,
+        recipient="jobcenter",
+        purpose="Arbeit",
+        given_on=timezone.localdate(),
+        acting_user=case_manager,
+    )
 
 
 @pytest.mark.parametrize("kind", ["family", "person", "consent", "conference"])
@@ -42,8 +55,9 @@ def test_upload_and_download_each_target(api, family, mother, consent, case_mana
         "family": family.pk,
         "person": mother.pk,
         "consent": consent.pk,
-        "conference": conference_create(family=family, scheduled_at=timezone.now() + datetime.timedelta(days=2),
-                                        acting_user=case_manager).pk,
+        "conference": conference_create(
+            family=family, scheduled_at=timezone.now() + datetime.timedelta(days=2), acting_user=case_manager
+        ).pk,
     }
     response = _upload(api, kind, targets[kind])
     assert response.status_code == 201, response.content
@@ -70,15 +84,22 @@ def test_upload_and_download_each_target(api, family, mother, consent, case_mana
 
 
 def test_content_type_is_sniffed_not_trusted(api, family) -> None:  # type: ignore[no-untyped-def]
-    assert _upload(api, "family", family.pk, PNG, "scan.pdf", "application/pdf").json()["content_type"] == "image/png"
-    assert _upload(api, "family", family.pk, JPEG, "a.png", "image/png").json()["content_type"] == "image/jpeg"
+    assert (
+        _upload(api, "family", family.pk, PNG, "scan.pdf", "application/pdf").json()["content_type"]
+        == "image/png"
+    )
+    assert (
+        _upload(api, "family", family.pk, JPEG, "a.png", "image/png").json()["content_type"] == "image/jpeg"
+    )
     for content, name, claimed in [
         (b"<html><script>alert(1)</script>", "x.pdf", "application/pdf"),
         (b"MZ\x90\x00" + os.urandom(100), "x.png", "image/png"),
         (b"GIF89a" + os.urandom(100), "x.gif", "image/gif"),
     ]:
         response = _upload(api, "family", family.pk, content, name, claimed)
-        assert response.status_code == 400 and "unsupported_type" in response.content.decode(), response.content
+        assert response.status_code == 400 and "unsupported_type" in response.content.decode(), (
+            response.content
+        )
 
 
 @override_settings(DOCUMENT_MAX_BYTES=1000)
@@ -100,7 +121,12 @@ def test_oversize_is_refused(api, family) -> None:  # type: ignore[no-untyped-de
     ],
 )
 def test_bad_input(api, family, data, code) -> None:  # type: ignore[no-untyped-def]
-    body = {"target_kind": "family", "target_id": str(family.pk), "file": SimpleUploadedFile("a.pdf", PDF), **data}
+    body = {
+        "target_kind": "family",
+        "target_id": str(family.pk),
+        "file": SimpleUploadedFile("a.pdf", PDF),
+        **data,
+    }
     response = api.post(URL, body, format="multipart")
     assert response.status_code == 400, response.content
     if code:
@@ -113,7 +139,9 @@ def test_empty_file_and_json_body(api, family) -> None:  # type: ignore[no-untyp
     assert response.status_code == 415
 
 
-def test_foreign_targets_and_documents(api, family, mother, other_case_manager, other_district, case_manager) -> None:  # type: ignore[no-untyped-def]
+def test_foreign_targets_and_documents(
+    api, family, mother, other_case_manager, other_district, case_manager
+) -> None:  # type: ignore[no-untyped-def]
     foreign = make_family(other_case_manager, other_district)
     stranger = make_person(foreign, other_case_manager)
     for kind, target in [("family", foreign.pk), ("person", stranger.pk)]:

@@ -1,4 +1,4 @@
-"""Handover of a case inside the district tree: offer, accept/decline/withdraw, expiry, what each side sees."""
+"""Handover inside the district tree: offer, accept/decline/withdraw, expiry, what each side sees."""
 
 from __future__ import annotations
 
@@ -21,8 +21,13 @@ URL = "/api/v1/handovers/"
 @pytest.fixture
 def scene(district, town, case_manager):  # type: ignore[no-untyped-def]
     family = make_family(case_manager, district, family_name="Haddad")
-    mother = make_person(family, case_manager, given_name="Amina", family_name="Haddad",
-                         date_of_birth=datetime.date(1985, 3, 1))
+    mother = make_person(
+        family,
+        case_manager,
+        given_name="Amina",
+        family_name="Haddad",
+        date_of_birth=datetime.date(1985, 3, 1),
+    )
     consent = consent_create(
         family=family,
         person=mother,
@@ -81,9 +86,13 @@ def test_offer_and_accept_moves_the_case(api, scene, town, case_manager) -> None
     # the audit shows the handover with its legal basis
     from django.contrib.contenttypes.models import ContentType
 
-    entries = AuditEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Handover), object_pk=offer["id"]
-    ).exclude(action=AuditEntry.Action.ACCESS).order_by("pk")
+    entries = (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Handover), object_pk=offer["id"]
+        )
+        .exclude(action=AuditEntry.Action.ACCESS)
+        .order_by("pk")
+    )
     assert [e.actor for e in entries] == [case_manager, scene["town_sup"]]
     assert "accepted" in json.dumps(entries.last().changes)
     assert all(e.activity == "case_management" for e in entries)
@@ -97,19 +106,27 @@ def test_decline_leaves_the_case(api, scene, town, case_manager) -> None:  # typ
     family = Family.objects.get(pk=scene["family"].pk)
     assert family.organisation_id != town.pk and family.case_manager == case_manager
     # decided: no second decision
-    again = receiver.post(f"{URL}{offer['id']}/accept/", json.dumps({"case_manager": str(scene["town_cm"].pk)}),
-                          content_type="application/json")
+    again = receiver.post(
+        f"{URL}{offer['id']}/accept/",
+        json.dumps({"case_manager": str(scene["town_cm"].pk)}),
+        content_type="application/json",
+    )
     assert again.status_code == 409 and again.json()["code"] == "decided"
 
 
 def test_expired_offer_cannot_be_accepted(api, scene, town) -> None:  # type: ignore[no-untyped-def]
     offer = _offer(api, scene, town).json()
     with setup_writes("case_management"):
-        Handover.objects.filter(pk=offer["id"]).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+        Handover.objects.filter(pk=offer["id"]).update(
+            expires_at=timezone.now() - datetime.timedelta(minutes=1)
+        )
     receiver = client_for(scene["town_sup"])
     assert receiver.get(f"{URL}{offer['id']}/").json()["status"] == "expired"
-    response = receiver.post(f"{URL}{offer['id']}/accept/", json.dumps({"case_manager": str(scene["town_cm"].pk)}),
-                             content_type="application/json")
+    response = receiver.post(
+        f"{URL}{offer['id']}/accept/",
+        json.dumps({"case_manager": str(scene["town_cm"].pk)}),
+        content_type="application/json",
+    )
     assert response.status_code == 409 and response.json()["code"] == "expired"
     assert receiver.post(f"{URL}{offer['id']}/decline/").status_code == 409
     # a new offer can be made once the old one lapsed
@@ -157,12 +174,24 @@ def test_offer_outside_the_tree_or_foreign_ids(api, scene, town, other_district,
     # another district's family and consent are not found
     foreign = make_family(other_case_manager, other_district)
     assert _offer(api, scene, town, family=str(foreign.pk)).status_code == 400
-    foreign_consent = consent_create(family=foreign, recipient="other", purpose="x", given_by_representative="Vormund",
-                                     given_on=timezone.localdate(), acting_user=other_case_manager)
+    foreign_consent = consent_create(
+        family=foreign,
+        recipient="other",
+        purpose="x",
+        given_by_representative="Vormund",
+        given_on=timezone.localdate(),
+        acting_user=other_case_manager,
+    )
     assert _offer(api, scene, town, consent=str(foreign_consent.pk)).status_code == 400
     # a consent to the jobcenter does not cover a handover
-    jobcenter = consent_create(family=scene["family"], person=scene["mother"], recipient="jobcenter", purpose="Arbeit",
-                               given_on=timezone.localdate(), acting_user=scene["family"].case_manager)
+    jobcenter = consent_create(
+        family=scene["family"],
+        person=scene["mother"],
+        recipient="jobcenter",
+        purpose="Arbeit",
+        given_on=timezone.localdate(),
+        acting_user=scene["family"].case_manager,
+    )
     response = _offer(api, scene, town, consent=str(jobcenter.pk))
     assert response.status_code == 400 and "not_covering" in response.content.decode()
     # statutory basis needs no consent
@@ -176,15 +205,22 @@ def test_accept_bad_input(api, scene, town, case_manager, other_case_manager) ->
     offer = _offer(api, scene, town).json()
     receiver = client_for(scene["town_sup"])
     url = f"{URL}{offer['id']}/accept/"
-    for body in ({}, {"case_manager": 5}, {"case_manager": "nope"}, {"case_manager": str(case_manager.pk)},
-                 {"case_manager": str(other_case_manager.pk)}, {"case_manager": str(scene["town_sup"].pk)}):
+    for body in (
+        {},
+        {"case_manager": 5},
+        {"case_manager": "nope"},
+        {"case_manager": str(case_manager.pk)},
+        {"case_manager": str(other_case_manager.pk)},
+        {"case_manager": str(scene["town_sup"].pk)},
+    ):
         response = receiver.post(url, json.dumps(body), content_type="application/json")
         assert response.status_code == 400, (body, response.content)
     assert Handover.objects.get().status == "offered"
     # the sending side's supervisor cannot accept on the receiver's behalf
     sender_sup = make_user(scene["family"].organisation, Role.SUPERVISOR, username="sender_sup")
-    response = client_for(sender_sup).post(url, json.dumps({"case_manager": str(scene["town_cm"].pk)}),
-                                           content_type="application/json")
+    response = client_for(sender_sup).post(
+        url, json.dumps({"case_manager": str(scene["town_cm"].pk)}), content_type="application/json"
+    )
     assert response.status_code == 404
     assert client_for(sender_sup).get(f"{URL}{offer['id']}/").json()["note"] is None
 
@@ -192,12 +228,20 @@ def test_accept_bad_input(api, scene, town, case_manager, other_case_manager) ->
 def test_accept_records_duplicates_across_the_tree_for_review(api, scene, town) -> None:  # type: ignore[no-untyped-def]
     # the same mother is already known in the town
     existing = make_family(scene["town_cm"], town, family_name="Haddad")
-    make_person(existing, scene["town_cm"], given_name="Amina", family_name="Haddad",
-                date_of_birth=datetime.date(1985, 3, 1))
+    make_person(
+        existing,
+        scene["town_cm"],
+        given_name="Amina",
+        family_name="Haddad",
+        date_of_birth=datetime.date(1985, 3, 1),
+    )
     offer = _offer(api, scene, town).json()
     receiver = client_for(scene["town_sup"])
-    response = receiver.post(f"{URL}{offer['id']}/accept/", json.dumps({"case_manager": str(scene["town_cm"].pk)}),
-                             content_type="application/json")
+    response = receiver.post(
+        f"{URL}{offer['id']}/accept/",
+        json.dumps({"case_manager": str(scene["town_cm"].pk)}),
+        content_type="application/json",
+    )
     assert response.status_code == 200
     review = DuplicateReview.objects.get(person=scene["mother"])
     assert review.organisation_id == town.pk and review.match == "exact"

@@ -1,4 +1,4 @@
-"""The report to the Land (KIM): perturbed figures by Rechtskreis and residence category, CSV/HTML, targets."""
+"""The report to the Land (KIM): perturbed figures by Rechtskreis and residence category, targets."""
 
 from __future__ import annotations
 
@@ -29,11 +29,15 @@ def caseload(district, town, case_manager, language):  # type: ignore[no-untyped
     town_cm = make_user(town, Role.CASE_MANAGER, username="town_cm")
     for i in range(12):
         cm, org = (case_manager, district) if i % 2 else (town_cm, town)
-        family = make_family(cm, org, family_name=f"F{i}", benefit_status_at_intake="sgb_ii" if i < 8 else "asylblg")
+        family = make_family(
+            cm, org, family_name=f"F{i}", benefit_status_at_intake="sgb_ii" if i < 8 else "asylblg"
+        )
         person = make_person(family, cm, residence_status="tolerated" if i < 6 else "settlement_permit")
         goal_create(family=family, person=person, field_of_action=language, description="B1", acting_user=cm)
         if i < 4:
-            family_close(family=family, outcome="self_sufficient", benefit_status_at_closure="none", acting_user=cm)
+            family_close(
+                family=family, outcome="self_sufficient", benefit_status_at_closure="none", acting_user=cm
+            )
 
 
 def test_residence_category_is_derived_from_the_encrypted_status(caseload) -> None:  # type: ignore[no-untyped-def]
@@ -42,7 +46,11 @@ def test_residence_category_is_derived_from_the_encrypted_status(caseload) -> No
 
 def test_report_json_csv_html(supervisor, district, caseload) -> None:  # type: ignore[no-untyped-def]
     api = client_for(supervisor)
-    params = {"organisation": str(district.pk), "tree": "true", "from": TODAY.replace(month=1, day=1).isoformat()}
+    params = {
+        "organisation": str(district.pk),
+        "tree": "true",
+        "from": TODAY.replace(month=1, day=1).isoformat(),
+    }
     body = api.get(URL, params).json()
     assert body["includes_member_towns"] is True and len(body["organisations"]) == 2
     sections = {(t["section"], tuple(t["dimensions"])) for t in body["tables"]}

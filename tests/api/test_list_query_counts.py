@@ -9,10 +9,10 @@ from django.test.utils import CaptureQueriesContext
 from casemgmt.models import Role
 from casemgmt.services.access import deputy_add, emergency_access_open
 from casemgmt.services.catalogue import field_of_action_create
-from privacy.rights import erasure_request
-from tests.conftest import app_queries, client_for
 from casemgmt.services.handovers import handover_offer
 from casemgmt.services.reporting import report_indicator_set
+from privacy.rights import erasure_request
+from tests.conftest import app_queries, client_for
 from tests.factories import OrganisationFactory, make_family, make_user
 
 REASON = "Kind in Gefahr, zuständige Kollegin nicht erreichbar"
@@ -55,7 +55,11 @@ def test_query_count_flat(district, url, role) -> None:  # type: ignore[no-untyp
             )
             erasure_request(subject=family, subject_type="family", dry_run=True, acting_user=dpo)
             handover_offer(
-                family=family, to_organisation=town, reason="moved", legal_basis="statutory_task", acting_user=owner
+                family=family,
+                to_organisation=town,
+                reason="moved",
+                legal_basis="statutory_task",
+                acting_user=owner,
             )
             report_indicator_set(
                 organisation=district, year=2000 + i, code="new_cases", target=i, acting_user=supervisor

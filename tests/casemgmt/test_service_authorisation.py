@@ -198,7 +198,10 @@ def world(db: None) -> World:
         acting_user=cm,
     )
     document = document_create(
-        target_kind="person", target_id=person.pk, upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4"), acting_user=cm
+        target_kind="person",
+        target_id=person.pk,
+        upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4"),
+        acting_user=cm,
     )
     from casemgmt.services.reporting import report_indicator_set
 
@@ -511,8 +514,11 @@ CASES: dict[str, tuple[Call, str]] = {
     # handovers (issue 19)
     "handover_offer": (
         lambda w, u: __import__("casemgmt.services.handovers", fromlist=["x"]).handover_offer(
-            family=o(w, "family"), to_organisation=o(w, "town"), reason="moved",
-            legal_basis="statutory_task", acting_user=u,
+            family=o(w, "family"),
+            to_organisation=o(w, "town"),
+            reason="moved",
+            legal_basis="statutory_task",
+            acting_user=u,
         ),
         "cm",
     ),
@@ -550,7 +556,8 @@ CASES: dict[str, tuple[Call, str]] = {
     # documents (issue 19)
     "document_create": (
         lambda w, u: __import__("casemgmt.services.documents", fromlist=["x"]).document_create(
-            target_kind="person", target_id=o(w, "person").pk,
+            target_kind="person",
+            target_id=o(w, "person").pk,
             upload=__import__("django.core.files.uploadedfile", fromlist=["x"]).SimpleUploadedFile(
                 "b.pdf", b"%PDF-1.4"
             ),

@@ -37,7 +37,11 @@ def household(case_manager):  # type: ignore[no-untyped-def]
             filename=f"Scan {who} Kovalenko.pdf",
             acting_user=case_manager,
         )
-        for who, kind, target in (("family", "family", family), ("mother", "person", mother), ("son", "person", son))
+        for who, kind, target in (
+            ("family", "family", family),
+            ("mother", "person", mother),
+            ("son", "person", son),
+        )
     }
     return family, mother, son, docs
 
@@ -47,14 +51,23 @@ def test_export_lists_the_persons_and_household_documents(dpo, household) -> Non
     body = client_for(dpo).get(f"/api/v1/privacy/subjects/{mother.pk}/export/").json()
     listed = {d["id"] for d in body["documents"]}
     assert listed == {str(docs["family"].pk), str(docs["mother"].pk)}  # not the son's
-    assert {d["filename"] for d in body["documents"]} == {"Scan family Kovalenko.pdf", "Scan mother Kovalenko.pdf"}
-    html = client_for(dpo).get(f"/api/v1/privacy/subjects/{mother.pk}/export/", {"format": "html"}).content.decode()
+    assert {d["filename"] for d in body["documents"]} == {
+        "Scan family Kovalenko.pdf",
+        "Scan mother Kovalenko.pdf",
+    }
+    html = (
+        client_for(dpo)
+        .get(f"/api/v1/privacy/subjects/{mother.pk}/export/", {"format": "html"})
+        .content.decode()
+    )
     assert "Scan mother Kovalenko.pdf" in html
 
 
 def test_family_erasure_deletes_files_and_keys(dpo, case_manager, household) -> None:  # type: ignore[no-untyped-def]
     family, _mother, _son, docs = household
-    family = family_close(family=family, outcome="moved_away", benefit_status_at_closure="unknown", acting_user=case_manager)
+    family = family_close(
+        family=family, outcome="moved_away", benefit_status_at_closure="unknown", acting_user=case_manager
+    )
     names = [d.storage_name for d in docs.values()]
     with TestCase.captureOnCommitCallbacks(execute=True):
         erasure_request(subject=family, subject_type="family", dry_run=False, acting_user=dpo)
@@ -65,8 +78,10 @@ def test_family_erasure_deletes_files_and_keys(dpo, case_manager, household) -> 
 
 
 def test_person_erasure_deletes_only_their_documents(dpo, case_manager, household) -> None:  # type: ignore[no-untyped-def]
-    family, mother, son, docs = household
-    family = family_close(family=family, outcome="moved_away", benefit_status_at_closure="unknown", acting_user=case_manager)
+    family, _mother, son, docs = household
+    family = family_close(
+        family=family, outcome="moved_away", benefit_status_at_closure="unknown", acting_user=case_manager
+    )
     with TestCase.captureOnCommitCallbacks(execute=True):
         son.refresh_from_db()
         erasure_request(subject=son, subject_type="person", dry_run=False, acting_user=dpo)
@@ -79,7 +94,9 @@ def test_retention_covers_documents(case_manager, household) -> None:  # type: i
     from privacy.retention import apply_retention
 
     family, _mother, _son, docs = household
-    family = family_close(family=family, outcome="moved_away", benefit_status_at_closure="unknown", acting_user=case_manager)
+    family = family_close(
+        family=family, outcome="moved_away", benefit_status_at_closure="unknown", acting_user=case_manager
+    )
     Family.objects.filter(pk=family.pk).update(
         closed_on=timezone.localdate() - datetime.timedelta(days=4 * 365),
         opened_on=timezone.localdate() - datetime.timedelta(days=5 * 365),

@@ -129,7 +129,7 @@ class Command(BaseCommand):
         )
 
     def seed_issue_19(self, district: Organisation, today: Any) -> None:
-        """An offered handover (town -> district, for supervisor1 to decide), a document, indicator targets."""
+        """An offered handover (town -> district, supervisor1 decides), a document, indicator targets."""
         from django.core.files.uploadedfile import SimpleUploadedFile
 
         from casemgmt.models import Document, Handover, ReportIndicator
