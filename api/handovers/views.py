@@ -14,7 +14,8 @@ from rest_framework.response import Response
 from api.audit import ReadAuditMixin
 from api.permissions import CASE_WORK, CASE_WORK_OR_SUPERVISION, SUPERVISION, ScopeMapPermission
 from api.serializers import NOT_FOUND, StrictSerializer
-from casemgmt.models import Consent, Family, Handover, Organisation, User
+from casemgmt import policies
+from casemgmt.models import Consent, Family, Handover, Organisation, Role, User
 from casemgmt.models.handover import HANDOVER_NOTE_MAX_LENGTH
 from casemgmt.selectors.families import families_editable_by
 from casemgmt.selectors.handovers import CASE, RECEIVER, SENDER, handovers_for
@@ -175,6 +176,11 @@ class HandoverViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = HandoverInputSerializer(data=request.data)
         serializer.fields["family"].queryset = families_editable_by(request.user)  # type: ignore[attr-defined,arg-type]
+        # Organisations of the caller's district trees only: another district's is "no such object".
+        own = policies.organisation_ids_with_role(request.user, Role.CASE_MANAGER)  # type: ignore[arg-type]
+        serializer.fields["to_organisation"].queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
+            id__in=policies.catalogue_organisation_ids(own)
+        )
         serializer.fields["consent"].queryset = Consent.objects.filter(  # type: ignore[attr-defined]
             family__in=families_editable_by(request.user).values("id")  # type: ignore[arg-type]
         )

@@ -167,7 +167,7 @@ def test_offer_bad_input(api, scene, town, change, field, code) -> None:  # type
 def test_offer_outside_the_tree_or_foreign_ids(api, scene, town, other_district, other_case_manager) -> None:  # type: ignore[no-untyped-def]
     # another district's organisation: the same answer as a typo
     response = _offer(api, scene, town, to_organisation=str(other_district.pk))
-    assert response.status_code == 400 and "not_in_district" in response.content.decode()
+    assert response.status_code == 400 and "does_not_exist" in response.content.decode()
     # own organisation
     response = _offer(api, scene, town, to_organisation=str(scene["family"].organisation_id))
     assert response.status_code == 400
@@ -247,3 +247,15 @@ def test_accept_records_duplicates_across_the_tree_for_review(api, scene, town) 
     assert review.organisation_id == town.pk and review.match == "exact"
     # the requester (the sending case manager) learns nothing of it
     assert b"possible_duplicate" not in response.content
+
+
+def test_nightly_run_marks_lapsed_offers_expired(api, scene, town) -> None:  # type: ignore[no-untyped-def]
+    from privacy.jobs import run_retention
+
+    offer = _offer(api, scene, town).json()
+    with setup_writes("case_management"):
+        Handover.objects.filter(pk=offer["id"]).update(
+            expires_at=timezone.now() - datetime.timedelta(hours=1)
+        )
+    assert run_retention.call()["handovers_expired"] == 1
+    assert Handover.objects.get(pk=offer["id"]).status == "expired"
