@@ -20,7 +20,9 @@ from api.casework.goals import GoalViewSet
 from api.casework.plans import AssessmentViewSet, PlanApprovalViewSet, PlanVersionViewSet, PlanViewSet
 from api.casework.referrals import ReferralViewSet
 from api.catalogue.views import CourseViewSet, FieldOfActionViewSet, ProviderViewSet
+from api.documents.views import DocumentViewSet
 from api.families.views import CaseOverviewViewSet, FamilyViewSet
+from api.handovers.views import HandoverViewSet
 from api.persons.duplicates import DuplicateReviewViewSet
 from api.persons.views import PersonViewSet
 from api.privacy.access_grants import AccessGrantReportView
@@ -31,6 +33,7 @@ from api.privacy.erasure import ErasureRequestViewSet
 from api.privacy.registry import RecordVersionsView, RegistryView
 from api.privacy.rights import ObjectionViewSet, RecipientNoticeViewSet, RectificationView
 from api.privacy.subjects import LegalHoldView, RestrictionView, SubjectExportView
+from api.reports.views import LandReportView, ReportIndicatorViewSet
 from api.stats.views import OutcomeChartView, OutcomeStatisticsView
 
 router = SimpleRouter()
@@ -64,6 +67,9 @@ router.register("emergency-openings", EmergencyOpeningViewSet, basename="emergen
 router.register("organisations", OrganisationViewSet, basename="organisation")
 router.register("users", UserViewSet, basename="user")
 router.register("memberships", MembershipViewSet, basename="membership")
+router.register("handovers", HandoverViewSet, basename="handover")
+router.register("documents", DocumentViewSet, basename="document")
+router.register("report-indicators", ReportIndicatorViewSet, basename="report-indicator")
 
 urlpatterns = [
     path("auth/token/", LoginView.as_view(), name="auth-token"),
@@ -93,6 +99,7 @@ urlpatterns = [
     path("stats/outcomes/", OutcomeStatisticsView.as_view(), name="stats-outcomes"),
     path("dashboard/", DashboardView.as_view(), name="dashboard"),
     path("dashboard/caseloads/", CaseloadCountsView.as_view(), name="dashboard-caseloads"),
+    path("reports/land/", LandReportView.as_view(), name="report-land"),
     path("stats/outcomes/chart.svg", OutcomeChartView.as_view(), name="stats-outcomes-chart"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -113,6 +113,7 @@ def generate(families: int, seed: int, batch: int = 2000) -> None:
     from bench.models import PlainFamily
     from casemgmt.demo import ORIGINS, RESIDENCE_BY_COUNTRY, STREETS
     from casemgmt.models import (
+        RESIDENCE_CATEGORY_OF,
         Contact,
         Family,
         FamilyGroupObjectPermission,
@@ -218,6 +219,8 @@ def generate(families: int, seed: int, batch: int = 2000) -> None:
                     country_of_origin=country,
                     created_by=manager,
                 )
+                # the clear coarse category beside the encrypted status, as the person service derives it
+                person.residence_category = RESIDENCE_CATEGORY_OF.get(person.residence_status, "unknown")
                 members.append(person)
             persons.extend(members)
             district = org.parent_id or org.pk

@@ -425,3 +425,20 @@ if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
 # Reopening a family in an emergency within this many hours after the same user's last
 # emergency access to it ended (early or by expiry) needs a supervisor's approval.
 EMERGENCY_REOPEN_WINDOW_HOURS = float(os.environ.get("EMERGENCY_REOPEN_WINDOW_HOURS", "72"))
+
+# --- Issue 19 (handover, documents): offers lapse; documents are encrypted files in a storage.
+# A handover offer nobody decides lapses after HANDOVER_OFFER_DAYS.
+HANDOVER_OFFER_DAYS = int(os.environ.get("HANDOVER_OFFER_DAYS", "14"))
+# Attachments (PDF, PNG, JPEG): at most DOCUMENT_MAX_BYTES each (default 20 MB). They are
+# encrypted before they reach the storage, so any Django storage backend (the filesystem by
+# default, object storage via django-storages) holds ciphertext only.
+DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+DOCUMENT_ROOT = os.environ.get("DOCUMENT_ROOT", str(VAR_DIR / "documents"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "documents": {
+        "BACKEND": os.environ.get("DOCUMENT_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": {"location": DOCUMENT_ROOT} if "DOCUMENT_STORAGE_BACKEND" not in os.environ else {},
+    },
+}

@@ -29,3 +29,5 @@ AXES_FAILURE_LIMIT = 1000
 # WhiteNoise looks files up per request: no warning for a STATIC_ROOT the suite never collects
 # into, and tests that collect into a temporary STATIC_ROOT are served from it.
 WHITENOISE_AUTOREFRESH = True
+# Documents in memory: no files left behind, no clash between parallel test workers.
+STORAGES = {**STORAGES, "documents": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}  # noqa: F405

@@ -102,6 +102,7 @@ REVIEWED_CLEAR_TEXT: dict[str, str] = {
     "privacy.ControllerProfile.arrangement_reference": "where the Art. 26/28 agreement is filed",
     "privacy.ControllerProfile.processors": "names of processors (companies, public IT providers)",
     "privacy.ControllerProfile.third_country_transfers": "the controller's statement on transfers",
+    "casemgmt.Document.storage_name": "a random name in the document storage, set by the service",
 }
 
 

@@ -168,8 +168,14 @@ def execute(plan: ErasurePlan, *, actor: Any = None, note: str = "erasure") -> d
         if not ids:
             continue
         changes = {name: _cleared_value(model, name, rule) for name, rule in rules[label].items()}
-        if label in ("casemgmt.Family", "casemgmt.Person"):
+        if label in ("casemgmt.Family", "casemgmt.Person", "casemgmt.Document"):
             changes["anonymised_at"] = now
+        if label == "casemgmt.Document":
+            # The files go with their wrapped keys; deleted once the erasure has committed.
+            from casemgmt.services.documents import delete_stored_files
+
+            names = [n for n in queryset.values_list("storage_name", flat=True) if n]
+            transaction.on_commit(lambda names=names: delete_stored_files(names))  # type: ignore[misc]
         # Queryset updates: encrypted values are sealed per row (ciphertexts are bound to
         # their row), NULLs and empty strings go in one update; auditlog does not see
         # them, so the tombstone below is the record.

@@ -217,7 +217,18 @@ def subject_export(person: Any, lang: str = "en", redact: bool = False) -> dict[
         .prefetch_related("participants")
     )
     contacts = list(Contact.objects.filter(family=family))
-    related: list[Any] = [*goals, *referrals, *consents, *conferences]
+    from casemgmt.models import Document, Handover
+
+    # Documents as a list (the files themselves on request, through the download endpoint).
+    documents = list(
+        Document.objects.filter(Q(person=person) | Q(family=family, person__isnull=True)).filter(
+            anonymised_at__isnull=True
+        )
+    )
+    handovers = list(
+        Handover.objects.filter(family=family).select_related("from_organisation", "to_organisation")
+    )
+    related: list[Any] = [*goals, *referrals, *consents, *conferences, *documents]
     related_ids = [str(o.pk) for o in related]
     disclosed = ConferenceParticipant.objects.filter(
         conference__family=family, conference__status="held", kind="external"
@@ -322,6 +333,28 @@ def subject_export(person: Any, lang: str = "en", redact: bool = False) -> dict[
                 "notes": household(c.notes),
             }
             for c in contacts
+        ],
+        "documents": [
+            {
+                "id": str(d.pk),
+                "attached_to": d.target_kind,
+                "filename": d.filename,
+                "content_type": d.content_type,
+                "size": d.size,
+                "recorded_on": _iso(d.created_at),
+            }
+            for d in documents
+        ],
+        "handovers": [
+            {
+                "from": h.from_organisation.name,
+                "to": h.to_organisation.name,
+                "status": h.effective_status,
+                "legal_basis": h.legal_basis,
+                "offered_on": _iso(h.created_at),
+                "decided_on": _iso(h.decided_at),
+            }
+            for h in handovers
         ],
         "restrictions": [
             {"restricted_at": _iso(r.restricted_at), "lifted_at": _iso(r.lifted_at)} for r in restrictions

@@ -40,11 +40,14 @@ def seal_audit_log() -> int:
 @task()
 def run_retention() -> dict[str, int]:
     """The nightly retention run: closed cases past their period, then whole sealed audit ranges."""
+    from casemgmt.services.handovers import handover_expire_lapsed
     from privacy.retention import apply_audit_retention, apply_retention
 
     families = apply_retention(dry_run=False)
     pruned = apply_audit_retention(dry_run=False)
-    return {"families": len(families), "audit_entries_pruned": pruned}
+    # Lapsed handover offers already read as expired; the nightly run records it in the table too.
+    expired = handover_expire_lapsed()
+    return {"families": len(families), "audit_entries_pruned": pruned, "handovers_expired": expired}
 
 
 @task()

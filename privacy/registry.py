@@ -496,6 +496,25 @@ def technical_measures() -> list[Text]:
             "en": f"Passwords hashed with {hasher}; tokens expire after {ttl_hours:g} h; login attempts throttled.",
         },
         {
+            "de": "Dokumente (PDF, Bilder) je Datei mit eigenem Schlüssel verschlüsselt (AES-256-GCM, "
+            "segmentweise gestreamt); der Dateischlüssel ist mit dem Feldschlüssel verschlüsselt, der "
+            "Dateityp wird aus dem Inhalt bestimmt, jeder Download wird protokolliert.",
+            "en": "Documents (PDF, images) encrypted with a key per file (AES-256-GCM, streamed in "
+            "segments); the file key is wrapped by the field key, the type is sniffed from the content, "
+            "every download is logged.",
+        },
+        {
+            # The justification the KIM report needs for a clear column beside an encrypted one.
+            "de": "Im Klartext neben verschlüsselten Angaben nur grobe Kategorien für Statistik und den "
+            "Bericht an das Land: Geburtsjahr (statt Geburtsdatum) und Aufenthaltskategorie in vier "
+            "Klassen (gesichert, befristet, ungesichert, unbekannt; statt des genauen Aufenthaltsstatus). "
+            "Jede Klasse umfasst viele Personen; Auswertungen nur über das Cell-Key-Verfahren.",
+            "en": "In clear beside encrypted details only coarse categories for statistics and the report "
+            "to the Land: birth year (not the date of birth) and a residence category in four classes "
+            "(secure, temporary, precarious, unknown; not the exact residence status). Each class holds "
+            "many persons; figures only through the cell key method.",
+        },
+        {
             "de": "Transportverschlüsselung (HTTPS, HSTS) im Produktivbetrieb"
             + ("" if settings.SECURE_HSTS_SECONDS else " – derzeit nicht aktiv (Entwicklung)")
             + ".",

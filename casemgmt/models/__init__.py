@@ -21,27 +21,34 @@ from casemgmt.models.casework import (
     ReferralTransition,
 )
 from casemgmt.models.catalogue import DEFAULT_FIELDS_OF_ACTION, Course, FieldOfAction, Provider
+from casemgmt.models.documents import DOCUMENT_TARGETS, Document
 from casemgmt.models.families import (
     NAME_MAX_LENGTH,
     NOTES_MAX_LENGTH,
+    RESIDENCE_CATEGORY_OF,
     BenefitStatus,
     DuplicateReview,
     Family,
     FamilyReferenceCounter,
     Person,
     PersonSearchTerm,
+    ResidenceCategory,
     district_of,
     not_before_1900,
     not_in_future,
     validate_language_codes,
 )
+from casemgmt.models.handover import Handover
 from casemgmt.models.organisations import Membership, Organisation, Role, User
 from casemgmt.models.plans import Assessment, IntegrationPlan, PlanVersion
+from casemgmt.models.reporting import ReportIndicator
 
 __all__ = [
     "DEFAULT_FIELDS_OF_ACTION",
+    "DOCUMENT_TARGETS",
     "NAME_MAX_LENGTH",
     "NOTES_MAX_LENGTH",
+    "RESIDENCE_CATEGORY_OF",
     "AccessGrant",
     "Agency",
     "Assessment",
@@ -53,6 +60,7 @@ __all__ = [
     "Contact",
     "Course",
     "Deputyship",
+    "Document",
     "DuplicateReview",
     "EmergencyAccess",
     "EmergencyAccessRequest",
@@ -64,6 +72,7 @@ __all__ = [
     "Goal",
     "GoalReview",
     "IntegrationPlan",
+    "Handover",
     "Membership",
     "Organisation",
     "Person",
@@ -72,6 +81,8 @@ __all__ = [
     "Provider",
     "Referral",
     "ReferralTransition",
+    "ReportIndicator",
+    "ResidenceCategory",
     "Role",
     "SetPasswordToken",
     "User",

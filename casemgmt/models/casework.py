@@ -35,6 +35,8 @@ class Agency(models.TextChoices):
     COURSE_PROVIDER = "course_provider", _("Course provider")
     HEALTH_OFFICE = "health_office", _("Health office (Gesundheitsamt)")
     SOCIAL_WELFARE_OFFICE = "social_welfare_office", _("Social welfare office (Sozialamt)")
+    # Integration management of another organisation of the district tree (case handover).
+    INTEGRATION_MANAGEMENT = "integration_management", _("Integration management (handover in the district)")
     OTHER = "other", _("Other")
 
 

@@ -221,6 +221,27 @@ class Family(CaseRecord):
         return district_of(self.organisation_id)
 
 
+class ResidenceCategory(models.TextChoices):
+    """Coarse residence categories for reporting (KIM report to the Land)."""
+
+    SECURE = "secure", "German, EU or settled (secure residence)"
+    TEMPORARY = "temporary", "Temporary residence permit or protection"
+    PRECARIOUS = "precarious", "Asylum pending or tolerated (Duldung)"
+    UNKNOWN = "unknown", "Other or unknown"
+
+
+#: Which detailed (encrypted) residence status falls into which coarse (clear) category.
+RESIDENCE_CATEGORY_OF: dict[str, str] = {
+    "german_citizen": ResidenceCategory.SECURE,
+    "eu_citizen": ResidenceCategory.SECURE,
+    "settlement_permit": ResidenceCategory.SECURE,
+    "residence_permit": ResidenceCategory.TEMPORARY,
+    "temporary_protection": ResidenceCategory.TEMPORARY,
+    "asylum_pending": ResidenceCategory.PRECARIOUS,
+    "tolerated": ResidenceCategory.PRECARIOUS,
+}
+
+
 class Person(CaseRecord):
     """A family member (Familienmitglied)."""
 
@@ -291,6 +312,13 @@ class Person(CaseRecord):
     preferred_languages = models.JSONField(default=list, blank=True, validators=[validate_language_codes])
     interpreter_needed = models.BooleanField(default=False)
 
+    # A coarse residence category stays in clear beside the encrypted status: the report to the
+    # Land (KIM) breaks figures down by it. Four broad classes, each shared by many persons, derived
+    # from the encrypted detail on every write (never entered separately).
+    residence_category = models.CharField(
+        max_length=12, choices=ResidenceCategory.choices, default=ResidenceCategory.UNKNOWN, editable=False
+    )
+
     # Search terms (name parts, phonetic codes, coarse birth date) live in PersonSearchTerm:
     # one row per term, so every part of a multi-part name is searchable.
     anonymised_at = models.DateTimeField(null=True, blank=True)
@@ -305,6 +333,7 @@ class Person(CaseRecord):
         "sex": DataCategory.DEMOGRAPHIC,
         "residence_status": DataCategory.RESIDENCE,
         "residence_valid_until": DataCategory.RESIDENCE,
+        "residence_category": DataCategory.RESIDENCE,
         "country_of_origin": DataCategory.ORIGIN,
         "preferred_languages": DataCategory.LANGUAGE,
         "interpreter_needed": DataCategory.LANGUAGE,

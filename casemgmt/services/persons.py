@@ -30,9 +30,14 @@ PERSON_EDITABLE_FIELDS = frozenset(
 
 
 def _derive(person: Person) -> set[str]:
-    """Keep the clear birth year in step with the encrypted date of birth."""
+    """Keep the clear birth year and residence category in step with their encrypted details."""
+    from casemgmt.models.families import RESIDENCE_CATEGORY_OF, ResidenceCategory
+
     person.birth_year = person.date_of_birth.year if person.date_of_birth else None
-    return {"birth_year"}
+    person.residence_category = RESIDENCE_CATEGORY_OF.get(
+        person.residence_status or "", ResidenceCategory.UNKNOWN
+    )
+    return {"birth_year", "residence_category"}
 
 
 @audited_write(Activity.CASE_MANAGEMENT)

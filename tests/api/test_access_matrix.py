@@ -189,15 +189,52 @@ def world(db: None) -> World:
             received_via="case_conference",
             created_at=timezone.now(),
         )
+    # Handovers: a town case offered to the district (whose supervisor "sup" decides), and one
+    # of "cm"'s cases offered to the town (the sending side).
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from casemgmt.services.documents import document_create
+    from casemgmt.services.handovers import handover_offer
+
+    town_cm = make_user(town, Role.CASE_MANAGER, username="town_cm")
+    incoming = handover_offer(
+        family=make_family(town_cm, town, family_name="Stadtfamilie"),
+        to_organisation=district,
+        reason="specialised_service",
+        legal_basis="statutory_task",
+        acting_user=town_cm,
+    )
+    outgoing = handover_offer(
+        family=make_family(users["cm"], district, family_name="Umzug"),
+        to_organisation=town,
+        reason="moved",
+        legal_basis="statutory_task",
+        acting_user=users["cm"],
+    )
+    document = document_create(
+        target_kind="family",
+        target_id=family.pk,
+        upload=SimpleUploadedFile("scan.pdf", b"%PDF-1.4 scan"),
+        acting_user=users["cm"],
+    )
     from privacy.transparency import seal
 
     seal()  # the sealer has run: the audit entry has a checkpoint to be proven against
+    from casemgmt.services.reporting import report_indicator_set
+
+    indicator = report_indicator_set(
+        organisation=district, year=today.year, code="new_cases", target=10, acting_user=users["sup"]
+    )
     ids = {
         "town": str(town.pk),
         "objection": str(objection.pk),
         "breach": str(breach.pk),
         "second_person": str(second_person.pk),
         "notice": str(notice.pk),
+        "indicator": str(indicator.pk),
+        "handover_in": str(incoming.pk),
+        "handover_out": str(outgoing.pk),
+        "document": str(document.pk),
         "set_password_token": set_password_token,
         "duplicate_review": str(review.pk),
         "erasure": str(erasure.pk),
@@ -336,6 +373,7 @@ SUPERVISOR_ONLY_OWN = {
     "admin_other": 403,
     "anon": 401,
 }
+SUPERVISOR_ONLY = dict.fromkeys(ROLES, 403) | {"sup": 200, "sup_other": 404, "anon": 401}
 
 # (verb, path, target id key, body) -> expected status per role
 MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
@@ -1082,7 +1120,97 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
     ),
     ("GET", "/api/v1/memberships/{id}/"): ("membership", None, ADMIN_ONLY_OWN),
     ("DELETE", "/api/v1/memberships/{id}/"): ("membership", None, {**ADMIN_ONLY_OWN, "admin": 204}),
+    # --- handovers: the case manager offers; the receiving organisation's supervisor decides
+    ("GET", "/api/v1/handovers/"): (
+        "handover_in",
+        None,
+        {**CASE_LIST, "cm": "200:-", "sup": "200:x", "sup_other": "200:-"},
+    ),
+    ("GET", "/api/v1/handovers/?direction=outgoing"): (
+        "handover_out",
+        None,
+        {**CASE_LIST, "sup": "200:x", "sup_other": "200:-"},
+    ),
+    ("POST", "/api/v1/handovers/"): (
+        None,
+        lambda w: {
+            "family": w.ids["family"],
+            "to_organisation": w.ids["town"],
+            "reason": "moved",
+            "legal_basis": "statutory_task",
+        },
+        CASE_CREATE,
+    ),
+    ("GET", "/api/v1/handovers/{id}/"): (
+        "handover_in",
+        None,
+        {**CASE_ONLY_OWN, "cm": 404, "sup": 200, "sup_other": 404},
+    ),
+    ("GET", "/api/v1/handovers/{id}/?sender"): (
+        "handover_out",
+        None,
+        {**CASE_ONLY_OWN, "sup": 200, "sup_other": 404},
+    ),
+    ("POST", "/api/v1/handovers/{id}/accept/"): (
+        "handover_in",
+        lambda w: {"case_manager": str(w.users["cm_same"].pk)},
+        {**CASE_ONLY_OWN, "cm": 403, "cm_same": 403, "cm_other": 403, "sup": 200, "sup_other": 404},
+    ),
+    # the sending side's supervisor sees the offer but does not decide it
+    ("POST", "/api/v1/handovers/{id}/accept/?sender"): (
+        "handover_out",
+        lambda w: {"case_manager": str(w.users["cm_same"].pk)},
+        {**CASE_ONLY_OWN, "cm": 403, "cm_same": 403, "cm_other": 403, "sup": 404, "sup_other": 404},
+    ),
+    ("POST", "/api/v1/handovers/{id}/decline/"): (
+        "handover_in",
+        None,
+        {**CASE_ONLY_OWN, "cm": 403, "cm_same": 403, "cm_other": 403, "sup": 200, "sup_other": 404},
+    ),
+    ("POST", "/api/v1/handovers/{id}/withdraw/"): (
+        "handover_out",
+        None,
+        {**CASE_ONLY_OWN, "sup": 200, "sup_other": 404},
+    ),
+    # the receiver cannot withdraw the sender's offer
+    ("POST", "/api/v1/handovers/{id}/withdraw/?receiver"): (
+        "handover_in",
+        None,
+        {**CASE_ONLY_OWN, "cm": 404, "sup": 404, "sup_other": 404},
+    ),
+    # --- report to the Land and its indicator targets: supervisors of the organisation
+    ("GET", "/api/v1/reports/land/"): (None, None, {**SUPERVISOR_ONLY, "sup": 400, "sup_other": 400}),
+    ("GET", "/api/v1/reports/land/?organisation={id}"): ("organisation", None, SUPERVISOR_ONLY),
+    ("GET", "/api/v1/report-indicators/"): (
+        "indicator",
+        None,
+        {**SUPERVISOR_ONLY, "sup": "200:x", "sup_other": "200:-"},
+    ),
+    ("POST", "/api/v1/report-indicators/"): (
+        None,
+        lambda w: {"organisation": str(w.district.pk), "year": 2026, "code": "closed_cases", "target": 3},
+        {**SUPERVISOR_ONLY, "sup": 201, "sup_other": 400},
+    ),
+    ("GET", "/api/v1/report-indicators/{id}/"): ("indicator", None, SUPERVISOR_ONLY),
+    ("DELETE", "/api/v1/report-indicators/{id}/"): ("indicator", None, {**SUPERVISOR_ONLY, "sup": 204}),
+    # --- documents (case content, through the family)
+    ("GET", "/api/v1/documents/"): ("document", None, CASE_LIST),
+    ("POST", "/api/v1/documents/"): (
+        None,
+        lambda w: {"target_kind": "family", "target_id": w.ids["family"], "file": _pdf()},
+        CASE_CREATE,
+    ),
+    ("GET", "/api/v1/documents/{id}/"): ("document", None, CASE_ONLY_OWN),
+    ("GET", "/api/v1/documents/{id}/download/"): ("document", None, CASE_ONLY_OWN),
+    ("DELETE", "/api/v1/documents/{id}/"): ("document", None, {**CASE_ONLY_OWN, "cm": 204}),
 }
+
+
+def _pdf() -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("scan.pdf", b"%PDF-1.4 scan")
+
 
 CASES = [(verb, path, role) for (verb, path) in MATRIX for role in ROLES]
 
@@ -1097,7 +1225,12 @@ def test_access(world: World, verb: str, path: str, role: str) -> None:
             url = url.replace(placeholder, world.ids[target])
     client = client_for(None if role == "anon" else world.users[role])
     data = (body or _no_body)(world)
-    response = client.generic(verb, url, data=_json(data) if data else "", content_type="application/json")
+    if any(hasattr(value, "read") for value in data.values()):  # a file upload
+        response = client.post(url, data, format="multipart")
+    else:
+        response = client.generic(
+            verb, url, data=_json(data) if data else "", content_type="application/json"
+        )
     status, _, sees = str(expected).partition(":")
     assert response.status_code == int(status), (response.status_code, response.content[:300])
     if sees:

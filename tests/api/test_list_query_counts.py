@@ -10,11 +10,13 @@ from django.utils import timezone
 from casemgmt.models import Role
 from casemgmt.services.access import deputy_add, emergency_access_open
 from casemgmt.services.catalogue import field_of_action_create
+from casemgmt.services.handovers import handover_offer
+from casemgmt.services.reporting import report_indicator_set
 from privacy.breaches import breach_record
 from privacy.models import RecipientNotice
 from privacy.rights import erasure_request, objection_add
 from tests.conftest import app_queries, client_for
-from tests.factories import make_family, make_person, make_user, setup_writes
+from tests.factories import OrganisationFactory, make_family, make_person, make_user, setup_writes
 
 REASON = "Kind in Gefahr, zuständige Kollegin nicht erreichbar"
 
@@ -31,6 +33,8 @@ LISTS = [
     ("/api/v1/privacy/objections/", Role.DPO),
     ("/api/v1/privacy/recipient-notices/", Role.DPO),
     ("/api/v1/privacy/breaches/", Role.DPO),
+    ("/api/v1/handovers/", Role.SUPERVISOR),
+    ("/api/v1/report-indicators/", Role.SUPERVISOR),
 ]
 
 
@@ -40,6 +44,8 @@ def test_query_count_flat(district, url, role) -> None:  # type: ignore[no-untyp
     dpo = make_user(district, Role.DPO)
     admin = make_user(district, Role.ADMIN)
     counter = iter(range(100))
+    town = OrganisationFactory(name="Stadt Q", kind="town", parent=district, reference_prefix="Q")
+    supervisor = viewer if role == Role.SUPERVISOR else make_user(district, Role.SUPERVISOR)
 
     def add(n: int) -> None:
         for _ in range(n):
@@ -74,6 +80,16 @@ def test_query_count_flat(district, url, role) -> None:  # type: ignore[no-untyp
                     received_via="case_conference",
                     created_at=timezone.now(),
                 )
+            handover_offer(
+                family=family,
+                to_organisation=town,
+                reason="moved",
+                legal_basis="statutory_task",
+                acting_user=owner,
+            )
+            report_indicator_set(
+                organisation=district, year=2000 + i, code="new_cases", target=i, acting_user=supervisor
+            )
 
     client = client_for(viewer)
     add(2)

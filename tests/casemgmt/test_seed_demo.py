@@ -54,7 +54,13 @@ def test_seed_is_idempotent(db) -> None:  # type: ignore[no-untyped-def]
     assert any(
         deadlines_for(User.objects.get(username=u)) for u in ("casemanager1", "casemanager2", "casemanager3")
     )
+    # issue 19: an offered handover, a document, indicator targets
+    from casemgmt.models import Document, Handover, ReportIndicator
+
+    assert Handover.objects.filter(status="offered").count() == 1
+    assert Document.objects.count() == 1 and ReportIndicator.objects.count() == 3
     call_command("seed_demo", families=3)
+    assert Handover.objects.count() == 1 and Document.objects.count() == 1
     assert work == (
         Goal.objects.count(),
         Referral.objects.count(),

@@ -69,6 +69,13 @@ NOT_SERVICES = {
     "refuse_admin_password_change": "a check behind the admin's password form; writes nothing",
     "clean_emergency_reason": "validates an emergency reason inside the emergency services",
     "emergency_reopen_needs_approval": "a read: whether a repeat opening needs approval",
+    "same_tree": "a read: whether two organisations share a district tree",
+    "handover_expire_lapsed": "the job marking lapsed offers expired (a named system process)",
+    "sniff": "reads a file's first bytes",
+    "max_bytes": "a setting",
+    "document_storage": "the storage documents live in",
+    "resolve_target": "a read used by document_create, which authorises",
+    "delete_stored_files": "internal step of erasure and document_delete (after commit)",
 }
 
 
@@ -205,6 +212,38 @@ def world(db: None) -> World:
             received_via="case_conference",
             created_at=timezone.now(),
         )
+    # Handovers: a town case offered to the district ("supervisor" decides), one of cm's to the town.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from casemgmt.services.documents import document_create
+    from casemgmt.services.handovers import handover_offer
+
+    town_cm = make_user(town, Role.CASE_MANAGER, username="town-cm")
+    incoming = handover_offer(
+        family=make_family(town_cm, town, family_name="Town"),
+        to_organisation=district,
+        reason="moved",
+        legal_basis="statutory_task",
+        acting_user=town_cm,
+    )
+    outgoing = handover_offer(
+        family=make_family(cm, district, family_name="Moving"),
+        to_organisation=town,
+        reason="moved",
+        legal_basis="statutory_task",
+        acting_user=cm,
+    )
+    document = document_create(
+        target_kind="person",
+        target_id=person.pk,
+        upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4"),
+        acting_user=cm,
+    )
+    from casemgmt.services.reporting import report_indicator_set
+
+    indicator = report_indicator_set(
+        organisation=district, year=2026, code="new_cases", target=10, acting_user=supervisor
+    )
     return World(
         district=district,
         cm=cm,
@@ -240,6 +279,10 @@ def world(db: None) -> World:
             "objection": objection,
             "second_person": second_person,
             "notice": notice,
+            "incoming": incoming,
+            "outgoing": outgoing,
+            "document": document,
+            "indicator": indicator,
         },
     )
 
@@ -598,6 +641,66 @@ CASES: dict[str, tuple[Call, str]] = {
         lambda w, u: administration.membership_delete(membership=o(w, "membership"), acting_user=u),
         "admin",
     ),
+    # handovers (issue 19)
+    "handover_offer": (
+        lambda w, u: __import__("casemgmt.services.handovers", fromlist=["x"]).handover_offer(
+            family=o(w, "family"),
+            to_organisation=o(w, "town"),
+            reason="moved",
+            legal_basis="statutory_task",
+            acting_user=u,
+        ),
+        "cm",
+    ),
+    "handover_accept": (
+        lambda w, u: __import__("casemgmt.services.handovers", fromlist=["x"]).handover_accept(
+            handover=o(w, "incoming"), case_manager=w.colleague, acting_user=u
+        ),
+        "supervisor",
+    ),
+    "handover_decline": (
+        lambda w, u: __import__("casemgmt.services.handovers", fromlist=["x"]).handover_decline(
+            handover=o(w, "incoming"), acting_user=u
+        ),
+        "supervisor",
+    ),
+    "handover_withdraw": (
+        lambda w, u: __import__("casemgmt.services.handovers", fromlist=["x"]).handover_withdraw(
+            handover=o(w, "outgoing"), acting_user=u
+        ),
+        "cm",
+    ),
+    # report indicators (issue 19)
+    "report_indicator_set": (
+        lambda w, u: __import__("casemgmt.services.reporting", fromlist=["x"]).report_indicator_set(
+            organisation=w.district, year=2026, code="closed_cases", target=3, acting_user=u
+        ),
+        "supervisor",
+    ),
+    "report_indicator_delete": (
+        lambda w, u: __import__("casemgmt.services.reporting", fromlist=["x"]).report_indicator_delete(
+            indicator=o(w, "indicator"), acting_user=u
+        ),
+        "supervisor",
+    ),
+    # documents (issue 19)
+    "document_create": (
+        lambda w, u: __import__("casemgmt.services.documents", fromlist=["x"]).document_create(
+            target_kind="person",
+            target_id=o(w, "person").pk,
+            upload=__import__("django.core.files.uploadedfile", fromlist=["x"]).SimpleUploadedFile(
+                "b.pdf", b"%PDF-1.4"
+            ),
+            acting_user=u,
+        ),
+        "cm",
+    ),
+    "document_delete": (
+        lambda w, u: __import__("casemgmt.services.documents", fromlist=["x"]).document_delete(
+            document=o(w, "document"), acting_user=u
+        ),
+        "cm",
+    ),
 }
 
 #: Services whose whole point is to act on a family not (yet) one's own, by design.
@@ -617,6 +720,9 @@ CASE_CONTENT_MODULES = {
     "casemgmt.services.contacts",
     "casemgmt.services.plans",
     "casemgmt.services.catalogue",
+    "casemgmt.services.handovers",
+    "casemgmt.services.documents",
+    "casemgmt.services.reporting",
     "privacy.rights",
 }
 #: Access services that find the family first: a foreign one is not found either.

@@ -120,9 +120,56 @@ class Command(BaseCommand):
             for index, family in enumerate(families):
                 seed_family_casework(family, user, courses, rng, index)
             close_some(families, user, rng)
+        self.seed_issue_19(district, today)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {created_users} users and {created_families} families created "
                 f"(password from DEMO_PASSWORD)."
             )
         )
+
+    def seed_issue_19(self, district: Organisation, today: Any) -> None:
+        """An offered handover (town -> district, supervisor1 decides), a document, indicator targets."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from casemgmt.models import Document, Handover, ReportIndicator
+        from casemgmt.services.documents import document_create
+        from casemgmt.services.handovers import handover_offer
+        from casemgmt.services.reporting import report_indicator_set
+
+        if not Handover.objects.exists():
+            town_cm = User.objects.get(username="casemanager3")
+            family = Family.objects.filter(created_by=town_cm).exclude(status=Family.Status.CLOSED).first()
+            if family is not None:
+                handover_offer(
+                    family=family,
+                    to_organisation=district,
+                    reason="specialised_service",
+                    legal_basis="statutory_task",
+                    note="Familie braucht die Anerkennungsberatung des Kreises.",
+                    acting_user=town_cm,
+                )
+        if not Document.objects.exists():
+            cm = User.objects.get(username="casemanager1")
+            family = Family.objects.filter(created_by=cm).exclude(status=Family.Status.CLOSED).first()
+            if family is not None:
+                # A minimal valid PDF standing in for a signed consent form.
+                pdf = (
+                    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+                    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+                    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+                    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+                )
+                document_create(
+                    target_kind="family",
+                    target_id=family.pk,
+                    upload=SimpleUploadedFile("Einwilligung.pdf", pdf, "application/pdf"),
+                    filename="Schweigepflichtentbindung (unterschrieben).pdf",
+                    acting_user=cm,
+                )
+        if not ReportIndicator.objects.filter(organisation=district).exists():
+            supervisor = User.objects.get(username="supervisor1")
+            for code, target in (("new_cases", 20), ("closed_self_sufficient", 5), ("goals_achieved", 15)):
+                report_indicator_set(
+                    organisation=district, year=today.year, code=code, target=target, acting_user=supervisor
+                )
