@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -201,7 +202,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 # WhiteNoise serves STATIC_ROOT (filled by `collectstatic`, done when the image is built) with
 # compressed variants; without a manifest, so a missing collectstatic degrades to 404s, not 500s.
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
@@ -434,11 +435,7 @@ HANDOVER_OFFER_DAYS = int(os.environ.get("HANDOVER_OFFER_DAYS", "14"))
 # default, object storage via django-storages) holds ciphertext only.
 DOCUMENT_MAX_BYTES = int(os.environ.get("DOCUMENT_MAX_BYTES", str(20 * 1024 * 1024)))
 DOCUMENT_ROOT = os.environ.get("DOCUMENT_ROOT", str(VAR_DIR / "documents"))
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    "documents": {
-        "BACKEND": os.environ.get("DOCUMENT_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
-        "OPTIONS": {"location": DOCUMENT_ROOT} if "DOCUMENT_STORAGE_BACKEND" not in os.environ else {},
-    },
+STORAGES["documents"] = {  # the static files' storage (WhiteNoise) is set above
+    "BACKEND": os.environ.get("DOCUMENT_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+    "OPTIONS": {"location": DOCUMENT_ROOT} if "DOCUMENT_STORAGE_BACKEND" not in os.environ else {},
 }

@@ -117,7 +117,7 @@ class DocumentViewSet(
         except ObjectDoesNotExist:
             # Like any other foreign or unknown id in a request body: a 400 on the field.
             raise serializers.ValidationError(
-                {"target_id": [serializers.ErrorDetail(NOT_FOUND, code="does_not_exist")]}
+                {"target_id": [serializers.ErrorDetail(str(NOT_FOUND), code="does_not_exist")]}
             ) from None
         return Response(DocumentOutputSerializer(document).data, status=status.HTTP_201_CREATED)
 

@@ -22,8 +22,8 @@ from django.db import models
 
 from casemgmt.models.base import CaseRecord
 from casemgmt.models.families import Family, Person
-from privacy.classification import DataCategory
 from privacy.cipher.fields import EncryptedCharField
+from privacy.classification import DataCategory
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from casemgmt.models.base import CaseRecord
 from casemgmt.models.casework import Consent
 from casemgmt.models.families import Family
 from casemgmt.models.organisations import Organisation, User
-from privacy.classification import DataCategory
 from privacy.cipher.fields import EncryptedTextField
+from privacy.classification import DataCategory
 
 HANDOVER_NOTE_MAX_LENGTH = 2000
 

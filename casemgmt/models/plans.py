@@ -24,8 +24,8 @@ from casemgmt.models.base import CaseRecord, FamilyOwned
 from casemgmt.models.catalogue import FieldOfAction
 from casemgmt.models.families import Family, Person
 from casemgmt.models.organisations import User
-from privacy.classification import DataCategory
 from privacy.cipher.fields import EncryptedCharField, EncryptedTextField
+from privacy.classification import DataCategory
 from privacy.perturbation import new_record_key
 
 TEXT_MAX_LENGTH = 10_000

@@ -88,7 +88,9 @@ def test_readyz_fails_when_keys_cannot_read_stored_data(case_manager: User) -> N
 
     make_family(case_manager)
     schedule_tick()
-    with mock.patch("privacy.cipher.fields.EncryptedFieldMixin.open", side_effect=crypto.DecryptionError("x")):
+    with mock.patch(
+        "privacy.cipher.fields.EncryptedFieldMixin.open", side_effect=crypto.DecryptionError("x")
+    ):
         response = Client().get("/readyz")
     assert response.status_code == 503 and response.json()["checks"]["keys"] == "failed"
 
