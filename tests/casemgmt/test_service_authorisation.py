@@ -55,6 +55,7 @@ NOT_SERVICES = {
     "valid_on": "a query condition",
     "consents_covering": "a read used by conference services, which authorise",
     "apply_changes": "a helper setting allowed fields",
+    "clean_new": "model validation of a row the calling service is about to insert",
     "invalid": "builds a validation error",
     "require_open_family": "a check used inside services",
     "require_member": "a check used inside services",
