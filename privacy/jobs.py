@@ -60,7 +60,7 @@ def send_deadline_reminders() -> dict[str, int]:
     from django.core.mail import send_mail
 
     from casemgmt.models import Membership, Role, User
-    from casemgmt.selectors.deadlines import count_items, deadlines_for
+    from casemgmt.selectors.deadlines import deadline_summary
 
     managers = User.objects.filter(
         is_active=True,
@@ -68,7 +68,8 @@ def send_deadline_reminders() -> dict[str, int]:
     ).order_by("pk")
     users = emails = 0
     for user in managers:
-        counts = count_items(deadlines_for(user))
+        # Counts only (aggregated in SQL); the items are not needed for the message.
+        _items, counts = deadline_summary(user, limit=1)
         if not (counts["due"] or counts["overdue"]):
             continue
         users += 1

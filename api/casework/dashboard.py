@@ -17,26 +17,28 @@ from api.permissions import CASE_WORK, SUPERVISION, ScopeMapPermission
 from casemgmt.models import Family
 from casemgmt.selectors.deadlines import (
     KINDS,
-    count_items,
     deadline_counts_per_case_manager,
-    deadlines_for,
+    deadline_summary,
     horizon_end,
 )
 from privacy.audit import log_access
 
 MAX_WITHIN_DAYS = 365
+DEFAULT_LIMIT, MAX_LIMIT = 100, 500
 
 
 class DashboardParamsSerializer(serializers.Serializer):  # type: ignore[type-arg]
     within = serializers.IntegerField(min_value=0, max_value=MAX_WITHIN_DAYS, required=False)
     kind = serializers.ListField(child=serializers.ChoiceField(choices=KINDS), required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, required=False)
 
 
 def _params(request: Request, allowed: set[str]) -> dict[str, Any]:
     check_params(request.query_params, allowed)
     data: dict[str, Any] = {}
-    if "within" in request.query_params:
-        data["within"] = request.query_params["within"]
+    for name in ("within", "limit"):
+        if name in allowed and name in request.query_params:
+            data[name] = request.query_params[name]
     if "kind" in allowed and "kind" in request.query_params:
         data["kind"] = request.query_params.getlist("kind")
     serializer = DashboardParamsSerializer(data=data)
@@ -119,17 +121,24 @@ class DashboardView(APIView):
             OpenApiParameter(
                 "kind", str, many=True, enum=list(KINDS), description="only these kinds (repeatable)"
             ),
+            OpenApiParameter(
+                "limit",
+                int,
+                description=f"at most this many items, soonest first (1-{MAX_LIMIT}, "
+                f"default {DEFAULT_LIMIT}); the counts always cover everything",
+            ),
         ],
         responses={200: DASHBOARD_RESPONSE},
     )
     def get(self, request: Request) -> Response:
-        params = _params(request, {"within", "kind"})
+        params = _params(request, {"within", "kind", "limit"})
         today = timezone.localdate()
-        items = deadlines_for(
+        items, counts = deadline_summary(
             request.user,  # type: ignore[arg-type]
             today=today,
             within_days=params.get("within"),
             kinds=params.get("kind") or KINDS,
+            limit=params.get("limit", DEFAULT_LIMIT),
         )
         # Deadlines name families (by reference) and members (by id): a read of case data.
         log_access(
@@ -142,7 +151,7 @@ class DashboardView(APIView):
             {
                 "today": today,
                 "until": horizon_end(today, params.get("within")),
-                "counts": count_items(items),
+                "counts": counts,
                 "items": items,
             }
         )

@@ -242,33 +242,73 @@ def deadlines_for(
     kinds: Iterable[str] = KINDS,
 ) -> list[dict[str, Any]]:
     """Everything due by the horizon (and everything overdue) in the families ``user`` may see, sorted."""
+    items, _counts = deadline_summary(user, today=today, within_days=within_days, kinds=kinds)
+    return items
+
+
+def deadline_summary(
+    user: User,
+    *,
+    today: datetime.date | None = None,
+    within_days: int | None = None,
+    kinds: Iterable[str] = KINDS,
+    limit: int | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The soonest ``limit`` deadlines (all without a limit) and the counts of all of them.
+
+    With a limit, each source fetches only its own soonest ``limit`` rows (ordered and cut in
+    SQL) and counts the rest with one aggregate: a caseload with thousands of overdue goals
+    costs the same as one with ten.
+    """
     today = today or timezone.localdate()
     until = horizon_end(today, within_days)
+    yesterday = today - datetime.timedelta(days=1)
     wanted = set(kinds)
     items: list[dict[str, Any]] = []
+    per_kind = {kind: {"due": 0, "overdue": 0} for kind in KINDS}
     if "residence_expiry" in wanted:
-        items.extend(_residence_items(user, today, until))
+        residence = _residence_items(user, today, until)
+        for item in residence:
+            per_kind["residence_expiry"]["overdue" if item["overdue"] else "due"] += 1
+        residence.sort(key=lambda i: (i["due_on"], i["object"]))
+        items.extend(residence[:limit] if limit is not None else residence)
     for source in SOURCES:
         if source.kind not in wanted:
             continue
-        columns = ["pk", source.family_path, source.reference_path, *_DUE_COLUMNS[source.kind]]
+        (due_column,) = _DUE_COLUMNS[source.kind]
+        columns = ["pk", source.family_path, source.reference_path, due_column]
         if source.person_path:
             columns.append(source.person_path)
-        rows = case_records_for(user, source.queryset()).filter(source.due_by(until)).values(*columns)
+        due = case_records_for(user, source.queryset()).filter(source.due_by(until))
+        rows: Iterable[dict[str, Any]]
+        if limit is not None:
+            totals = due.aggregate(total=Count("pk"), overdue=Count("pk", filter=source.due_by(yesterday)))
+            per_kind[source.kind] = {"due": totals["total"] - totals["overdue"], "overdue": totals["overdue"]}
+            rows = due.order_by(due_column, "pk").values(*columns)[:limit]
+        else:
+            rows = due.values(*columns)
         for row in rows:
-            items.append(
-                _item(
-                    source.kind,
-                    source.due_on(row),
-                    today,
-                    row["pk"],
-                    row[source.family_path],
-                    row[source.reference_path],
-                    row.get(source.person_path) if source.person_path else None,
-                )
+            item = _item(
+                source.kind,
+                source.due_on(row),
+                today,
+                row["pk"],
+                row[source.family_path],
+                row[source.reference_path],
+                row.get(source.person_path) if source.person_path else None,
             )
+            if limit is None:
+                per_kind[source.kind]["overdue" if item["overdue"] else "due"] += 1
+            items.append(item)
     items.sort(key=lambda i: (i["due_on"], KINDS.index(i["kind"]), i["object"]))
-    return items
+    if limit is not None:
+        items = items[:limit]
+    counts = {
+        "by_kind": per_kind,
+        "due": sum(c["due"] for c in per_kind.values()),
+        "overdue": sum(c["overdue"] for c in per_kind.values()),
+    }
+    return items, counts
 
 
 def count_items(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
