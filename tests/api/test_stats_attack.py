@@ -31,7 +31,7 @@ from django.utils import timezone
 from casemgmt.models import Assessment, Contact, Course, Family, FieldOfAction, Goal, Provider, Referral, Role
 from casemgmt.selectors.stats import GROUP_KEYS
 from privacy import perturbation
-from tests.api.stats_attacker import Atom, Attacker, atoms_of, group_bys
+from tests.api.stats_attacker import METRICS, Atom, Attacker, atoms_of, group_bys
 from tests.conftest import client_for
 from tests.factories import make_family, make_person, make_user, setup_writes
 
@@ -174,7 +174,15 @@ def _get(client: Any, start: datetime.date, end: datetime.date, group_by: str) -
     return body
 
 
-def _attack(district: Any, town: Any, *, exact: bool) -> tuple[Attacker, dict[Atom, int], int]:
+#: The sections attacked. The integration plans' assessment changes are left out: the interval
+#: solver did not finish on them within minutes (its derived relations grow with the overlap
+#: of the assessment cells); attacking that section needs a faster solver (an LP), still to do.
+CASE_SECTIONS = tuple(s for s in METRICS if s != "assessment_change")
+
+
+def _attack(
+    district: Any, town: Any, *, exact: bool, sections: tuple[str, ...] = CASE_SECTIONS
+) -> tuple[Attacker, dict[Atom, int], int]:
     data = pilot(district, town)
     supervisor = client_for(make_user(district, Role.SUPERVISOR))
     scope = Family.objects.values("id")
@@ -210,7 +218,8 @@ def _attack(district: Any, town: Any, *, exact: bool) -> tuple[Attacker, dict[At
     Referral.objects.filter(pk=data["enrolled"][0].pk).update(status="completed")
     after_referral = repeat_after_write()
     atoms = sorted({*before, *after_goal, *after_referral}, key=repr)
-    attacker = Attacker(atoms=atoms, nonempty=set())
+    atoms = [a for a in atoms if a[0] in sections]
+    attacker = Attacker(atoms=atoms, nonempty=set(), sections=sections)
     for body, shift in responses:
         if exact:
             body["disclosure_control"]["max_noise"] = 0  # the attacker knows the figures are exact
