@@ -53,7 +53,7 @@ class AccessGrantReportView(OwnFormatParameter, APIView):
             OpenApiParameter("to", OpenApiTypes.DATE, description="last day (default: today)"),
         ],
         responses={
-            200: inline_serializer(
+            (200, "application/json"): inline_serializer(
                 "AccessGrantReport",
                 {
                     "period": inline_serializer(
@@ -62,7 +62,8 @@ class AccessGrantReportView(OwnFormatParameter, APIView):
                     "generated": serializers.DateTimeField(),
                     "grants": inline_serializer("AccessGrantRow", _ROW_FIELDS, many=True),
                 },
-            )
+            ),
+            (200, "text/csv"): OpenApiTypes.STR,
         },
     )
     def get(self, request: Request) -> Any:
