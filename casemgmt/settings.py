@@ -265,6 +265,7 @@ SPECTACULAR_SETTINGS = {
         "api.schema.add_error_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
+        "ReportIndicatorCodeEnum": "casemgmt.models.reporting.ReportIndicator.Code",
         "MatchEnum": "casemgmt.models.families.DuplicateReview.Match",
         "DataCategoryEnum": "privacy.classification.DataCategory",
         "BenefitStatusEnum": "casemgmt.models.families.BenefitStatus",

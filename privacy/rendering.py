@@ -489,6 +489,7 @@ def when(value: Any, lang: str) -> str:
 
 def subject_export_display(data: dict[str, Any], lang: str) -> dict[str, Any]:
     """The export with labels for every key and coded value and local times: what the HTML shows."""
+    from casemgmt.models import Handover
     from privacy.registry import activities_by_code
 
     table = CHOICES_DE if lang == "de" else _choices_en()
@@ -584,6 +585,23 @@ def subject_export_display(data: dict[str, Any], lang: str) -> dict[str, Any]:
             }
             for c in data["contacts"]
         ],
+        "documents": [
+            {
+                **d,
+                "recorded_on": when(d["recorded_on"], lang),
+                "attached_to": DOCUMENT_TARGET_LABELS[lang].get(d["attached_to"], d["attached_to"]),
+            }
+            for d in data.get("documents", [])
+        ],
+        "handovers": [
+            {
+                **h,
+                "offered_on": when(h["offered_on"], lang),
+                "status": dict(Handover.Status.choices).get(h["status"], h["status"]),
+                "legal_basis": dict(Handover.LegalBasis.choices).get(h["legal_basis"], h["legal_basis"]),
+            }
+            for h in data.get("handovers", [])
+        ],
         "processing": data["processing"],
         "categories": data["categories"],
         "recipients": [
@@ -623,6 +641,18 @@ def subject_export_display(data: dict[str, Any], lang: str) -> dict[str, Any]:
             for a in data["access_log"]
         ],
     }
+
+
+#: What a document is attached to, as the export names it.
+DOCUMENT_TARGET_LABELS = {
+    "en": {"family": "Household", "person": "Person", "consent": "Consent", "conference": "Case conference"},
+    "de": {
+        "family": "Haushalt",
+        "person": "Person",
+        "consent": "Einwilligung",
+        "conference": "Fallkonferenz",
+    },
+}
 
 
 def subject_export_html(data: dict[str, Any], lang: str) -> HttpResponse:

@@ -120,6 +120,9 @@ class Assessment(CaseRecord):
     PERSON_PATH = "person_id"
     PROCESSING_ACTIVITY = "case_management"
     ALSO_PROCESSED_FOR = ("outcome_statistics",)
+    FIELD_USE: ClassVar[dict[str, tuple[str, ...]]] = {
+        "outcome_statistics": ("family", "person", "field_of_action", "kind", "assessed_on", "score"),
+    }
     ANONYMISE: ClassVar[dict[str, str]] = {"notes": "clear"}
 
     class Kind(models.TextChoices):
