@@ -27,7 +27,15 @@ from casemgmt.models import (
     ReportIndicator,
     ResidenceCategory,
 )
-from casemgmt.selectors.stats import Section, _table, quarter_bounds
+from casemgmt.selectors.stats import (
+    Section,
+    _table,
+    families_closed_in,
+    families_opened_in,
+    goals_agreed_in,
+    quarter_bounds,
+    referrals_made_in,
+)
 from privacy.perturbation import metadata, table
 
 HOUSEHOLD = "household"  # a family-level goal or referral concerns no single member
@@ -59,16 +67,14 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         name="new_cases",
-        queryset=lambda scope, start, end: Family.objects.filter(id__in=scope, opened_on__range=(start, end)),
+        queryset=families_opened_in,
         dimensions={"rechtskreis": lambda: F("benefit_status_at_intake"), "status": lambda: F("status")},
         counts={"opened": None},
         rates={},
     ),
     Section(
         name="closed_cases",
-        queryset=lambda scope, start, end: Family.objects.filter(
-            id__in=scope, status="closed", closed_on__range=(start, end)
-        ),
+        queryset=families_closed_in,
         dimensions={
             "closure_outcome": lambda: F("closure_outcome"),
             "rechtskreis": lambda: F("benefit_status_at_intake"),
@@ -78,9 +84,7 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         name="goals",
-        queryset=lambda scope, start, end: Goal.objects.filter(
-            family_id__in=scope, agreed_on__range=(start, end)
-        ),
+        queryset=goals_agreed_in,
         dimensions={
             "field_of_action": lambda: F("field_of_action__code"),
             "goal_status": lambda: F("status"),
@@ -92,9 +96,7 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         name="referrals",
-        queryset=lambda scope, start, end: Referral.objects.filter(
-            family_id__in=scope, created_at__date__range=(start, end)
-        ),
+        queryset=referrals_made_in,
         dimensions={
             "course_type": lambda: Coalesce("course__course_type", Value("provider_only")),
             "referral_status": lambda: F("status"),

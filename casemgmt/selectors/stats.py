@@ -154,12 +154,28 @@ def latest_assessments(scope: Any, start: datetime.date, end: datetime.date) -> 
     )
 
 
+# Which records a period holds, per section: one definition for the outcome statistics and
+# the report to the Land (casemgmt/selectors/land_report.py), so the two cannot drift apart.
+def goals_agreed_in(scope: Any, start: datetime.date, end: datetime.date) -> Any:
+    return Goal.objects.filter(family_id__in=scope, agreed_on__range=(start, end))
+
+
+def referrals_made_in(scope: Any, start: datetime.date, end: datetime.date) -> Any:
+    return Referral.objects.filter(family_id__in=scope, created_at__date__range=(start, end))
+
+
+def families_opened_in(scope: Any, start: datetime.date, end: datetime.date) -> Any:
+    return Family.objects.filter(id__in=scope, opened_on__range=(start, end))
+
+
+def families_closed_in(scope: Any, start: datetime.date, end: datetime.date) -> Any:
+    return Family.objects.filter(id__in=scope, status="closed", closed_on__range=(start, end))
+
+
 SECTIONS: tuple[Section, ...] = (
     Section(
         name="goals",
-        queryset=lambda scope, start, end: Goal.objects.filter(
-            family_id__in=scope, agreed_on__range=(start, end)
-        ),
+        queryset=goals_agreed_in,
         dimensions={
             "field_of_action": lambda: F("field_of_action__code"),
             "organisation": lambda: F("family__organisation__name"),
@@ -203,9 +219,7 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         name="referrals",
-        queryset=lambda scope, start, end: Referral.objects.filter(
-            family_id__in=scope, created_at__date__range=(start, end)
-        ),
+        queryset=referrals_made_in,
         dimensions={
             "field_of_action": lambda: Coalesce("goal__field_of_action__code", Value("none")),
             "organisation": lambda: F("family__organisation__name"),
@@ -226,7 +240,7 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         name="families_opened",
-        queryset=lambda scope, start, end: Family.objects.filter(id__in=scope, opened_on__range=(start, end)),
+        queryset=families_opened_in,
         dimensions={
             "organisation": lambda: F("organisation__name"),
             "quarter": lambda: _quarter("opened_on"),
@@ -236,9 +250,7 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         name="families_closed",
-        queryset=lambda scope, start, end: Family.objects.filter(
-            id__in=scope, status="closed", closed_on__range=(start, end)
-        ),
+        queryset=families_closed_in,
         dimensions={
             "organisation": lambda: F("organisation__name"),
             "quarter": lambda: _quarter("closed_on"),
