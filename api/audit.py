@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Model
@@ -9,7 +10,35 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from casemgmt.models.base import processing_activity
-from privacy.audit import log_access
+from privacy.audit import client_address, record_access
+
+
+def log_access(
+    *,
+    request: Any,
+    model: type[Model],
+    object_ids: Iterable[object],
+    activity: str,
+    personal_data: bool = True,
+    organisation_id: object = None,
+) -> Any:
+    """Record that ``request.user`` read these objects: the request's facts as plain values.
+
+    The endpoint is the route pattern (no ids), the filters are their names only (never their
+    values: searches carry names and dates of birth).
+    """
+    route = getattr(getattr(request, "resolver_match", None), "route", "") or request.path
+    return record_access(
+        actor=request.user,
+        endpoint=f"{request.method} /{route}",
+        filters=request.GET.keys(),
+        remote_addr=client_address(request._request if hasattr(request, "_request") else request),
+        model=model,
+        object_ids=object_ids,
+        activity=activity,
+        personal_data=personal_data,
+        organisation_id=organisation_id,
+    )
 
 
 def response_object_ids(data: Any) -> list[Any] | None:

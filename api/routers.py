@@ -31,6 +31,7 @@ from api.privacy.breaches import BreachViewSet
 from api.privacy.controllers import ControllerProfileView
 from api.privacy.erasure import ErasureRequestViewSet
 from api.privacy.registry import RecordVersionsView, RegistryView
+from api.privacy.retention import RetentionPreviewView, RetentionReportsView, RetentionSettingsView
 from api.privacy.rights import ObjectionViewSet, RecipientNoticeViewSet, RectificationView
 from api.privacy.subjects import LegalHoldView, RestrictionView, SubjectExportView
 from api.reports.views import LandReportView, ReportIndicatorViewSet
@@ -85,6 +86,21 @@ urlpatterns = [
         "privacy/controllers/<str:organisation_id>/",
         ControllerProfileView.as_view(),
         name="privacy-controller",
+    ),
+    path(
+        "privacy/retention/<str:organisation_id>/",
+        RetentionSettingsView.as_view(),
+        name="privacy-retention",
+    ),
+    path(
+        "privacy/retention/<str:organisation_id>/reports/",
+        RetentionReportsView.as_view(),
+        name="privacy-retention-reports",
+    ),
+    path(
+        "privacy/retention/<str:organisation_id>/preview/",
+        RetentionPreviewView.as_view(),
+        name="privacy-retention-preview",
     ),
     path("privacy/subjects/<str:person_id>/export/", SubjectExportView.as_view(), name="subject-export"),
     path(

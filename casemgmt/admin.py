@@ -12,17 +12,68 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import F, Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.html import format_html, format_html_join
+from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from casemgmt import policies
 from casemgmt.models import Membership, Organisation, Role, User
 from casemgmt.services.accounts import password_change_require, set_password_token_issue
-from casemgmt.services.administration import users_managed_by
+from casemgmt.services.administration import (
+    account_create,
+    membership_create,
+    membership_delete,
+    membership_update,
+    users_managed_by,
+)
 from privacy.audit import audited
 from privacy.registry import Activity
+
+
+def _as_admin_error(exc: Exception) -> Exception:
+    """A service refusal as the admin answers it: "no such object" 404, a broken rule 403."""
+    if isinstance(exc, ObjectDoesNotExist):
+        return Http404("No such object, or not one you administer.")
+    return PermissionDenied(str(getattr(exc, "detail", exc)))
+
+
+def _saved_as(obj: Membership, saved: Membership) -> None:
+    """Let the admin's form object stand for the row the service wrote (redirects, history)."""
+    obj.pk, obj.organisation, obj.role = saved.pk, saved.organisation, saved.role
+    obj._state.adding, obj._state.db = False, saved._state.db
+
+
+def membership_save(request: HttpRequest, obj: Membership, *, user: User, change: bool) -> Membership:
+    """A membership form of the admin (inline or page) saved through the account services.
+
+    So an admin role change is authorised and audited exactly as the API's: explicit actor,
+    the account-management activity and the events ``role_granted`` / ``role_revoked``.
+    """
+    acting_user: User = request.user  # type: ignore[assignment]
+    try:
+        if change:
+            saved = membership_update(
+                membership=obj, organisation=obj.organisation, role=obj.role, acting_user=acting_user
+            )
+        else:
+            saved = membership_create(
+                user=user, organisation=obj.organisation, role=obj.role, acting_user=acting_user
+            )
+    except (ObjectDoesNotExist, ApiValidationError, DjangoValidationError) as exc:
+        raise _as_admin_error(exc) from exc
+    _saved_as(obj, saved)
+    return saved
+
+
+def membership_remove(request: HttpRequest, obj: Membership) -> None:
+    """Delete a membership from the admin through ``membership_delete`` (audited as the API)."""
+    try:
+        membership_delete(membership=obj, acting_user=request.user)  # type: ignore[arg-type]
+    except (ObjectDoesNotExist, ApiValidationError, DjangoValidationError) as exc:
+        raise _as_admin_error(exc) from exc
 
 
 class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -184,6 +235,45 @@ class UserAdmin(RoleScopedAdmin, DjangoUserAdmin):  # type: ignore[misc,type-arg
     def scoped(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return queryset.filter(pk__in=users_managed_by(request.user).values("pk"))  # type: ignore[arg-type]
 
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new account is a ``user_created`` event with this administrator as its actor: the
+        # only one who may then give it its first role (the memberships inline, saved next).
+        # Filed under the top of the administrator's tree (superusers: the first district).
+        managed = (
+            Organisation.objects.all()
+            if request.user.is_superuser
+            else (
+                policies.managed_organisations(request.user)  # type: ignore[arg-type]
+            )
+        )
+        home = managed.order_by(F("parent_id").asc(nulls_first=True), "name").first()
+        if home is None:
+            raise PermissionDenied("Only an administrator of an organisation creates accounts here.")
+        account_create(acting_user=request.user, user=obj, organisation=home)  # type: ignore[arg-type]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Membership rows go through the account services, not ``formset.save()``."""
+        if formset.model is not Membership:
+            super().save_formset(request, form, formset, change)
+            return
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for row in formset.deleted_forms:
+            if row.instance.pk is not None and not row.instance._state.adding:
+                membership_remove(request, row.instance)
+                formset.deleted_objects.append(row.instance)
+        for row in formset.forms:
+            if row in formset.deleted_forms or not row.has_changed():
+                continue
+            existing = not row.instance._state.adding
+            membership_save(request, row.instance, user=form.instance, change=existing)
+            if existing:
+                formset.changed_objects.append((row.instance, row.changed_data))
+            else:
+                formset.new_objects.append(row.instance)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
         if request.user.is_superuser:
             return ()
@@ -218,12 +308,13 @@ class MembershipAdmin(RoleScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        # A role for a user of another tree is "no such user" (404), as on the API.
-        if (
-            not request.user.is_superuser
-            and not users_managed_by(request.user)  # type: ignore[arg-type]
-            .filter(pk=obj.user_id)
-            .exists()
-        ):
-            raise Http404("No such user, or not one you administer.")
-        super().save_model(request, obj, form, change)
+        # Through the service: a role for a user of another tree is "no such user" (404), as on
+        # the API, and the change is an account event with the API's name.
+        membership_save(request, obj, user=obj.user, change=change)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        membership_remove(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for membership in queryset.select_related("user", "organisation"):
+            membership_remove(request, membership)

@@ -1,17 +1,19 @@
 """django-axes hooks: how a login attempt is identified and what a locked-out client sees.
 
-Attempts are counted per username, hashed after normalisation, so the lockout cache never
+Attempts are counted per username, hashed after normalisation, so the lockout store never
 holds an attempted username (people type passwords into the username field) and spelling
-variants ("Admin", " admin") count against the same account.
+variants ("Admin", " admin") count against the same account. The hash is keyed (HMAC with
+SECRET_KEY): an unkeyed hash of a mistyped password could be guessed offline by whoever
+reads the store.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.crypto import salted_hmac
 
 from privacy.audit import client_address
 
@@ -28,7 +30,7 @@ def hashed_username(request: HttpRequest, credentials: dict[str, Any] | None = N
     if not isinstance(username, str) or not username.strip():
         return None
     normalised = username.strip().casefold()[:150]
-    return hashlib.sha256(b"axes-username\n" + normalised.encode()).hexdigest()
+    return salted_hmac("casemgmt.lockout.username", normalised, algorithm="sha256").hexdigest()
 
 
 def client_ip(request: HttpRequest) -> str | None:

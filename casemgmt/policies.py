@@ -120,15 +120,21 @@ def family_access(user: User, codename: str = VIEW_FAMILY) -> Q:
         return Q(pk__in=[])
     perm = {"permission_id": family_permission_id(codename)}
     direct = FamilyUserObjectPermission.objects.filter(user=user, **perm).values("content_object_id")
-    via_caseload = FamilyGroupObjectPermission.objects.filter(
-        group_id__in=caseload_group_ids(user), **perm
+    # The own caseload and the deputised ones as two subqueries, not one with an OR: with the
+    # OR, PostgreSQL guessed half of all caseloads and scanned every grant of the district
+    # (100,000 rows at 100k families, ~55 ms per search); each alone is an index scan.
+    via_own_caseload = FamilyGroupObjectPermission.objects.filter(
+        group_id__in=Caseload.objects.filter(owner=user).values("group_id"), **perm
+    ).values("content_object_id")
+    via_deputyship = FamilyGroupObjectPermission.objects.filter(
+        group_id__in=Caseload.objects.filter(owner_id__in=_deputising_for(user)).values("group_id"), **perm
     ).values("content_object_id")
     emergency = EmergencyAccess.objects.filter(
         user=user, ended_at__isnull=True, expires_at__gt=timezone.now()
     ).values("family_id")
-    return (Q(id__in=direct) | Q(id__in=via_caseload) | Q(id__in=emergency)) & Q(
-        organisation_id__in=organisation_ids_with_role(user, Role.CASE_MANAGER)
-    )
+    return (
+        Q(id__in=direct) | Q(id__in=via_own_caseload) | Q(id__in=via_deputyship) | Q(id__in=emergency)
+    ) & Q(organisation_id__in=organisation_ids_with_role(user, Role.CASE_MANAGER))
 
 
 def not_found(obj: Model) -> ObjectDoesNotExist:
@@ -180,14 +186,13 @@ def require_role_in(user: User, organisation: Organisation, *roles: str, obj: Mo
         raise not_found(obj if obj is not None else organisation)
 
 
-def caseload_group_ids(user: User) -> QuerySet[Caseload, Any]:
-    """Caseload groups ``user`` works in: their own, and those of principals they currently deputise for.
+def _deputising_for(user: User) -> QuerySet[Deputyship, Any]:
+    """The principals whose caseloads ``user`` currently deputises for.
 
     Decided from the deputyships and their end dates, not from Django group membership, so a
     deputyship stops granting anything the moment it ends, without a job to remove it.
     """
-    deputising_for = Deputyship.objects.filter(deputy=user, ends_at__gt=timezone.now()).values("principal_id")
-    return Caseload.objects.filter(Q(owner=user) | Q(owner_id__in=deputising_for)).values("group_id")
+    return Deputyship.objects.filter(deputy=user, ends_at__gt=timezone.now()).values("principal_id")
 
 
 def emergency_only_accesses(user: User) -> QuerySet[EmergencyAccess]:

@@ -309,6 +309,12 @@ if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_AGE = 8 * 3600
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000_000
+# Small uploads stay in memory; larger ones go to a temporary file that holds ciphertext
+# only (casemgmt/uploads.py): a scanned document never lies in /tmp in clear.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "casemgmt.uploads.EncryptedTemporaryFileUploadHandler",
+]
 
 # Logs never carry request bodies or field values; DecryptionError messages name only
 # the column and the key id.

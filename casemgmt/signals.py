@@ -66,16 +66,25 @@ def audit_login(sender: Any, request: Any, user: User, **kwargs: Any) -> None:
 
 @receiver(user_login_failed, dispatch_uid="casemgmt_audit_login_failed")
 def audit_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:
-    """A failed login names the account if it exists, never the attempted username itself."""
+    """A failed login names the account if it exists, never the attempted username itself.
+
+    For a name that matches no account nothing of the typed text is kept, not even a hash
+    (people type passwords into the username field, and a hash of a short secret can be
+    tested by guessing); the entry has no organisation and every DPO sees it
+    (``privacy.observed.unattributed_login_failures``).
+    """
     from casemgmt.services.accounts import account_event
 
     username = credentials.get("username")
     user = User.objects.filter(username=username).first() if isinstance(username, str) else None
-    locked = bool(getattr(getattr(request, "_request", request), "axes_locked_out", False))
+    raw_request = getattr(request, "_request", request)
+    locked = bool(getattr(raw_request, "axes_locked_out", False))
+    path = str(getattr(raw_request, "path", ""))
+    via = "admin" if path.startswith("/admin/") else "api" if path.startswith("/api/") else "other"
     account_event(
         event="login_failed",
         user=user,
         actor=None,
         remote_addr=_address(request),
-        details={"known_account": user is not None, "locked_out": locked},
+        details={"known_account": user is not None, "locked_out": locked, "via": via},
     )

@@ -53,6 +53,7 @@ AUDITED_PRIVACY_MODELS = (
     "Objection",
     "Breach",
     "RecordVersion",
+    "RetentionPeriod",
 )
 
 
@@ -293,20 +294,26 @@ def connect_signals() -> None:
 # --- reads: one entry per request
 
 
-def log_access(
+def record_access(
     *,
-    request: Any,
+    actor: Any,
+    endpoint: str,
+    filters: Iterable[str],
+    remote_addr: str | None,
     model: type[models.Model],
     object_ids: Iterable[object],
     activity: str,
     personal_data: bool = True,
     organisation_id: object = None,
 ) -> Any:
-    """Record that ``request.user`` read these objects (a list, a search, a detail, an export).
+    """Record that ``actor`` read these objects (a list, a search, a detail, an export).
 
-    ``personal_data=False`` records a read of anonymised aggregates (statistics) as such.
-    The organisation is the one the objects belong to when the caller knows it, else the
-    reader's (first) organisation, looked up inside the INSERT so the read costs no query.
+    Plain values, so that any caller (the API's ``api.audit.log_access``, a command, an export
+    job) records reads the same way. ``filters``: the names of the filters used, never their
+    values (searches carry names and dates of birth). ``personal_data=False`` records a read of
+    anonymised aggregates (statistics) as such. The organisation is the one the objects
+    belong to when the caller knows it, else the reader's (first) organisation, looked up
+    inside the INSERT so the read costs no query.
     """
     from django.db.models import Subquery
 
@@ -316,14 +323,14 @@ def log_access(
     if auditlog_disabled.get():
         return None  # auditlog's disable_auditlog() switches off the read log too (bench baselines)
     ids = [str(i) for i in object_ids]
+    authenticated = getattr(actor, "is_authenticated", False)
     organisation: Any = organisation_id
-    if organisation is None and getattr(request.user, "is_authenticated", False):
+    if organisation is None and authenticated:
         organisation = Subquery(
-            Membership.objects.filter(user_id=request.user.pk)
+            Membership.objects.filter(user_id=actor.pk)
             .order_by("created_at", "organisation_id")
             .values("organisation_id")[:1]
         )
-    route = getattr(getattr(request, "resolver_match", None), "route", "") or request.path
     with transaction.atomic(savepoint=False):
         return AuditEntry.objects.create(
             content_type=ContentType.objects.get_for_model(model),
@@ -331,14 +338,13 @@ def log_access(
             object_repr=f"{len(ids)} {model._meta.verbose_name_plural}",
             object_ids=ids,
             action=AuditEntry.Action.ACCESS,
-            actor=request.user if getattr(request.user, "is_authenticated", False) else None,
-            remote_addr=client_address(request._request if hasattr(request, "_request") else request),
+            actor=actor if authenticated else None,
+            remote_addr=remote_addr,
             activity=activity,
             organisation_id=organisation,
-            # Filter names only, never their values: searches carry names and dates of birth.
             additional_data={
-                "endpoint": f"{request.method} /{route}",
-                "filters": sorted(request.GET.keys()),
+                "endpoint": endpoint,
+                "filters": sorted(filters),
                 "personal_data": personal_data,
             },
         )

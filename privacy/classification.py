@@ -89,6 +89,7 @@ REVIEWED_CLEAR_TEXT: dict[str, str] = {
     "casemgmt.Course.title": "catalogue: a course title",
     "casemgmt.Course.place": "catalogue: where a course is held",
     "privacy.ErasureRequest.refusal_code": "a fixed code set by the service",
+    "privacy.RetentionPeriod.rule": "the code of a declared retention rule, checked by the service",
     "casemgmt.SetPasswordToken.digest": "SHA-256 digest of a one-time token, never the token",
     "privacy.AuditCheckpoint.root_hash": "a Merkle tree hash (hex) of the audit log",
     "privacy.AuditCheckpoint.key_id": "identifier of the public signing key",

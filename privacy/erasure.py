@@ -168,8 +168,8 @@ def execute(plan: ErasurePlan, *, actor: Any = None, note: str = "erasure") -> d
         if not ids:
             continue
         changes = {name: _cleared_value(model, name, rule) for name, rule in rules[label].items()}
-        if label in ("casemgmt.Family", "casemgmt.Person", "casemgmt.Document"):
-            changes["anonymised_at"] = now
+        if any(f.name == "anonymised_at" for f in model._meta.concrete_fields):
+            changes["anonymised_at"] = now  # Family, Person, Document, Consent: marks it done
         if label == "casemgmt.Document":
             # The files go with their wrapped keys; deleted once the erasure has committed.
             from casemgmt.services.documents import delete_stored_files

@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
+from casemgmt.models.base import ExportContext, SubjectExport
 from privacy.registry import RECIPIENTS, Text, activities_by_code, controller_section
 
 #: Activities under which a family member's data is processed.
@@ -82,22 +83,6 @@ def _iso(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def _person(person: Any) -> dict[str, Any]:
-    return {
-        "id": str(person.pk),
-        "role": person.role,
-        "given_name": person.given_name,
-        "family_name": person.family_name,
-        "date_of_birth": _iso(person.date_of_birth),
-        "birth_year": person.birth_year,
-        "sex": person.sex,
-        "residence_status": person.residence_status,
-        "country_of_origin": person.country_of_origin,
-        "recorded_on": _iso(person.created_at),
-        "anonymised_at": _iso(person.anonymised_at),
-    }
-
-
 def _held_records(person: Any, family: Any) -> Q:
     """Audit entries about any record held on the person: every declared family-owned model.
 
@@ -160,9 +145,9 @@ def _access_log(person: Any, family: Any, related_ids: list[str]) -> list[dict[s
     return log
 
 
-def _recipients(person: Any, family: Any, referrals: list[Any]) -> list[dict[str, Any]]:
+def _recipients(person: Any, family: Any) -> list[dict[str, Any]]:
     """Art. 15(1)(c): who received the person's data, by name (agencies, providers)."""
-    from casemgmt.models import ConferenceParticipant
+    from casemgmt.models import ConferenceParticipant, Referral
     from casemgmt.models.casework import Agency
 
     found: list[dict[str, Any]] = []
@@ -175,236 +160,198 @@ def _recipients(person: Any, family: Any, referrals: list[Any]) -> list[dict[str
         found.append(
             {"name": name, "kind": p.agency, "via": "case_conference", "on": _iso(p.conference.held_at)}
         )
-    for r in referrals:
-        if r.status != "draft":
-            found.append(
-                {
-                    "name": r.provider.name,
-                    "kind": "course_provider",
-                    "via": "referral",
-                    "on": _iso(r.created_at),
-                }
-            )
+    for r in Referral.objects.filter(person=person).exclude(status="draft").select_related("provider"):
+        found.append(
+            {
+                "name": r.provider.name,
+                "kind": "course_provider",
+                "via": "referral",
+                "on": _iso(r.created_at),
+            }
+        )
     return found
+
+
+# --- the records held on the person, from the models' declarations (SubjectExport)
+
+
+def export_declarations() -> list[tuple[type[Model], SubjectExport]]:
+    """Every family-owned model that declares how it appears in the export, in model order."""
+    from casemgmt.models.base import family_owned_models
+
+    declared = []
+    for model in family_owned_models():
+        spec: SubjectExport | None = getattr(model, "SUBJECT_EXPORT", None)
+        if spec is not None:
+            declared.append((model, spec))
+    return declared
+
+
+def _resolve(obj: Any, path: str) -> Any:
+    """Follow an attribute path (dots or ORM ``__``); a missing relation gives None."""
+    value = obj
+    for part in path.replace("__", ".").split("."):
+        if value is None:
+            return None
+        value = getattr(value, part, None)
+    return value
+
+
+def _related(model: type[Model], spec: SubjectExport) -> list[str]:
+    """Foreign keys the fields read through, fetched with the rows (one query per section)."""
+    names = []
+    for path in spec.fields.values():
+        head = path.split(".", 1)[0] if isinstance(path, str) and "." in path else ""
+        if head:
+            field = model._meta.get_field(head)
+            if field.many_to_one or field.one_to_one:
+                names.append(head)
+    return names
+
+
+def _row(obj: Any, model: type[Model], spec: SubjectExport, context: ExportContext) -> dict[str, Any]:
+    person_path: str = getattr(model, "PERSON_PATH", "")
+    household = not person_path or _resolve(obj, person_path) is None
+    row: dict[str, Any] = {}
+    if spec.with_id:
+        row["id"] = str(obj.pk)
+    if spec.household_flag:
+        row["household_level"] = household
+    for key, path in spec.fields.items():
+        value = path(obj, context) if callable(path) else _iso(_resolve(obj, path))
+        if household and key in spec.household_text and isinstance(value, str):
+            value = context.household(value)
+        row[key] = value
+    return row
+
+
+def _rows_of(model: type[Model], spec: SubjectExport, person: Any, family: Any) -> QuerySet[Any]:
+    """The rows that concern the person: their own, and the household's without a person."""
+    person_path: str = getattr(model, "PERSON_PATH", "")
+    family_path: str = model.FAMILY_PATH  # type: ignore[attr-defined]
+    if person_path:
+        condition = Q(**{person_path: person.pk}) | Q(
+            **{family_path: family.pk, f"{person_path}__isnull": True}
+        )
+    else:
+        condition = Q(**{family_path: family.pk})
+    rows = model._default_manager.filter(condition, **spec.where)
+    if spec.concerns:
+        concerned = Q(pk__in=[])
+        for path in spec.concerns:
+            concerned |= Q(**{path: person.pk})
+        rows = rows.filter(concerned).distinct()
+    return rows.select_related(*_related(model, spec))
+
+
+def held_records(person: Any, context: ExportContext) -> tuple[dict[str, Any], list[str]]:
+    """Every declared record held on ``person``, by section; and the ids of the rows shown.
+
+    Child records (a goal's reviews) are listed inside their parent's rows, fetched in one
+    query per child model.
+    """
+    family = person.family
+    declared = export_declarations()
+    sections: dict[str, Any] = {}
+    ids: list[str] = []
+    rows_by_section: dict[str, list[tuple[Any, dict[str, Any]]]] = {}
+    for model, spec in declared:
+        if spec.within:
+            continue
+        objects = list(_rows_of(model, spec, person, family))
+        rows = [(obj, _row(obj, model, spec, context)) for obj in objects]
+        rows_by_section[spec.section] = rows
+        ids.extend(str(obj.pk) for obj in objects)
+        if spec.single:
+            sections[spec.section] = rows[0][1] if rows else None
+        else:
+            sections[spec.section] = [row for _, row in rows]
+    for model, spec in declared:
+        if not spec.within:
+            continue
+        parents = rows_by_section.get(spec.within, [])
+        children: dict[Any, list[dict[str, Any]]] = {}
+        lookup = {f"{spec.parent}__in": [obj.pk for obj, _ in parents]}
+        # the parent comes along: a child's person (household or not) is read through it
+        query = model._default_manager.filter(**lookup, **spec.where)
+        for child in query.select_related(spec.parent, *_related(model, spec)):
+            children.setdefault(getattr(child, f"{spec.parent}_id"), []).append(
+                _row(child, model, spec, context)
+            )
+        for obj, row in parents:
+            row[spec.section] = children.get(obj.pk, [])
+    return sections, ids
+
+
+def _nest(data: dict[str, Any], sections: dict[str, Any]) -> None:
+    """Put each section at its key; a dotted key ("status.objections") goes into a nested dict."""
+    for key, value in sections.items():
+        target = data
+        *outer, last = key.split(".")
+        for part in outer:
+            target = target.setdefault(part, {})
+        target[last] = value
 
 
 def subject_export(person: Any, lang: str = "en", redact: bool = False) -> dict[str, Any]:
     """The Art. 15 export of ``person`` as plain data (JSON and HTML are made from it).
 
-    ``redact``: the copy handed to the person (Art. 15(3)/(4)); household-level free text,
-    which may be about other members, is replaced by a marker.
+    The records come from the models' ``SUBJECT_EXPORT`` declarations (``held_records``), so
+    a new family-owned record is exported once it declares itself. ``redact``: the copy
+    handed to the person (Art. 15(3)/(4)); household-level free text, which may be about
+    other members, is replaced by a marker.
     """
-    from casemgmt.models import CaseConference, ConferenceParticipant, Consent, Contact, Goal, Referral
+    from casemgmt.models import ConferenceParticipant
     from privacy.classification import SPECIAL_CATEGORIES, category_label
-    from privacy.models import Objection, Rectification, Restriction
 
     family = person.family
-    goals = list(
-        Goal.objects.filter(Q(person=person) | Q(family=family, person__isnull=True))
-        .select_related("field_of_action")
-        .prefetch_related("reviews")
-    )
-    referrals = list(
-        Referral.objects.filter(person=person)
-        .select_related("course", "provider")
-        .prefetch_related("transitions")
-    )
-    consents = list(Consent.objects.filter(Q(person=person) | Q(family=family, person__isnull=True)))
-    conferences = list(
-        CaseConference.objects.filter(family=family)
-        .filter(Q(participants__person=person) | Q(decided_goals__person=person))
-        .distinct()
-        .prefetch_related("participants")
-    )
-    contacts = list(Contact.objects.filter(family=family))
-    from casemgmt.models import Document, Handover
-
-    # Documents as a list (the files themselves on request, through the download endpoint).
-    documents = list(
-        Document.objects.filter(Q(person=person) | Q(family=family, person__isnull=True)).filter(
-            anonymised_at__isnull=True
-        )
-    )
-    handovers = list(
-        Handover.objects.filter(family=family).select_related("from_organisation", "to_organisation")
-    )
-    related: list[Any] = [*goals, *referrals, *consents, *conferences, *documents]
-    related_ids = [str(o.pk) for o in related]
+    context = ExportContext(lang=lang, redact=redact, marker=REDACTED[lang])
+    sections, related_ids = held_records(person, context)
     disclosed = ConferenceParticipant.objects.filter(
         conference__family=family, conference__status="held", kind="external"
     ).values_list("agency", "conference__held_at")
     activities = activities_by_code()
-    restrictions = list(Restriction.objects.filter(person=person))
     categories: list[Any] = []
     for code in SUBJECT_ACTIVITIES:
         categories.extend(c for c in activities[code].data_categories() if c not in categories)
-    hidden = REDACTED[lang]
 
-    def household(text: str) -> str:
-        return hidden if redact and text else text
-
-    return {
+    data: dict[str, Any] = {
         "generated": timezone.now().isoformat(timespec="seconds"),
         "language": lang,
         "redacted": redact,
         "controller": controller_section(family.organisation, lang),
-        "subject": _person(person),
-        "family": {
-            "reference": family.reference,
-            "status": family.status,
-            "opened_on": _iso(family.opened_on),
-            "closed_on": _iso(family.closed_on),
-            "family_name": family.family_name,
-            "address": family.address,
-            "phone": family.phone,
-            "preferred_languages": family.preferred_languages,
-            "interpreter_needed": family.interpreter_needed,
-            "benefit_status_at_intake": family.benefit_status_at_intake,
-            "benefit_status_at_closure": family.benefit_status_at_closure,
-            "closure_outcome": family.closure_outcome,
-            "household_notes": {"household_level": True, "text": household(family.notes)},
-        },
-        "goals": [
-            {
-                "id": str(g.pk),
-                "household_level": g.person_id is None,
-                "field_of_action": g.field_of_action.code,
-                "field_of_action_label": (g.field_of_action.name_de if lang == "de" else "")
-                or g.field_of_action.name,
-                "description": household(g.description) if g.person_id is None else g.description,
-                "agreed_on": _iso(g.agreed_on),
-                "target_date": _iso(g.target_date),
-                "status": g.status,
-                "achieved_at": _iso(g.achieved_at),
-                "reviews": [
-                    {"reviewed_on": _iso(r.reviewed_on), "status": r.status, "note": r.note}
-                    for r in g.reviews.all()
-                ],
-            }
-            for g in goals
-        ],
-        "referrals": [
-            {
-                "id": str(r.pk),
-                "course": r.course.title if r.course else None,
-                "provider": r.provider.name,
-                "status": r.status,
-                "note": r.note,
-                "history": [{"to": t.to_status, "at": _iso(t.at)} for t in r.transitions.all()],
-            }
-            for r in referrals
-        ],
-        "consents": [
-            {
-                "id": str(c.pk),
-                "household_level": c.person_id is None,
-                "recipient": c.recipient,
-                "recipient_name": c.recipient_name,
-                "purpose": c.purpose,
-                "given_on": _iso(c.given_on),
-                "valid_until": _iso(c.valid_until),
-                "withdrawn_on": _iso(c.withdrawn_on),
-            }
-            for c in consents
-        ],
-        "conferences": [
-            {
-                "id": str(k.pk),
-                "household_level": True,
-                "scheduled_at": _iso(k.scheduled_at),
-                "held_at": _iso(k.held_at),
-                "format": k.format,
-                "status": k.status,
-                "agenda": household(k.agenda),
-                "minutes": household(k.minutes),
-                "participants": [
-                    {"kind": p.kind, "agency": p.agency, "role": p.role} for p in k.participants.all()
-                ],
-            }
-            for k in conferences
-        ],
-        "contacts": [
-            {
-                "household_level": True,
-                "occurred_on": _iso(c.occurred_on),
-                "kind": c.kind,
-                "initiated_by": c.initiated_by,
-                "duration_minutes": c.duration_minutes,
-                "notes": household(c.notes),
-            }
-            for c in contacts
-        ],
-        "documents": [
-            {
-                "id": str(d.pk),
-                "attached_to": d.target_kind,
-                "filename": d.filename,
-                "content_type": d.content_type,
-                "size": d.size,
-                "recorded_on": _iso(d.created_at),
-            }
-            for d in documents
-        ],
-        "handovers": [
-            {
-                "from": h.from_organisation.name,
-                "to": h.to_organisation.name,
-                "status": h.effective_status,
-                "legal_basis": h.legal_basis,
-                "offered_on": _iso(h.created_at),
-                "decided_on": _iso(h.decided_at),
-            }
-            for h in handovers
-        ],
-        "restrictions": [
-            {"restricted_at": _iso(r.restricted_at), "lifted_at": _iso(r.lifted_at)} for r in restrictions
-        ],
-        # Art. 18 / Art. 21 status at the time of the answer.
-        "status": {
-            "restricted": any(r.lifted_at is None for r in restrictions),
-            "objections": [
-                {
-                    "received_at": _iso(o.received_at),
-                    "decision": o.decision,
-                    "decision_reason": o.decision_reason,
-                    "decided_at": _iso(o.decided_at),
-                }
-                for o in Objection.objects.filter(person=person)
-            ],
-        },
-        # Art. 16: what was corrected, with the previous value.
-        "rectifications": [
-            {
-                "field": r.field,
-                "previous_value": r.previous_value,
-                "reason": r.reason,
-                "rectified_at": _iso(r.rectified_at),
-            }
-            for r in Rectification.objects.filter(person=person)
-        ],
-        # Art. 15(1)(b): the categories of personal data concerned.
-        "categories": [
-            {"code": c.value, "label": category_label(c, lang), "special": c in SPECIAL_CATEGORIES}
-            for c in categories
-        ],
-        "recipients": _recipients(person, family, referrals),
-        "rights": [r[lang] for r in RIGHTS],
-        "complaint": COMPLAINT[lang],
-        "source": SOURCE[lang],
-        "automated_decisions": AUTOMATED_DECISIONS[lang],
-        "third_country_transfers": TRANSFERS[lang],
-        "processing": [
-            {
-                "code": code,
-                "name": activities[code].name[lang],
-                "purpose": activities[code].purpose[lang],
-                "legal_basis": activities[code].legal_basis[lang],
-                "categories": [category_label(c, lang) for c in activities[code].data_categories()],
-                "recipients": [RECIPIENTS[r][lang] for r in activities[code].recipients],
-                "retention": activities[code].retention[lang],
-            }
-            for code in SUBJECT_ACTIVITIES
-        ],
-        "disclosed_to": [{"agency": agency, "on": _iso(held_at)} for agency, held_at in disclosed],
-        "access_log": _access_log(person, family, related_ids),
     }
+    _nest(data, sections)
+    # Art. 18 / Art. 21 status at the time of the answer (objections are declared "status.objections").
+    restricted = any(r["lifted_at"] is None for r in data.get("restrictions", []))
+    data["status"] = {"restricted": restricted, **data.get("status", {})}
+    data.update(
+        {
+            # Art. 15(1)(b): the categories of personal data concerned.
+            "categories": [
+                {"code": c.value, "label": category_label(c, lang), "special": c in SPECIAL_CATEGORIES}
+                for c in categories
+            ],
+            "recipients": _recipients(person, family),
+            "rights": [r[lang] for r in RIGHTS],
+            "complaint": COMPLAINT[lang],
+            "source": SOURCE[lang],
+            "automated_decisions": AUTOMATED_DECISIONS[lang],
+            "third_country_transfers": TRANSFERS[lang],
+            "processing": [
+                {
+                    "code": code,
+                    "name": activities[code].name[lang],
+                    "purpose": activities[code].purpose[lang],
+                    "legal_basis": activities[code].legal_basis[lang],
+                    "categories": [category_label(c, lang) for c in activities[code].data_categories()],
+                    "recipients": [RECIPIENTS[r][lang] for r in activities[code].recipients],
+                    "retention": activities[code].retention[lang],
+                }
+                for code in SUBJECT_ACTIVITIES
+            ],
+            "disclosed_to": [{"agency": agency, "on": _iso(held_at)} for agency, held_at in disclosed],
+            "access_log": _access_log(person, family, related_ids),
+        }
+    )
+    return data

@@ -39,15 +39,27 @@ def seal_audit_log() -> int:
 
 @task()
 def run_retention() -> dict[str, int]:
-    """The nightly retention run: closed cases past their period, then whole sealed audit ranges."""
-    from casemgmt.services.handovers import handover_expire_lapsed
-    from privacy.retention import apply_audit_retention, apply_retention
+    """The nightly retention run: every rule for every organisation, its report stored (counts only).
 
-    families = apply_retention(dry_run=False)
-    pruned = apply_audit_retention(dry_run=False)
-    # Lapsed handover offers already read as expired; the nightly run records it in the table too.
-    expired = handover_expire_lapsed()
-    return {"families": len(families), "audit_entries_pruned": pruned, "handovers_expired": expired}
+    Returns totals per rule (rows handled) and the lapsed handovers it marked expired.
+    """
+    from casemgmt.services.handovers import handover_expire_lapsed
+    from privacy.audit import acting_as_system
+    from privacy.registry import Activity
+    from privacy.retention import RULES, apply_retention
+
+    with acting_as_system(process="run_retention", activity=Activity.DATA_SUBJECT_RIGHTS):
+        run = apply_retention(dry_run=False)
+        run.save(trigger="nightly")
+        # Lapsed handover offers already read as expired; the nightly run records it in the table too.
+        expired = handover_expire_lapsed()
+    totals = {rule.code: run.total(rule.code) for rule in RULES}
+    return {
+        **totals,
+        "families": totals["closed_cases"] + totals["dormant_intake"],
+        "audit_entries_pruned": totals["audit_log"],
+        "handovers_expired": expired,
+    }
 
 
 @task()

@@ -11,7 +11,7 @@ from auditlog.models import AbstractLogEntry
 from django.conf import settings
 from django.db import models
 
-from casemgmt.models.base import AuditContextMixin, FamilyOwned
+from casemgmt.models.base import AuditContextMixin, FamilyOwned, SubjectExport, own
 from casemgmt.models.casework import Agency
 from privacy.cipher.fields import EncryptedCharField, EncryptedTextField
 from privacy.classification import DataCategory
@@ -131,6 +131,13 @@ class Restriction(FamilyOwned, models.Model):
     FAMILY_PATH = "person__family_id"
     PERSON_PATH = "person_id"
     PROCESSING_ACTIVITY = "data_subject_rights"
+    SUBJECT_EXPORT = SubjectExport(
+        section="restrictions",
+        label={"en": "Restrictions (Art. 18)", "de": "Einschränkungen (Art. 18)"},
+        with_id=False,
+        household_flag=False,
+        fields=own("restricted_at", "lifted_at"),
+    )
     ANONYMISE: ClassVar[dict[str, str]] = {"reason": "mark"}
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -317,6 +324,13 @@ class Rectification(_SubjectRecord):
         COUNTRY_OF_ORIGIN = "country_of_origin", "Country of origin"
 
     ANONYMISE: ClassVar[dict[str, str]] = {"previous_value": "clear", "reason": "clear"}
+    SUBJECT_EXPORT = SubjectExport(
+        section="rectifications",
+        label={"en": "Rectifications (Art. 16)", "de": "Berichtigungen (Art. 16)"},
+        with_id=False,
+        household_flag=False,
+        fields=own("field", "previous_value", "reason", "rectified_at"),
+    )
 
     field = models.CharField(max_length=30, choices=Field.choices)
     previous_value = EncryptedTextField(max_length=500, blank=True)
@@ -354,6 +368,21 @@ class RecipientNotice(_SubjectRecord):
         REFERRAL = "referral", "Referral"
 
     ANONYMISE: ClassVar[dict[str, str]] = {"recipient_name": "clear"}
+    SUBJECT_EXPORT = SubjectExport(
+        section="recipient_notices",
+        label={
+            "en": "Recipients to be told of a rectification, restriction or erasure (Art. 19)",
+            "de": "Empfänger, die über Berichtigung, Einschränkung oder Löschung zu unterrichten sind "
+            "(Art. 19)",
+        },
+        with_id=False,
+        household_flag=False,
+        fields={
+            **own("cause", "recipient_kind", "recipient_name", "received_via"),
+            "recorded_on": "created_at",
+            "informed_at": "informed_at",
+        },
+    )
 
     cause = models.CharField(max_length=20, choices=Cause.choices)
     cause_id = models.UUIDField()
@@ -398,6 +427,13 @@ class Objection(_SubjectRecord):
         REJECTED = "rejected", "Rejected: compelling legitimate grounds"
 
     ANONYMISE: ClassVar[dict[str, str]] = {"reason": "clear", "decision_reason": "clear"}
+    SUBJECT_EXPORT = SubjectExport(
+        section="status.objections",
+        label={"en": "Objections (Art. 21)", "de": "Widersprüche (Art. 21)"},
+        with_id=False,
+        household_flag=False,
+        fields=own("received_at", "decision", "decision_reason", "decided_at"),
+    )
 
     reason = EncryptedTextField(max_length=2000)
     received_at = models.DateTimeField()
@@ -508,3 +544,82 @@ class RecordVersion(AuditContextMixin, models.Model):
 
     def __str__(self) -> str:
         return f"record version {self.number}"
+
+
+class RetentionPeriod(AuditContextMixin, models.Model):
+    """An organisation's own period for one retention rule (``privacy.retention.RULES``).
+
+    Without a row the rule's default applies (the processing activity's period in the
+    registry). The DPO sets it within the rule's documented minimum and maximum, so a
+    controller can follow its own state law without a code change, but cannot switch
+    retention off or keep data without limit.
+    """
+
+    PROCESSING_ACTIVITY = "data_subject_rights"
+    ORGANISATION_PATH = "organisation_id"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organisation = models.ForeignKey("casemgmt.Organisation", on_delete=models.CASCADE, related_name="+")
+    rule = models.CharField(max_length=40)
+    days = models.PositiveIntegerField()
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {"updated_by": DataCategory.ACCOUNT}
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "organisation", "rule", "days", "updated_at")
+
+    class Meta:
+        ordering = ("organisation", "rule")
+        constraints = (
+            models.UniqueConstraint(fields=("organisation", "rule"), name="retention_period_unique"),
+        )
+
+    def __str__(self) -> str:
+        return f"retention period {self.rule}: {self.days} days"
+
+
+class RetentionReport(AuditContextMixin, models.Model):
+    """What one retention run did (or, as a dry run, would do) for one organisation: counts only.
+
+    One row per run and organisation; rules that are not per organisation (the audit log,
+    set-password tokens) report under no organisation. The lines hold rule codes, periods
+    and counts, never an id or a name, so the DPO can keep and share the report.
+    """
+
+    PROCESSING_ACTIVITY = "data_subject_rights"
+    ORGANISATION_PATH = "organisation_id"
+
+    class Trigger(models.TextChoices):
+        NIGHTLY = "nightly", "Nightly job"
+        COMMAND = "command", "Management command"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    run_id = models.UUIDField(db_index=True)
+    organisation = models.ForeignKey(
+        "casemgmt.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    ran_at = models.DateTimeField()
+    dry_run = models.BooleanField(default=False)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    #: [{"rule", "period_days", "due", "kept", "applied"}]
+    lines = models.JSONField(default=list)
+
+    PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {}
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "run_id",
+        "organisation",
+        "ran_at",
+        "dry_run",
+        "trigger",
+        "lines",
+    )
+
+    class Meta:
+        ordering = ("-ran_at", "id")
+        indexes = (models.Index(fields=("organisation", "-ran_at"), name="retention_report_org_time"),)
+
+    def __str__(self) -> str:
+        return f"retention report {self.pk}"

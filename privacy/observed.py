@@ -25,6 +25,21 @@ def audit_scope(organisation_ids: Any) -> Q:
     return Q(organisation_id__in=organisation_ids) | Q(actor_id__in=staff)
 
 
+#: ``object_repr`` of a failed login (``casemgmt.services.accounts.account_event``).
+LOGIN_FAILED_REPR = "account event: login_failed"
+
+
+def unattributed_login_failures() -> Q:
+    """Failed logins for a username that names no account: they belong to no organisation.
+
+    Nothing ties such an attempt to a tenant (the login endpoints carry no organisation, and
+    the typed name is deliberately not kept: people type passwords into it), so every DPO
+    sees them, as time, client address and endpoint only. Without this no DPO would see a
+    password-guessing run against invented usernames at all.
+    """
+    return Q(organisation_id__isnull=True, actor_id__isnull=True, object_pk="", object_repr=LOGIN_FAILED_REPR)
+
+
 def period_filter(start: datetime.date, end: datetime.date) -> Q:
     return Q(timestamp__date__gte=start, timestamp__date__lte=end)
 

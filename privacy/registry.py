@@ -666,6 +666,7 @@ def record(lang: str = "en", organisation: Any = None) -> dict[str, Any]:
     profile = ControllerProfile.objects.filter(organisation=organisation).first() if organisation else None
     transfers = profile.third_country_transfers if profile and profile.third_country_transfers else None
     details: dict[str, dict[str, str]] = dict(profile.activity_details) if profile else {}
+    periods = _configured_periods(organisation)
     return {
         "controller": controller or {"name": CONTROLLER[lang], "missing": []},
         "technical_and_organisational_measures": measures
@@ -695,6 +696,8 @@ def record(lang: str = "en", organisation: Any = None) -> dict[str, Any]:
                 "third_country_transfers": transfers or a.third_country_transfers[lang],
                 "retention": a.retention[lang],
                 "retention_days": a.retention_days,
+                # Art. 30(1)(f): the periods the retention rules of this activity apply, as configured.
+                "retention_periods": retention_periods(a.code, lang, periods),
                 "risk_assessment": a.risk[lang],
                 "responsible_unit": details.get(a.code, {}).get("responsible_unit", ""),
                 "dpia_reference": details.get(a.code, {}).get("dpia_reference", ""),
@@ -703,6 +706,31 @@ def record(lang: str = "en", organisation: Any = None) -> dict[str, Any]:
             for a in ACTIVITIES
         ],
     }
+
+
+def _configured_periods(organisation: Any) -> dict[str, int]:
+    from privacy.retention import RULES, periods_for
+
+    if organisation is None:
+        return {rule.code: rule.default_days for rule in RULES}
+    return periods_for(organisation.pk)
+
+
+def retention_periods(activity: str, lang: str, periods: dict[str, int]) -> list[dict[str, Any]]:
+    """The retention rules of one activity with the period each has for the organisation."""
+    from privacy.retention import RULES
+
+    return [
+        {
+            "rule": rule.code,
+            "label": rule.label[lang],
+            "reference": rule.reference[lang],
+            "period_days": periods[rule.code],
+            "default_days": rule.default_days,
+        }
+        for rule in RULES
+        if rule.activity == activity
+    ]
 
 
 def anonymisation() -> dict[str, dict[str, str]]:

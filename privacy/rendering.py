@@ -41,6 +41,7 @@ RECORD_LABELS = {
         "recipients": "Recipients",
         "transfers": "Transfers to third countries",
         "retention": "Retention",
+        "retention_rule_days": "days from",
         "risk": "Risk assessment",
         "observed": "Observed operations",
         "recipients_used": "Recipients actually used",
@@ -74,6 +75,7 @@ RECORD_LABELS = {
         "recipients": "Empfänger",
         "transfers": "Übermittlung in Drittländer",
         "retention": "Löschfristen",
+        "retention_rule_days": "Tage ab",
         "risk": "Risikobewertung",
         "observed": "Beobachtete Vorgänge",
         "recipients_used": "Tatsächliche Empfänger",
@@ -101,6 +103,7 @@ def registry_csv(data: dict[str, Any]) -> HttpResponse:
             "third_country_transfers",
             "retention",
             "retention_days",
+            "retention_periods",
             "risk_assessment",
             "operations_create",
             "operations_update",
@@ -125,6 +128,7 @@ def registry_csv(data: dict[str, Any]) -> HttpResponse:
                 a["third_country_transfers"],
                 a["retention"],
                 a["retention_days"] if a["retention_days"] is not None else "",
+                "; ".join(f"{p['rule']}={p['period_days']}" for p in a["retention_periods"]),
                 a["risk_assessment"],
                 ops.get("create", 0),
                 ops.get("update", 0),
@@ -602,6 +606,7 @@ def subject_export_display(data: dict[str, Any], lang: str) -> dict[str, Any]:
             }
             for h in data.get("handovers", [])
         ],
+        "declared": declared_sections_display(data, lang),
         "processing": data["processing"],
         "categories": data["categories"],
         "recipients": [
@@ -643,14 +648,118 @@ def subject_export_display(data: dict[str, Any], lang: str) -> dict[str, Any]:
     }
 
 
+#: Sections the template lays out by hand; every other declared section (``SUBJECT_EXPORT``)
+#: is shown as a generic table, so a new record reaches the HTML without editing it.
+HAND_RENDERED = frozenset(
+    {
+        "subject",
+        "family",
+        "goals",
+        "referrals",
+        "consents",
+        "conferences",
+        "contacts",
+        "documents",
+        "handovers",
+        "restrictions",
+        "rectifications",
+        "status.objections",
+    }
+)
+
+
+def _model_field(model: Any, path: Any) -> Any:
+    """The model field an export field reads directly, if any (not through a relation)."""
+    if not isinstance(path, str) or "." in path:
+        return None
+    try:
+        return model._meta.get_field(path)
+    except Exception:  # a property such as ``effective_status``
+        return None
+
+
+def _field_label(model: Any, spec: Any, key: str, lang: str) -> str:
+    from django.utils import translation
+
+    if key in FIELD_LABELS[lang]:
+        return FIELD_LABELS[lang][key]
+    field = _model_field(model, spec.fields.get(key))
+    if field is not None and getattr(field, "verbose_name", None):
+        with translation.override(lang):
+            text = str(field.verbose_name)
+        return text[:1].upper() + text[1:]
+    return key.replace("_", " ").capitalize()
+
+
+def _shown(model: Any, spec: Any, key: str, value: Any, lang: str) -> str:
+    from django.db import models as db
+    from django.utils import translation
+
+    if value in (None, ""):
+        return "–"
+    if isinstance(value, bool):
+        return (CHOICES_DE if lang == "de" else _choices_en())["bool"][str(value)]
+    field = _model_field(model, spec.fields.get(key))
+    if field is not None and field.choices:
+        with translation.override(lang):
+            return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, db.DateField | db.DateTimeField) or key.endswith(("_on", "_at")):
+        return when(value, lang)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "–"
+    return str(value)
+
+
+def declared_sections_display(data: dict[str, Any], lang: str) -> list[dict[str, Any]]:
+    """Sections of declared records the template has no layout for, as generic tables."""
+    from privacy.exports import export_declarations
+
+    declared = export_declarations()
+    children = [(m, s) for m, s in declared if s.within]
+    out = []
+    for model, spec in declared:
+        if spec.within or spec.section in HAND_RENDERED:
+            continue
+        rows: Any = data
+        for part in spec.section.split("."):
+            rows = rows.get(part, []) if isinstance(rows, dict) else []
+        rows = [rows] if isinstance(rows, dict) else rows
+        keys = [k for k in spec.fields if k not in ("id", "household_level")]
+        own_children = [(m, s) for m, s in children if s.within == spec.section]
+        header = [_field_label(model, spec, k, lang) for k in keys] + [s.label[lang] for _, s in own_children]
+        shown_rows = []
+        for row in rows:
+            cells = [_shown(model, spec, k, row.get(k), lang) for k in keys]
+            for child_model, child_spec in own_children:
+                cells.append(
+                    "; ".join(
+                        ", ".join(
+                            _shown(child_model, child_spec, k, child.get(k), lang) for k in child_spec.fields
+                        )
+                        for child in row.get(child_spec.section, [])
+                    )
+                    or "–"
+                )
+            shown_rows.append({"household": bool(row.get("household_level")), "cells": cells})
+        out.append({"label": spec.label[lang], "header": header, "rows": shown_rows})
+    return out
+
+
 #: What a document is attached to, as the export names it.
 DOCUMENT_TARGET_LABELS = {
-    "en": {"family": "Household", "person": "Person", "consent": "Consent", "conference": "Case conference"},
+    "en": {
+        "family": "Household",
+        "person": "Person",
+        "consent": "Consent",
+        "conference": "Case conference",
+        "plan": "Integration plan",
+    },
     "de": {
         "family": "Haushalt",
         "person": "Person",
         "consent": "Einwilligung",
         "conference": "Fallkonferenz",
+        "plan": "Integrationsplan",
     },
 }
 

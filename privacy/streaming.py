@@ -95,6 +95,104 @@ def decrypt_stream(
         current = following
 
 
+def _fill(reader: DecryptingReader | EncryptingReader, target: bytearray | memoryview) -> int:
+    """``readinto`` for a reader over a generator of byte strings (its ``_stream``/``_buffer``)."""
+    while not reader._buffer:
+        try:
+            reader._buffer = next(reader._stream)
+        except StopIteration:
+            return 0
+    n = min(len(target), len(reader._buffer))
+    target[:n] = reader._buffer[:n]
+    reader._buffer = reader._buffer[n:]
+    return n
+
+
+class SegmentWriter:
+    """Push-style ``encrypt_stream``: write plaintext as it arrives, ciphertext goes to ``sink``.
+
+    Same format as ``encrypt_stream`` (a full segment is held back until more data shows it
+    is not the last), so ``decrypt_stream`` reads what this writes. For uploads arriving in
+    pieces from the request body, where there is no iterable to hand to ``encrypt_stream``.
+    """
+
+    def __init__(self, sink: io.RawIOBase | io.BufferedIOBase | object, *, key: bytes, context: str) -> None:
+        self._write = sink.write  # type: ignore[attr-defined,union-attr]
+        self._cipher = AESGCM(key)
+        self._aad = context.encode()
+        self._buffer = bytearray()
+        self._pending: bytes | None = None
+        self._counter = 0
+        self._write(MAGIC)
+
+    def _seal(self, segment: bytes, last: bool) -> None:
+        self._write(self._cipher.encrypt(_nonce(self._counter, last), segment, self._aad))
+        self._counter += 1
+
+    def write(self, data: bytes) -> None:
+        self._buffer.extend(data)
+        while len(self._buffer) > SEGMENT:
+            if self._pending is not None:
+                self._seal(self._pending, False)
+            self._pending = bytes(self._buffer[:SEGMENT])
+            del self._buffer[:SEGMENT]
+
+    def close(self) -> None:
+        """Seal the rest, marking the last segment (as ``_segments`` cuts it)."""
+        if self._pending is not None:
+            if self._buffer:
+                self._seal(self._pending, False)
+                self._seal(bytes(self._buffer), True)
+            else:
+                self._seal(self._pending, True)
+        else:
+            self._seal(bytes(self._buffer), True)
+        self._buffer.clear()
+        self._pending = None
+
+
+class DecryptingReader(io.RawIOBase):
+    """A read-only file object over the plaintext of a file ``encrypt_stream`` wrote to ``source``.
+
+    Seeking is only back to the start (decryption starts over): enough for Django's
+    ``File.chunks()`` and for reading a file's first bytes and then the whole of it.
+    """
+
+    def __init__(
+        self, source: io.RawIOBase | io.BufferedIOBase | object, *, key: bytes, context: str
+    ) -> None:
+        self._source = source
+        self._key, self._context = key, context
+        self._restart()
+
+    def _restart(self) -> None:
+        self._source.seek(0)  # type: ignore[attr-defined,union-attr]
+        self._stream = decrypt_stream(self._source, key=self._key, context=self._context)
+        self._buffer = b""
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if (offset, whence) not in ((0, io.SEEK_SET), (0, io.SEEK_CUR)):
+            raise io.UnsupportedOperation("an encrypted upload seeks only back to its start")
+        if whence == io.SEEK_SET:
+            self._restart()
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
+        n = _fill(self, target)
+        self._position += n
+        return n
+
+
 class EncryptingReader(io.RawIOBase):
     """A read-only file object over the ciphertext of ``chunks``: storages pull it piece by piece."""
 
@@ -107,14 +205,7 @@ class EncryptingReader(io.RawIOBase):
         return True
 
     def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._buffer:
-            try:
-                self._buffer = next(self._stream)
-            except StopIteration:
-                return 0
-        n = min(len(target), len(self._buffer))
-        target[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
+        n = _fill(self, target)
         self.written += n
         return n
 
@@ -127,7 +218,9 @@ def ciphertext_size(plaintext_size: int) -> int:
 
 __all__ = [
     "SEGMENT",
+    "DecryptingReader",
     "EncryptingReader",
+    "SegmentWriter",
     "StreamDecryptionError",
     "ciphertext_size",
     "decrypt_stream",

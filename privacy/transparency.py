@@ -11,21 +11,29 @@ Retention removes only whole checkpointed ranges and leaves a signed pruning sta
 
 from __future__ import annotations
 
+import collections
 import datetime
 import json
 import logging
+import multiprocessing
+import os
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
+from django.db.models import UUIDField
 from django.utils import timezone
 
 from privacy import signing
+from privacy.leaf import ROW_FIELDS, ModelNames, rows_leaves
+from privacy.leaf import canonical as leaf_bytes
 from privacy.merkle import Frontier, Tree, leaf_hash, verify_consistency, verify_inclusion
 from privacy.models import AuditCheckpoint, AuditEntry, AuditPruning
 
@@ -49,82 +57,33 @@ def origin() -> str:
 # --- leaves
 
 
-#: The columns a leaf covers (plus the position and stored leaf hash the verifier reads).
-ROW_FIELDS = (
-    "id",
-    "seq",
-    "hash",
-    "content_type_id",
-    "object_pk",
-    "object_repr",
-    "object_ids",
-    "action",
-    "changes",
-    "changes_text",
-    "actor_id",
-    "remote_addr",
-    "timestamp",
-    "activity",
-    "organisation_id",
-    "additional_data",
-)
+def model_names() -> ModelNames:
+    """Every content type's "app_label.model", read once (a verifier must not query per entry)."""
+    return ModelNames((ct.pk, f"{ct.app_label}.{ct.model}") for ct in ContentType.objects.all())
 
 
-class Row:
-    """An audit entry read as a plain tuple: verification of a million entries skips model instances."""
-
-    __slots__ = ("pk", *ROW_FIELDS)
-    pk: int
-    id: int
-    seq: int
-    hash: str
-    content_type_id: int
-    object_pk: str
-    object_repr: str
-    object_ids: Any
-    action: int
-    changes: Any
-    changes_text: str
-    actor_id: Any
-    remote_addr: str | None
-    timestamp: datetime.datetime
-    activity: str
-    organisation_id: Any
-    additional_data: Any
-
-    def __init__(self, values: tuple[Any, ...]) -> None:
-        for name, value in zip(ROW_FIELDS, values, strict=True):
-            setattr(self, name, value)
-        self.pk = values[0]
-
-
-def _model_name(content_type_id: int) -> str:
-    content_type = ContentType.objects.get_for_id(content_type_id)
-    return f"{content_type.app_label}.{content_type.model}"
-
-
-def canonical(entry: AuditEntry | Row) -> bytes:
+def canonical(entry: AuditEntry) -> bytes:
     """Everything an entry says, as the bytes its leaf hash covers (its position is the tree's)."""
-    data = {
-        "id": entry.pk,
-        "model": _model_name(entry.content_type_id),
-        "object_pk": str(entry.object_pk),
-        "object_repr": str(entry.object_repr),
-        "object_ids": entry.object_ids,
-        "action": entry.action,
-        "changes": entry.changes,
-        "changes_text": entry.changes_text,
-        "actor": str(entry.actor_id) if entry.actor_id else None,
-        "remote_addr": entry.remote_addr,
-        "timestamp": entry.timestamp.astimezone(datetime.UTC).isoformat(),
-        "activity": entry.activity,
-        "organisation": str(entry.organisation_id) if entry.organisation_id else None,
-        "additional_data": entry.additional_data,
-    }
-    return json.dumps(data, sort_keys=True, default=str, separators=(",", ":")).encode()
+    content_type = ContentType.objects.get_for_id(entry.content_type_id)
+    return leaf_bytes(
+        pk=entry.pk,
+        model=f"{content_type.app_label}.{content_type.model}",
+        object_pk=entry.object_pk,
+        object_repr=entry.object_repr,
+        object_ids=entry.object_ids,
+        action=entry.action,
+        changes=entry.changes,
+        changes_text=entry.changes_text,
+        actor_id=entry.actor_id,
+        remote_addr=entry.remote_addr,
+        timestamp=entry.timestamp,
+        activity=entry.activity,
+        organisation_id=entry.organisation_id,
+        additional_data=entry.additional_data,
+    )
 
 
-def entry_leaf(entry: AuditEntry | Row) -> bytes:
+def entry_leaf(entry: AuditEntry) -> bytes:
     return leaf_hash(canonical(entry))
 
 
@@ -409,10 +368,57 @@ class Report:
         return not self.problems
 
 
-def _sealed_entries(floor: int) -> Iterator[Row]:
-    rows = AuditEntry.objects.filter(seq__gte=floor).order_by("seq").values_list(*ROW_FIELDS)
-    for values in rows.iterator(chunk_size=5000):
-        yield Row(values)
+#: Rows per unit of work: large enough that shipping a chunk to a process costs little.
+VERIFY_CHUNK = 5000
+#: Below this many sealed entries the verifier stays in one process (starting workers costs more).
+PARALLEL_FROM = 200_000
+
+
+def _sealed_rows(floor: int) -> Iterator[list[tuple[Any, ...]]]:
+    """The sealed entries in leaf order, as chunks of raw rows (no ORM converters: they were half the time).
+
+    ``chunked_cursor`` is a server-side cursor on PostgreSQL, so memory stays flat at 1M entries.
+    """
+    query = AuditEntry.objects.filter(seq__gte=floor).order_by("seq").values_list(*ROW_FIELDS).query
+    sql, params = query.sql_with_params()
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(VERIFY_CHUNK):
+            yield rows
+
+
+def _sealed_leaves(floor: int, jobs: int) -> Iterator[tuple[int, int, bool, bytes]]:
+    """(pk, position, stored hash right, recomputed leaf) for every sealed entry, in leaf order.
+
+    With ``jobs`` > 1 the leaves are computed by that many worker processes while this one reads
+    the next rows; the workers get plain tuples and the content type names, never the database.
+    """
+    names = model_names()
+    actor_uuid = isinstance(get_user_model()._meta.pk, UUIDField)
+    if jobs <= 1:
+        for rows in _sealed_rows(floor):
+            yield from rows_leaves(rows, names, actor_uuid)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        pending: collections.deque[Future[list[tuple[int, int, bool, bytes]]]] = collections.deque()
+        try:
+            for rows in _sealed_rows(floor):
+                pending.append(pool.submit(rows_leaves, rows, names, actor_uuid))
+                if len(pending) > 2 * jobs:
+                    yield from pending.popleft().result()
+            while pending:
+                yield from pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def default_jobs(floor: int, latest_size: int) -> int:
+    """One process for a small log; for a large one, one worker per core (the reader needs little)."""
+    if latest_size - floor < PARALLEL_FROM:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
 
 
 def _parse_time(value: Any) -> datetime.datetime | None:
@@ -465,12 +471,16 @@ def _check_prunings(public_key: Ed25519PublicKey, report: Report, by_size: dict[
 
 
 def verify_log(
-    *, public_key: Ed25519PublicKey | None = None, checkpoint: dict[str, Any] | None = None
+    *,
+    public_key: Ed25519PublicKey | None = None,
+    checkpoint: dict[str, Any] | None = None,
+    jobs: int | None = None,
 ) -> Report:
     """Recompute every leaf and root and check them against the signed checkpoints.
 
     Trusts the public key (configured, or given) and ``checkpoint`` (exported earlier), nothing
     stored in the database: stored leaf hashes and subtree lists are recomputed, not read.
+    ``jobs`` processes compute the leaves (default: ``default_jobs``).
     """
     key = public_key or signing.configured_public_key()
     kid = signing.key_id(key)
@@ -514,24 +524,26 @@ def verify_log(
         wanted.add(checkpoint["tree_size"])
     previous_cp = floor
     broken = False
-    for entry in _sealed_entries(floor):
-        if entry.seq != frontier.size:
+    latest_size = report.latest.tree_size if report.latest else 0
+    if jobs is None:
+        jobs = default_jobs(floor, latest_size)
+    for pk, seq, stored_ok, leaf in _sealed_leaves(floor, jobs):
+        if seq != frontier.size:
             if frontier.size == floor:
                 report.problems.append(
-                    f"positions {floor}..{entry.seq - 1} are missing at the start of the log: entries were "
+                    f"positions {floor}..{seq - 1} are missing at the start of the log: entries were "
                     "deleted (or the retention floor moved) without a signed pruning statement"
                 )
             else:
                 report.problems.append(
-                    f"positions {frontier.size}..{entry.seq - 1} are missing: entries were deleted "
-                    f"(next present: entry {entry.pk} at position {entry.seq})"
+                    f"positions {frontier.size}..{seq - 1} are missing: entries were deleted "
+                    f"(next present: entry {pk} at position {seq})"
                 )
             broken = True
             break
-        leaf = entry_leaf(entry)
-        if entry.hash != leaf.hex():
+        if not stored_ok:
             report.problems.append(
-                f"entry {entry.pk} at position {entry.seq} was altered after it was sealed "
+                f"entry {pk} at position {seq} was altered after it was sealed "
                 "(its content no longer matches its leaf hash)"
             )
         frontier.append(leaf)
@@ -550,7 +562,6 @@ def verify_log(
             if at_size is not None:
                 previous_cp = at_size.tree_size
     report.entries = frontier.size - floor
-    latest_size = report.latest.tree_size if report.latest else 0
     if not broken and frontier.size < latest_size:
         report.problems.append(
             f"the log ends at position {frontier.size - 1} but checkpoint {latest_size} signed {latest_size} "

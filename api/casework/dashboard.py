@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.audit import log_access
 from api.params import check_params
 from api.permissions import CASE_WORK, SUPERVISION, ScopeMapPermission
 from casemgmt.models import Family
@@ -21,7 +22,6 @@ from casemgmt.selectors.deadlines import (
     deadline_summary,
     horizon_end,
 )
-from privacy.audit import log_access
 
 MAX_WITHIN_DAYS = 365
 DEFAULT_LIMIT, MAX_LIMIT = 100, 500

@@ -17,13 +17,12 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.audit import ReadAuditMixin
+from api.audit import ReadAuditMixin, log_access
 from api.permissions import CASE_WORK, ScopeMapPermission
 from api.serializers import NOT_FOUND, StrictSerializer
 from casemgmt.models import Document
 from casemgmt.selectors.casework import case_records_for
 from casemgmt.services.documents import document_create, document_delete, document_storage
-from privacy.audit import log_access
 from privacy.streaming import decrypt_stream
 
 EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}

@@ -15,12 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.audit import log_access
 from api.params import OwnFormatParameter, check_params, choice, period
 from api.permissions import DPO, ScopeMapPermission
 from casemgmt import policies
 from casemgmt.models import AccessGrant, Role
 from casemgmt.selectors.access_grants import COLUMNS, access_grants_list
-from privacy.audit import log_access
 
 _ROW_FIELDS: dict[str, Any] = {
     "kind": serializers.ChoiceField(choices=["assignment", "deputy", "emergency_access"]),

@@ -147,7 +147,10 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             return AuditEntry.objects.none()  # type: ignore[no-any-return]
         orgs = policies.organisation_ids_with_role(user, Role.DPO)  # type: ignore[arg-type]
         covering = AuditCheckpoint.objects.filter(tree_size__gt=OuterRef("seq")).order_by("tree_size")
-        entries: QuerySet[AuditEntry] = AuditEntry.objects.filter(observed.audit_scope(orgs)).annotate(
+        # (Only DPOs reach this: ScopeMapPermission.) Their tenants' entries, plus failed
+        # logins that belong to no tenant (unknown usernames).
+        scope = observed.audit_scope(orgs) | observed.unattributed_login_failures()
+        entries: QuerySet[AuditEntry] = AuditEntry.objects.filter(scope).annotate(
             checkpoint=Subquery(covering.values("tree_size")[:1])
         )
         return entries.order_by("-timestamp", "-id")

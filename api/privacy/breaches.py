@@ -130,7 +130,7 @@ class BreachViewSet(
     @action(detail=True, methods=["get"])
     def affected(self, request: Request, pk: str | None = None) -> Response:
         """Persons and data categories touched in the breach window, from the audit log (Art. 33/34)."""
-        from privacy.audit import log_access
+        from api.audit import log_access
         from privacy.breaches import affected
 
         check_params(request.query_params, {"lang"})

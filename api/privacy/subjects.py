@@ -38,7 +38,7 @@ class SubjectExportView(OwnFormatParameter, APIView):
         responses=report_responses("text/html"),
     )
     def get(self, request: Request, person_id: str) -> Any:
-        from privacy.audit import log_access
+        from api.audit import log_access
         from privacy.exports import subject_export
 
         check_params(request.query_params, {"format", "lang", "redact"})

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.audit import log_access
 from api.params import (
     PERIOD_FROM,
     PERIOD_TO,
@@ -32,7 +33,6 @@ from casemgmt import policies
 from casemgmt.models import Family, Organisation, ReportIndicator, Role
 from casemgmt.selectors.land_report import land_report
 from casemgmt.services.reporting import report_indicator_delete, report_indicator_set
-from privacy.audit import log_access
 
 
 def _metric(row: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.audit import log_access
 from api.params import (
     PERIOD_FROM,
     PERIOD_TO,
@@ -30,7 +31,6 @@ from casemgmt import policies
 from casemgmt.models import Family, Role
 from casemgmt.selectors.families import families_visible_to
 from casemgmt.selectors.stats import GROUP_KEYS, outcome_statistics
-from privacy.audit import log_access
 
 PARAMS = [
     OpenApiParameter("from", OpenApiTypes.DATE, description=f"{PERIOD_FROM}; widened to its quarter's start"),

@@ -85,7 +85,7 @@ class Deputyship(AuditContextMixin, models.Model):
     created_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     # Absence cover ends: access through the principal's caseload stops at this time even if
-    # nobody removes the deputy (policies.caseload_group_ids checks it on every query).
+    # nobody removes the deputy (policies.family_access checks it on every query).
     ends_at = models.DateTimeField(null=True)
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {

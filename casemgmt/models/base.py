@@ -9,7 +9,8 @@ these declarations instead of keeping lists of their own (``family_owned_models`
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from django.apps import apps
@@ -47,6 +48,70 @@ class AuditContextMixin:
         return {"organisation": str(value)}
 
 
+@dataclass(frozen=True)
+class ExportContext:
+    """What a field of the Art. 15 export may depend on: language and whether it is the redacted copy."""
+
+    lang: str = "en"
+    redact: bool = False
+    #: What stands in for household-level text in the copy for the subject (Art. 15(4)).
+    marker: str = ""
+
+    def household(self, text: str) -> str:
+        """Household-level text, blacked out in the subject's copy (it may concern other members)."""
+        return self.marker if self.redact and text else text
+
+
+#: An export field: an attribute path from the record (dots follow relations; a missing
+#: relation gives None), or a function of the record and the export context.
+ExportField = str | Callable[[Any, ExportContext], Any]
+
+
+def own(*names: str) -> dict[str, ExportField]:
+    """Export fields under their own names."""
+    return {name: name for name in names}
+
+
+def field_of_action_label(record: Any, context: ExportContext) -> str:
+    """The field of action of a goal or assessment as the organisation names it, in German if asked."""
+    field_of_action = record.field_of_action
+    return str((field_of_action.name_de if context.lang == "de" else "") or field_of_action.name)
+
+
+@dataclass(frozen=True)
+class SubjectExport:
+    """How a family-owned record appears in the Art. 15 subject access export.
+
+    ``privacy.exports`` iterates these declarations: which rows concern the person follows
+    from the model's ``PERSON_PATH`` / ``FAMILY_PATH`` (the person's own rows, and the
+    household's rows without a person), so a new record is exported by declaring this.
+
+    ``section``: key of the rows in the export (a dotted key nests: ``"status.objections"``).
+    ``label``: the section's heading per language, for the HTML document.
+    ``fields``: output key -> ``ExportField``; ``id`` and ``household_level`` are added
+    when ``with_id`` / ``household_flag``.
+    ``household_text``: fields blacked out on household-level rows in the subject's copy.
+    ``within`` / ``parent``: a child record listed inside its parent's rows (reviews of a
+    goal): the parent's section and the name of the foreign key to it.
+    ``concerns``: for household-level records, paths to persons of which one must be the
+    subject (conferences: those they took part in or that decided their goals).
+    ``where``: further filters (documents: not yet anonymised).
+    ``single``: the section is one object, not a list (the subject, the household).
+    """
+
+    section: str
+    label: Mapping[str, str]
+    fields: Mapping[str, ExportField]
+    with_id: bool = True
+    household_flag: bool = True
+    household_text: tuple[str, ...] = ()
+    within: str = ""
+    parent: str = ""
+    concerns: tuple[str, ...] = ()
+    where: Mapping[str, Any] = field(default_factory=dict)
+    single: bool = False
+
+
 class FamilyOwned(AuditContextMixin):
     """A record of a family's case: declares its paths, activity and anonymisation rule.
 
@@ -65,10 +130,20 @@ class FamilyOwned(AuditContextMixin):
     RESTRICTION_PATHS: ClassVar[tuple[str, ...] | None] = None
     ALSO_PROCESSED_FOR: ClassVar[tuple[str, ...]] = ()
     ANONYMISE: ClassVar[dict[str, str]] = {}
+    #: How the record appears in the Art. 15 export; None only for records without a person
+    #: link that are not the subject's data (tests/casemgmt/test_declarations.py lists why).
+    SUBJECT_EXPORT: ClassVar[SubjectExport | None] = None
 
 
 class CaseRecord(FamilyOwned, models.Model):
-    """The fields every case-work record has: id, who recorded it and when, last change."""
+    """The fields every case-work record has: id, who recorded it and when, last change.
+
+    A case record has a ``family`` foreign key, so its paths to the family and the
+    organisation are the defaults below; a record that differs (Family, Handover) says so.
+    """
+
+    ORGANISATION_PATH: ClassVar[str] = "family.organisation_id"
+    FAMILY_PATH: ClassVar[str] = "family_id"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_by = models.ForeignKey("casemgmt.User", null=True, on_delete=models.SET_NULL, related_name="+")
@@ -88,6 +163,11 @@ def declaring_models() -> Iterator[type[models.Model]]:
 def family_owned_models() -> list[type[models.Model]]:
     """Every declared record of a family's case, in the apps' model order."""
     return [m for m in declaring_models() if issubclass(m, FamilyOwned)]
+
+
+def person_link(model: type[models.Model]) -> bool:
+    """Whether rows of ``model`` name a person (its own ``PERSON_PATH`` or a restriction path)."""
+    return bool(restriction_paths(model))
 
 
 def restriction_paths(model: type[models.Model]) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from casemgmt.models.base import CaseRecord, FamilyOwned
+from casemgmt.models.base import CaseRecord, FamilyOwned, SubjectExport, field_of_action_label, own
 from casemgmt.models.catalogue import Course, FieldOfAction, Provider
 from casemgmt.models.families import Family, Person
 from casemgmt.models.organisations import User
@@ -43,10 +43,18 @@ class Agency(models.TextChoices):
 class Goal(CaseRecord):
     """A goal agreed with a family or one of its members in one field of action."""
 
-    ORGANISATION_PATH = "family.organisation_id"
-    FAMILY_PATH = "family_id"
     PERSON_PATH = "person_id"
     PROCESSING_ACTIVITY = "case_management"
+    SUBJECT_EXPORT = SubjectExport(
+        section="goals",
+        label={"en": "Goals", "de": "Ziele"},
+        household_text=("description",),
+        fields={
+            "field_of_action": "field_of_action.code",
+            "field_of_action_label": field_of_action_label,
+            **own("description", "agreed_on", "target_date", "status", "achieved_at"),
+        },
+    )
     ALSO_PROCESSED_FOR = ("outcome_statistics",)
     FIELD_USE: ClassVar[dict[str, tuple[str, ...]]] = {
         "outcome_statistics": ("family", "person", "field_of_action", "agreed_on", "status", "achieved_at"),
@@ -124,6 +132,15 @@ class GoalReview(FamilyOwned, models.Model):
     FAMILY_PATH = "goal__family_id"
     PERSON_PATH = "goal__person_id"
     PROCESSING_ACTIVITY = "case_management"
+    SUBJECT_EXPORT = SubjectExport(
+        section="reviews",
+        label={"en": "Reviews", "de": "Überprüfungen"},
+        within="goals",
+        parent="goal",
+        with_id=False,
+        household_flag=False,
+        fields=own("reviewed_on", "status", "note"),
+    )
     ANONYMISE: ClassVar[dict[str, str]] = {"note": "clear"}
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -152,10 +169,14 @@ class GoalReview(FamilyOwned, models.Model):
 class Referral(CaseRecord):
     """A person referred to a course or provider (Vermittlung), with a checked lifecycle."""
 
-    ORGANISATION_PATH = "family.organisation_id"
-    FAMILY_PATH = "family_id"
     PERSON_PATH = "person_id"
     PROCESSING_ACTIVITY = "course_referrals"
+    SUBJECT_EXPORT = SubjectExport(
+        section="referrals",
+        label={"en": "Referrals", "de": "Vermittlungen"},
+        household_flag=False,
+        fields={"course": "course.title", "provider": "provider.name", "status": "status", "note": "note"},
+    )
     ALSO_PROCESSED_FOR = ("outcome_statistics",)
     FIELD_USE: ClassVar[dict[str, tuple[str, ...]]] = {
         "outcome_statistics": ("family", "person", "course", "status"),
@@ -232,6 +253,15 @@ class ReferralTransition(FamilyOwned, models.Model):
     FAMILY_PATH = "referral__family_id"
     PERSON_PATH = "referral__person_id"
     PROCESSING_ACTIVITY = "course_referrals"
+    SUBJECT_EXPORT = SubjectExport(
+        section="history",
+        label={"en": "History", "de": "Verlauf"},
+        within="referrals",
+        parent="referral",
+        with_id=False,
+        household_flag=False,
+        fields={"to": "to_status", "at": "at"},
+    )
 
     id = models.BigAutoField(primary_key=True)
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="transitions")
@@ -258,10 +288,13 @@ class ReferralTransition(FamilyOwned, models.Model):
 class Consent(CaseRecord):
     """A family's consent to share with an agency (Schweigepflichtentbindung); never deleted."""
 
-    ORGANISATION_PATH = "family.organisation_id"
-    FAMILY_PATH = "family_id"
     PERSON_PATH = "person_id"
     PROCESSING_ACTIVITY = "case_conferences"
+    SUBJECT_EXPORT = SubjectExport(
+        section="consents",
+        label={"en": "Consents", "de": "Einwilligungen"},
+        fields=own("recipient", "recipient_name", "purpose", "given_on", "valid_until", "withdrawn_on"),
+    )
     ANONYMISE: ClassVar[dict[str, str]] = {
         "purpose": "clear",
         "given_by_representative": "clear",
@@ -287,6 +320,9 @@ class Consent(CaseRecord):
     given_on = models.DateField()
     valid_until = models.DateField(null=True, blank=True)
     withdrawn_on = models.DateField(null=True, blank=True)
+    # Set when retention has cleared the consent's texts: it stays as proof that sharing was
+    # covered at the time (who, which agency, which dates), without the wording.
+    anonymised_at = models.DateTimeField(null=True, blank=True)
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
         "family": DataCategory.CASE_ADMINISTRATION,
@@ -299,7 +335,13 @@ class Consent(CaseRecord):
         "valid_until": DataCategory.CASE_ADMINISTRATION,
         "withdrawn_on": DataCategory.CASE_ADMINISTRATION,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "created_by", "created_at", "updated_at")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
+        "id",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "anonymised_at",
+    )
 
     class Meta:
         ordering = ("-given_on", "created_at")
@@ -330,9 +372,15 @@ class Consent(CaseRecord):
 class CaseConference(CaseRecord):
     """A multi-agency case conference (Fallkonferenz) about one family."""
 
-    ORGANISATION_PATH = "family.organisation_id"
-    FAMILY_PATH = "family_id"
     PROCESSING_ACTIVITY = "case_conferences"
+    # Household-level; only the conferences the person took part in or that decided their goals.
+    SUBJECT_EXPORT = SubjectExport(
+        section="conferences",
+        label={"en": "Case conferences", "de": "Fallkonferenzen"},
+        household_text=("agenda", "minutes"),
+        concerns=("participants__person", "decided_goals__person"),
+        fields=own("scheduled_at", "held_at", "format", "status", "agenda", "minutes"),
+    )
     ANONYMISE: ClassVar[dict[str, str]] = {"agenda": "clear", "minutes": "clear"}
 
     class Format(models.TextChoices):
@@ -391,6 +439,15 @@ class ConferenceParticipant(FamilyOwned, models.Model):
     # An external participant shares what a member consented to: hidden with that member.
     RESTRICTION_PATHS = ("person_id", "consent__person_id")
     PROCESSING_ACTIVITY = "case_conferences"
+    SUBJECT_EXPORT = SubjectExport(
+        section="participants",
+        label={"en": "Participants", "de": "Teilnehmende"},
+        within="conferences",
+        parent="conference",
+        with_id=False,
+        household_flag=False,
+        fields=own("kind", "agency", "role"),
+    )
     ANONYMISE: ClassVar[dict[str, str]] = {
         "name": "clear",
         "role": "clear",
@@ -451,9 +508,14 @@ class ConferenceParticipant(FamilyOwned, models.Model):
 class Contact(CaseRecord):
     """A contact with the family: home visit, office, phone, video or accompaniment."""
 
-    ORGANISATION_PATH = "family.organisation_id"
-    FAMILY_PATH = "family_id"
     PROCESSING_ACTIVITY = "case_management"
+    SUBJECT_EXPORT = SubjectExport(
+        section="contacts",
+        label={"en": "Contacts", "de": "Kontakte"},
+        with_id=False,
+        household_text=("notes",),
+        fields=own("occurred_on", "kind", "initiated_by", "duration_minutes", "notes"),
+    )
     ALSO_PROCESSED_FOR = ("outcome_statistics",)
     FIELD_USE: ClassVar[dict[str, tuple[str, ...]]] = {
         "outcome_statistics": ("family", "occurred_on", "kind", "duration_minutes"),

@@ -1,9 +1,10 @@
 """Encrypted documents (attachments) on a family's records.
 
 A document belongs to one record of a case: the family itself, a member, a consent (the
-signed form) or a case conference. Which kinds exist is declared once in
+signed form), a case conference or the integration plan (the family's signed agreement).
+Which kinds exist is declared once in
 ``DOCUMENT_TARGETS`` (kind -> model and the paths to the family and the person); a new
-target (e.g. the integration plan) is one entry there and one choice. The row always
+target is one entry there and one choice. The row always
 names the family (access, erasure, retention run through it) and, where the target
 concerns one member, that person (Art. 15 export, restriction, erasure of one person).
 
@@ -20,7 +21,7 @@ from typing import ClassVar
 
 from django.db import models
 
-from casemgmt.models.base import CaseRecord
+from casemgmt.models.base import CaseRecord, SubjectExport, own
 from casemgmt.models.families import Family, Person
 from privacy.cipher.fields import EncryptedCharField
 from privacy.classification import DataCategory
@@ -35,22 +36,33 @@ class DocumentTarget:
     person_attr: str  # attribute path to the person id ("" for household-level records)
 
 
-#: Records that carry documents. The integration plan adds one entry (and one choice below).
+#: Records that carry documents (each also one choice of ``Document.TargetKind``).
 DOCUMENT_TARGETS: dict[str, DocumentTarget] = {
     "family": DocumentTarget("casemgmt.Family", "pk", ""),
     "person": DocumentTarget("casemgmt.Person", "family_id", "pk"),
     "consent": DocumentTarget("casemgmt.Consent", "family_id", "person_id"),
     "conference": DocumentTarget("casemgmt.CaseConference", "family_id", ""),
+    "plan": DocumentTarget("casemgmt.IntegrationPlan", "family_id", ""),
 }
 
 
 class Document(CaseRecord):
     """An encrypted file attached to a record of a family's case."""
 
-    ORGANISATION_PATH = "family.organisation_id"
-    FAMILY_PATH = "family_id"
     PERSON_PATH = "person_id"
     PROCESSING_ACTIVITY = "case_management"
+    # A list; the files themselves on request, through the download endpoint.
+    SUBJECT_EXPORT = SubjectExport(
+        section="documents",
+        label={"en": "Documents (files on request)", "de": "Dokumente (Dateien auf Anfrage)"},
+        household_flag=False,
+        where={"anonymised_at__isnull": True},
+        fields={
+            "attached_to": "target_kind",
+            **own("filename", "content_type", "size"),
+            "recorded_on": "created_at",
+        },
+    )
     # Erasure deletes the stored file and the wrapped key (privacy.erasure); the row keeps
     # only the coarse facts (kind, type, size, dates).
     ANONYMISE: ClassVar[dict[str, str]] = {"filename": "clear", "data_key": "clear", "storage_name": "clear"}
@@ -60,6 +72,7 @@ class Document(CaseRecord):
         PERSON = "person", "Family member"
         CONSENT = "consent", "Consent (signed form)"
         CONFERENCE = "conference", "Case conference"
+        PLAN = "plan", "Integration plan"
 
     class ContentType(models.TextChoices):
         PDF = "application/pdf", "PDF"

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from casemgmt.models.base import CaseRecord, FamilyOwned
+from casemgmt.models.base import CaseRecord, FamilyOwned, SubjectExport, own
 from casemgmt.models.organisations import Organisation, User
 from privacy.cipher.blind_index import INDEX_MAX_LENGTH, blind_index
 from privacy.cipher.fields import BlindIndexField, EncryptedCharField, EncryptedDateField, EncryptedTextField
@@ -94,6 +94,22 @@ class Family(CaseRecord):
     ORGANISATION_PATH = "organisation_id"
     FAMILY_PATH = "pk"
     PROCESSING_ACTIVITY = "case_management"
+    SUBJECT_EXPORT = SubjectExport(
+        section="family",
+        label={"en": "Your household", "de": "Ihr Haushalt"},
+        single=True,
+        with_id=False,
+        household_flag=False,
+        fields={
+            **own("reference", "status", "opened_on", "closed_on", "family_name", "address", "phone"),
+            **own("preferred_languages", "interpreter_needed", "benefit_status_at_intake"),
+            **own("benefit_status_at_closure", "closure_outcome"),
+            "household_notes": lambda family, context: {
+                "household_level": True,
+                "text": context.household(family.notes),
+            },
+        },
+    )
     ALSO_PROCESSED_FOR = ("outcome_statistics", "case_conferences")
     FIELD_USE: ClassVar[dict[str, tuple[str, ...]]] = {
         "outcome_statistics": (
@@ -245,10 +261,20 @@ RESIDENCE_CATEGORY_OF: dict[str, str] = {
 class Person(CaseRecord):
     """A family member (Familienmitglied)."""
 
-    ORGANISATION_PATH = "family.organisation_id"
-    FAMILY_PATH = "family_id"
     PERSON_PATH = "pk"
     PROCESSING_ACTIVITY = "case_management"
+    SUBJECT_EXPORT = SubjectExport(
+        section="subject",
+        label={"en": "Your record", "de": "Ihre Angaben"},
+        single=True,
+        household_flag=False,
+        fields={
+            **own("role", "given_name", "family_name", "date_of_birth", "birth_year", "sex"),
+            **own("residence_status", "country_of_origin"),
+            "recorded_on": "created_at",
+            "anonymised_at": "anonymised_at",
+        },
+    )
     ALSO_PROCESSED_FOR = ("outcome_statistics", "case_conferences")
     FIELD_USE: ClassVar[dict[str, tuple[str, ...]]] = {
         "outcome_statistics": ("family", "birth_year", "sex", "role"),
@@ -382,6 +408,17 @@ class PersonSearchTerm(FamilyOwned, models.Model):
     PERSON_PATH = "person_id"
     # Derived from the person's names and birth date; erasure deletes the rows (privacy.erasure).
     PROCESSING_ACTIVITY = "case_management"
+    # Only the kind: the value is a keyed hash of the names above, meaningless to the reader.
+    SUBJECT_EXPORT = SubjectExport(
+        section="search_terms",
+        label={
+            "en": "Search keys derived from your names and date of birth (stored as keyed hashes)",
+            "de": "Suchschlüssel aus Ihren Namen und Ihrem Geburtsdatum (als verschlüsselte Prüfwerte)",
+        },
+        with_id=False,
+        household_flag=False,
+        fields=own("kind"),
+    )
 
     class Kind(models.TextChoices):
         NAME_PART = "name", _("Name part")
@@ -455,6 +492,19 @@ class DuplicateReview(FamilyOwned, models.Model):
     FAMILY_PATH = "person__family_id"
     PERSON_PATH = "person_id"
     PROCESSING_ACTIVITY = "case_management"
+    # Not the candidate: that is another person's data.
+    SUBJECT_EXPORT = SubjectExport(
+        section="duplicate_reviews",
+        label={"en": "Checks for a duplicate record", "de": "Prüfungen auf doppelte Erfassung"},
+        with_id=False,
+        household_flag=False,
+        fields={
+            "match": "match",
+            "status": "status",
+            "recorded_on": "created_at",
+            "reviewed_at": "reviewed_at",
+        },
+    )
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")

@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from casemgmt.models.base import CaseRecord
+from casemgmt.models.base import CaseRecord, SubjectExport
 from casemgmt.models.casework import Consent
 from casemgmt.models.families import Family
 from casemgmt.models.organisations import Organisation, User
@@ -36,8 +36,21 @@ class Handover(CaseRecord):
     """An offer to hand a family's case to another organisation of the same district tree."""
 
     ORGANISATION_PATH = "from_organisation_id"
-    FAMILY_PATH = "family_id"
     PROCESSING_ACTIVITY = "case_management"
+    SUBJECT_EXPORT = SubjectExport(
+        section="handovers",
+        label={"en": "Handovers between offices", "de": "Übergaben zwischen Stellen"},
+        with_id=False,
+        household_flag=False,
+        fields={
+            "from": "from_organisation.name",
+            "to": "to_organisation.name",
+            "status": "effective_status",
+            "legal_basis": "legal_basis",
+            "offered_on": "created_at",
+            "decided_on": "decided_at",
+        },
+    )
     ANONYMISE: ClassVar[dict[str, str]] = {"note": "clear"}
 
     class Status(models.TextChoices):

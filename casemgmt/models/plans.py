@@ -20,7 +20,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from casemgmt.models.base import CaseRecord, FamilyOwned
+from casemgmt.models.base import CaseRecord, FamilyOwned, SubjectExport, field_of_action_label, own
 from casemgmt.models.catalogue import FieldOfAction
 from casemgmt.models.families import Family, Person
 from casemgmt.models.organisations import User
@@ -36,9 +36,12 @@ SCORE_MIN, SCORE_MAX = 1, 5
 class IntegrationPlan(CaseRecord):
     """A family's integration plan: the frame its goals, versions and review date hang on."""
 
-    ORGANISATION_PATH = "family.organisation_id"
-    FAMILY_PATH = "family_id"
     PROCESSING_ACTIVITY = "case_management"
+    SUBJECT_EXPORT = SubjectExport(
+        section="plans",
+        label={"en": "Integration plan", "de": "Integrationsplan"},
+        fields={"review_on": "review_on", "recorded_on": "created_at"},
+    )
 
     family = models.OneToOneField(Family, on_delete=models.PROTECT, related_name="plan")
     review_on = models.DateField(null=True, blank=True, help_text="Next review of the plan (a deadline).")
@@ -64,6 +67,16 @@ class PlanVersion(FamilyOwned, models.Model):
     # Household-level: a member's restriction does not hide the plan (the others' work goes
     # on); the member's own goals and assessments are hidden through their own paths.
     PROCESSING_ACTIVITY = "case_management"
+    SUBJECT_EXPORT = SubjectExport(
+        section="versions",
+        label={"en": "Versions", "de": "Fassungen"},
+        within="plans",
+        parent="plan",
+        with_id=False,
+        household_flag=False,
+        household_text=("summary",),
+        fields=own("number", "status", "summary", "submitted_at", "decided_at", "agreed_on"),
+    )
     ANONYMISE: ClassVar[dict[str, str]] = {"summary": "clear", "agreed_by_representative": "clear"}
 
     class Status(models.TextChoices):
@@ -115,10 +128,21 @@ class PlanVersion(FamilyOwned, models.Model):
 class Assessment(CaseRecord):
     """A rating of one field of action for a family member (or the household) on a 1-5 scale."""
 
-    ORGANISATION_PATH = "family.organisation_id"
-    FAMILY_PATH = "family_id"
     PERSON_PATH = "person_id"
     PROCESSING_ACTIVITY = "case_management"
+    SUBJECT_EXPORT = SubjectExport(
+        section="assessments",
+        label={
+            "en": "Assessments (1 = acute need, 5 = self-reliant)",
+            "de": "Einschätzungen (1 = akuter Bedarf, 5 = selbstständig)",
+        },
+        household_text=("notes",),
+        fields={
+            "field_of_action": "field_of_action.code",
+            "field_of_action_label": field_of_action_label,
+            **own("kind", "assessed_on", "score", "notes"),
+        },
+    )
     ALSO_PROCESSED_FOR = ("outcome_statistics",)
     FIELD_USE: ClassVar[dict[str, tuple[str, ...]]] = {
         "outcome_statistics": ("family", "person", "field_of_action", "kind", "assessed_on", "score"),

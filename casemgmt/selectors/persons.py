@@ -31,11 +31,36 @@ def persons_editable_by(user: User) -> QuerySet[Person]:
     return Person.objects.filter(not_restricted(), family__in=families_editable_by(user).values("id"))
 
 
-def _has_term(kind: str, text: str, districts: list[str]) -> Q:
-    """Persons with a term of ``kind`` in the bucket of ``text`` (an index scan on (kind, value))."""
+def _bucket(kind: str, text: str, districts: list[str]) -> frozenset[tuple[str, str]]:
+    """The (kind, value) index entries of ``text``: one per district key (and key id in rotation)."""
     context = PersonSearchTerm.CONTEXTS[kind]
-    values = search_terms(text, context=context, districts=districts)
-    return Q(pk__in=PersonSearchTerm.objects.filter(kind=kind, value__in=values).values("person_id"))
+    return frozenset((kind, value) for value in search_terms(text, context=context, districts=districts))
+
+
+def _candidate_ids(
+    required: list[list[frozenset[tuple[str, str]]]], within: QuerySet[Person]
+) -> list[object]:
+    """Persons having, for one of the alternatives, a term in every one of its buckets.
+
+    ``required``: alternatives (exact parts, phonetic parts), each a list of buckets that must
+    all be hit; only persons of ``within`` (the caller's visible persons). The terms are read
+    by their (kind, value) index and combined here: as one statement of IN-subqueries on the
+    person table the planner scanned all persons (137 ms at 100k families, growing with the
+    district, not with the caseload).
+    """
+    wanted = frozenset().union(*(bucket for alternative in required for bucket in alternative))
+    condition = Q()
+    for kind in {kind for kind, _ in wanted}:
+        condition |= Q(kind=kind, value__in=sorted(value for k, value in wanted if k == kind))
+    held: dict[object, set[tuple[str, str]]] = {}
+    terms = PersonSearchTerm.objects.filter(condition, person_id__in=within.order_by().values("pk"))
+    for person_id, kind, value in terms.values_list("person_id", "kind", "value"):
+        held.setdefault(person_id, set()).add((kind, value))
+    return [
+        person_id
+        for person_id, terms in held.items()
+        if any(all(terms & bucket for bucket in alternative) for alternative in required)
+    ]
 
 
 @dataclass
@@ -82,21 +107,21 @@ def person_search(
         return result
     if not districts or (not parts and date_of_birth is None):
         return result
-    condition = Q()
-    if parts:
-        exact_all = Q()
-        phonetic_all = Q()
-        for part in parts:
-            exact_all &= _has_term("name", part, districts)
-            code = phonetic_key(part)
-            phonetic_all &= (
-                _has_term("phonetic", code, districts) if code else _has_term("name", part, districts)
-            )
-        condition &= (exact_all | phonetic_all) if phonetic else exact_all
-    if date_of_birth is not None:
-        condition &= _has_term("dob", date_of_birth.isoformat(), districts)
+    born = [_bucket("dob", date_of_birth.isoformat(), districts)] if date_of_birth is not None else []
+    exact = [_bucket("name", part, districts) for part in parts]
+    required = [exact + born]
+    if phonetic and parts:
+        sounds = [
+            _bucket("phonetic", code, districts) if (code := phonetic_key(part)) else exact[i]
+            for i, part in enumerate(parts)
+        ]
+        required.append(sounds + born)
+    candidates = _candidate_ids(required, queryset)
+    if not candidates:
+        return result
     codes = {part: phonetic_key(part) for part in parts}
-    for person in queryset.filter(condition).only("id", "given_name", "family_name", "date_of_birth"):
+    visible = queryset.filter(pk__in=candidates).only("id", "given_name", "family_name", "date_of_birth")
+    for person in visible:
         result.candidates += 1
         if date_of_birth is not None and person.date_of_birth != date_of_birth:
             continue

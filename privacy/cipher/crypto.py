@@ -13,7 +13,6 @@ decrypt; ``manage.py rotate_keys`` rewrites them as ``e2``.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import logging
 import os
@@ -27,6 +26,10 @@ from privacy.cipher.keys import encryption_keyring, on_reset
 PREFIX = "e2"
 LEGACY_PREFIXES = frozenset({"e1"})
 NONCE_BYTES = 12
+# base64url by translation around binascii: what base64.urlsafe_b64encode/-decode do, without
+# their Python-level wrappers (a measurable share of the per-value cost).
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +72,8 @@ def encrypt(plaintext: str, *, context: str, row: str, kid: str | None = None) -
     kid = kid or encryption_keyring().active
     nonce = os.urandom(NONCE_BYTES)
     sealed = _cipher(kid).encrypt(nonce, plaintext.encode("utf-8"), _aad(PREFIX, context, kid, row))
-    return f"{PREFIX}:{kid}:{base64.urlsafe_b64encode(nonce + sealed).decode('ascii')}"
+    body = binascii.b2a_base64(nonce + sealed, newline=False).translate(_TO_URLSAFE).decode("ascii")
+    return f"{PREFIX}:{kid}:{body}"
 
 
 def _split(stored: str) -> tuple[str, str, str]:
@@ -104,7 +108,7 @@ def decrypt(stored: str, *, context: str, row: str | None) -> str:
     """Decrypt a stored value of ``row``; raise :class:`DecryptionError`, never return ciphertext."""
     version, kid, body = _split(stored)
     try:
-        blob = base64.urlsafe_b64decode(body.encode("ascii"))
+        blob = binascii.a2b_base64(body.encode("ascii").translate(_FROM_URLSAFE))
     except (binascii.Error, ValueError, UnicodeEncodeError):
         raise _fail("is not valid base64", context=context, row=row, kid=kid) from None
     if len(blob) < NONCE_BYTES + 16:

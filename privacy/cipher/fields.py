@@ -8,6 +8,8 @@ longer than the plaintext; ``max_length`` still limits the plaintext through val
 from __future__ import annotations
 
 import datetime
+import uuid
+from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import FieldError
@@ -73,6 +75,8 @@ class EncryptedAttribute(DeferredAttribute):
 
 def row_key(model: type[models.Model], pk: Any) -> str:
     """The canonical text of a primary key in associated data (a UUID in its hyphenated form)."""
+    if type(pk) is uuid.UUID:  # the common case, without the field's to_python
+        return str(pk)
     return str(model._meta.pk.to_python(pk))  # type: ignore[union-attr]
 
 
@@ -104,8 +108,9 @@ class EncryptedFieldMixin:
     def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
         return models.TextField().db_type(connection)
 
-    @property
+    @cached_property
     def encryption_context(self) -> str:
+        # Read per value; the field's model and column do not change once the model is built.
         return f"{self.model._meta.db_table}.{self.column}"
 
     def serialise(self, value: Any) -> str:

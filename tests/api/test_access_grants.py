@@ -188,3 +188,25 @@ def test_report_query_count_does_not_grow(
         deputy_add(principal=other, deputy=cm2, acting_user=other)
     with django_assert_num_queries(len(small.captured_queries)):
         assert len(client.get(REPORT).json()["grants"]) == 14
+
+
+def test_naming_and_removing_a_deputy_are_account_events_the_dpo_sees(
+    case_manager, cm2, supervisor, dpo
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: deputy changes are in the audit trail with who did them, visible to the DPO."""
+    from privacy.models import AuditEntry
+
+    response = client_for(supervisor).post(
+        "/api/v1/deputies/", {"principal": str(case_manager.pk), "deputy": str(cm2.pk)}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert client_for(supervisor).delete(f"/api/v1/deputies/{response.json()['id']}/").status_code == 204
+    named, removed = (
+        AuditEntry.objects.get(additional_data__event=event) for event in ("deputy_named", "deputy_removed")
+    )
+    for entry in (named, removed):
+        assert entry.actor_id == supervisor.pk and entry.activity == "account_management"
+        assert entry.organisation_id is not None
+    events = client_for(dpo).get("/api/v1/audit/events/", {"page_size": 200}).json()["results"]
+    shown = {str(e.get("id")) for e in events}
+    assert {str(named.pk), str(removed.pk)} <= shown, events[:3]

@@ -678,6 +678,14 @@ MATRIX: dict[tuple[str, str], tuple[str | None, Body, dict[str, int | str]]] = {
         },
         DPO_ONLY,
     ),
+    ("GET", "/api/v1/privacy/retention/{organisation_id}/"): ("organisation", None, DPO_ONLY),
+    ("PUT", "/api/v1/privacy/retention/{organisation_id}/"): (
+        "organisation",
+        lambda w: {"periods": {"consents": 1500}},
+        DPO_ONLY,
+    ),
+    ("GET", "/api/v1/privacy/retention/{organisation_id}/reports/"): ("organisation", None, DPO_ONLY),
+    ("GET", "/api/v1/privacy/retention/{organisation_id}/preview/"): ("organisation", None, DPO_ONLY),
     ("GET", "/api/v1/audit/events/"): (
         "audit",
         None,

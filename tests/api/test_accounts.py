@@ -237,6 +237,43 @@ def test_account_events_are_in_the_dpos_audit_events(admin, case_manager, distri
     assert {"account event: login_succeeded", "account event: user_deactivated"} <= reprs
 
 
+def test_failed_logins_for_unknown_usernames_reach_every_dpo_without_the_typed_text(
+    case_manager, district, other_district
+) -> None:  # type: ignore[no-untyped-def]
+    """A guessing run against invented usernames belongs to no tenant: each DPO sees it, name-less."""
+    dpo = make_user(district, Role.DPO, username="dpo1")
+    other_dpo = make_user(other_district, Role.DPO, username="dpo2")
+    assert login("Sommer2026!Passwort", "x").status_code == 401  # a password typed as the name
+    assert login("cm1", "falsch").status_code == 401  # a known account: its own tenant only
+    for reader, sees_known in ((dpo, True), (other_dpo, False)):
+        results = (
+            client_for(reader)
+            .get("/api/v1/audit/events/", {"activity": "account_management"})
+            .json()["results"]
+        )
+        failed = [e for e in results if e["object_repr"] == "account event: login_failed"]
+        unknown = [e for e in failed if e["object_pk"] == ""]
+        assert len(unknown) == 1 and unknown[0]["organisation_id"] is None
+        assert unknown[0]["additional_data"] == {
+            "event": "login_failed",
+            "known_account": False,
+            "locked_out": False,
+            "via": "api",
+        }
+        assert unknown[0]["remote_addr"]
+        assert any(e["object_pk"] == str(case_manager.pk) for e in failed) is sees_known
+    dump = str(list(AuditEntry.objects.values()))
+    assert "Sommer2026" not in dump and "sommer2026" not in dump
+    # other account events of no organisation stay hidden (only failed logins are shared)
+    from casemgmt.services.accounts import account_event
+
+    with setup_writes():
+        account_event(event="password_changed", user=None, actor=None)
+    results = client_for(other_dpo).get("/api/v1/audit/events/").json()["results"]
+    reprs = {e["object_repr"] for e in results}
+    assert "account event: login_failed" in reprs and "account event: password_changed" not in reprs
+
+
 def test_membership_changes_are_audited_with_actor(admin, case_manager, town) -> None:  # type: ignore[no-untyped-def]
     client = client_for(admin)
     body = {"user": str(case_manager.pk), "organisation": str(town.pk), "role": "supervisor"}
@@ -375,3 +412,21 @@ def test_service_refuses_self_and_foreign(admin, other_case_manager) -> None:  #
         password_change_require(user=other_case_manager, acting_user=admin)
     with pytest.raises(ValidationError):
         password_change_require(user=admin, acting_user=admin)
+
+
+def test_lockout_key_is_keyed_not_a_plain_hash_of_the_typed_name() -> None:
+    """Whatever was typed as a username (often a password) cannot be guessed offline from the store."""
+    import hashlib
+
+    from django.test import RequestFactory
+
+    from casemgmt.lockout import hashed_username
+
+    request = RequestFactory().post("/x/", {"username": " Geheim123 "})
+    key = hashed_username(request)
+    assert key is not None and "geheim123" not in key.casefold()
+    assert key != hashlib.sha256(b"axes-username\ngeheim123").hexdigest()
+    assert key != hashlib.sha256(b"geheim123").hexdigest()
+    assert key == hashed_username(RequestFactory().post("/x/", {"username": "GEHEIM123"}))
+    with override_settings(SECRET_KEY="another-installation-" + "x" * 40):
+        assert hashed_username(request) != key

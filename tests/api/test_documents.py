@@ -15,6 +15,7 @@ from casemgmt.models import Document
 from casemgmt.services.conferences import conference_create
 from casemgmt.services.consents import consent_create
 from casemgmt.services.documents import document_storage
+from casemgmt.services.plans import plan_create
 from privacy.models import AuditEntry
 from tests.conftest import client_for
 from tests.factories import make_family, make_person
@@ -49,7 +50,7 @@ def consent(family, mother, case_manager):  # type: ignore[no-untyped-def]
     )
 
 
-@pytest.mark.parametrize("kind", ["family", "person", "consent", "conference"])
+@pytest.mark.parametrize("kind", ["family", "person", "consent", "conference", "plan"])
 def test_upload_and_download_each_target(api, family, mother, consent, case_manager, kind) -> None:  # type: ignore[no-untyped-def]
     targets = {
         "family": family.pk,
@@ -58,6 +59,8 @@ def test_upload_and_download_each_target(api, family, mother, consent, case_mana
         "conference": conference_create(
             family=family, scheduled_at=timezone.now() + datetime.timedelta(days=2), acting_user=case_manager
         ).pk,
+        # the signed agreement to the plan
+        "plan": plan_create(family=family, acting_user=case_manager).pk,
     }
     response = _upload(api, kind, targets[kind])
     assert response.status_code == 201, response.content
@@ -189,3 +192,63 @@ def test_list_query_count_is_flat(api, family, mother) -> None:  # type: ignore[
     with CaptureQueriesContext(connection) as large:
         assert api.get(URL).json()["count"] == 6
     assert len(app_queries(large.captured_queries)) == len(app_queries(small.captured_queries))
+
+
+def test_every_document_target_is_a_choice_with_labels() -> None:
+    """Declared once in DOCUMENT_TARGETS: the choice, the API enum and the export labels follow."""
+    from casemgmt.models import DOCUMENT_TARGETS
+    from privacy.rendering import DOCUMENT_TARGET_LABELS
+
+    assert set(DOCUMENT_TARGETS) == set(Document.TargetKind.values)
+    for lang in ("en", "de"):
+        assert set(DOCUMENT_TARGET_LABELS[lang]) == set(DOCUMENT_TARGETS)
+
+
+@override_settings(FILE_UPLOAD_MAX_MEMORY_SIZE=1024)
+def test_a_large_upload_never_lies_in_clear_in_a_temporary_file(api, family, tmp_path, settings) -> None:  # type: ignore[no-untyped-def]
+    """Above the in-memory limit Django spools uploads to disk: that file must be ciphertext."""
+    import glob
+
+    from casemgmt import uploads
+
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    seen: list[bytes] = []
+    complete = uploads.EncryptedTemporaryUploadedFile.complete
+
+    def spy(self, size):  # type: ignore[no-untyped-def]
+        complete(self, size)
+        for path in glob.glob(str(tmp_path / "*")):
+            with open(path, "rb") as handle:
+                seen.append(handle.read())
+
+    content = PDF + b"Aufenthaltstitel Amina Haddad " * 5000  # > 64 KiB segments, not a multiple
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(uploads.EncryptedTemporaryUploadedFile, "complete", spy)
+        response = _upload(api, "family", family.pk, content)
+    assert response.status_code == 201, response.content
+    assert seen and all(b"Haddad" not in data and b"%PDF" not in data for data in seen)
+    assert len(seen[0]) > len(content)  # the whole upload was there, encrypted
+    assert not list(tmp_path.iterdir())  # and is gone after the request
+    download = api.get(f"{URL}{response.json()['id']}/download/")
+    assert b"".join(download.streaming_content) == content
+
+
+@pytest.mark.parametrize("size", [0, 1, 65536, 65537, 3 * 65536, 200_000])
+def test_segment_writer_writes_what_encrypt_stream_writes(size) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from privacy.streaming import DecryptingReader, SegmentWriter, decrypt_stream, encrypt_stream
+
+    data, key = os.urandom(size), os.urandom(32)
+    sink = io.BytesIO()
+    writer = SegmentWriter(sink, key=key, context="c")
+    for start in range(0, size, 7000):
+        writer.write(data[start : start + 7000])
+    writer.close()
+    assert len(sink.getvalue()) == len(b"".join(encrypt_stream([data], key=key, context="c")))
+    sink.seek(0)
+    assert b"".join(decrypt_stream(sink, key=key, context="c")) == data
+    reader = DecryptingReader(sink, key=key, context="c")
+    head = reader.read(5)
+    reader.seek(0)
+    assert head == data[:5] and reader.read() == data

@@ -144,6 +144,7 @@ def test_query_count_flat(api, case_manager, family, page_size: int) -> None:  #
         response = api.get(URL, {"page_size": page_size, "name": "Amina"})
     assert len(response.json()["results"]) == page_size
     # Constant, whatever the page size: token, memberships (roles and district keys in one),
-    # the bucket candidates decrypted to drop false positives (planned blind-index leakage),
-    # the page (no COUNT: the matches are known); see tests/api/test_request_statements.py.
-    assert len(app_queries(ctx.captured_queries)) == 4, app_queries(ctx.captured_queries)
+    # the index terms of the visible persons, the bucket candidates decrypted to drop false
+    # positives (planned blind-index leakage), the page (no COUNT: the matches are known);
+    # see tests/api/test_request_statements.py.
+    assert len(app_queries(ctx.captured_queries)) == 5, app_queries(ctx.captured_queries)

@@ -26,7 +26,7 @@ from casemgmt.services import access, administration, catalogue, conferences, co
 from casemgmt.services import families as family_services
 from casemgmt.services import referrals as referral_services
 from casemgmt.services.goals import fields_of_action_for
-from privacy import breaches, controllers, rights
+from privacy import breaches, controllers, retention, rights
 from privacy.models import AuditEntry, RecipientNotice
 from tests.factories import OrganisationFactory, make_family, make_person, make_user, setup_writes
 
@@ -40,6 +40,7 @@ SERVICE_MODULES = [
     rights,
     controllers,
     breaches,
+    retention,
 ]
 
 #: Public functions of the service modules that are not writes on behalf of a user.
@@ -77,6 +78,13 @@ NOT_SERVICES = {
     "document_storage": "the storage documents live in",
     "resolve_target": "a read used by document_create, which authorises",
     "delete_stored_files": "internal step of erasure and document_delete (after commit)",
+    "rules_by_code": "a read: the declared retention rules",
+    "covered_models": "a read: which tables the retention rules cover",
+    "periods_for": "a read: an organisation's retention periods",
+    "case_retention_days": "a read: the closed-case period",
+    "apply_retention": "the nightly job and apply_retention (a named system process, acting_as_system)",
+    "apply_audit_retention": "step of apply_retention: prunes sealed audit ranges (system process)",
+    "report_text": "formats a retention report for the console",
 }
 
 
@@ -481,6 +489,12 @@ CASES: dict[str, tuple[Call, str]] = {
         ),
         "dpo",
     ),
+    "retention_periods_set": (
+        lambda w, u: retention.retention_periods_set(
+            organisation=w.district, periods={"consents": 730}, acting_user=u
+        ),
+        "dpo",
+    ),
     "record_version_save": (
         lambda w, u: controllers.record_version_save(organisation=w.district, acting_user=u),
         "dpo",
@@ -628,6 +642,12 @@ CASES: dict[str, tuple[Call, str]] = {
         ),
         "admin",
     ),
+    "account_create": (
+        lambda w, u: administration.account_create(
+            acting_user=u, user=User(username="fresh"), organisation=w.district
+        ),
+        "admin",
+    ),
     "user_update": (
         lambda w, u: administration.user_update(user=w.cm, first_name="Clara", acting_user=u),
         "admin",
@@ -640,6 +660,12 @@ CASES: dict[str, tuple[Call, str]] = {
     ),
     "membership_delete": (
         lambda w, u: administration.membership_delete(membership=o(w, "membership"), acting_user=u),
+        "admin",
+    ),
+    "membership_update": (
+        lambda w, u: administration.membership_update(
+            membership=o(w, "membership"), role=Role.SUPERVISOR, acting_user=u
+        ),
         "admin",
     ),
     # handovers (issue 19)

@@ -79,3 +79,36 @@ def test_old_flat_modules_are_gone() -> None:
     # The cipher lives in one place; the old privacy.fields / privacy.keys paths would bring the circle back.
     for module in ORDER:
         assert not (CIPHER.parent / f"{module}.py").exists()
+
+
+PRIVACY = CIPHER.parent
+#: ``privacy`` sits below the API: it takes plain values (users, ids, names of filters), never
+#: a DRF request; the API adapts a request to them (``api.audit.log_access``).
+FORBIDDEN_IN_PRIVACY = ("rest_framework", "api", "drf_spectacular")
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p in PRIVACY.rglob("*.py") if "migrations" not in p.parts), ids=lambda p: p.name
+)
+def test_privacy_imports_no_drf_and_no_api(path: Path) -> None:
+    bad = [name for name in _imports_any(path) if name.split(".")[0] in FORBIDDEN_IN_PRIVACY]
+    assert bad == [], f"{path.relative_to(PRIVACY.parent)} imports {bad}"
+
+
+def _imports_any(path: Path) -> list[str]:
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names.append(node.module or "")
+    return names
+
+
+def test_privacy_access_log_takes_plain_values() -> None:
+    """``record_access`` has no request parameter: a command or job records a read the same way."""
+    import inspect
+
+    from privacy.audit import record_access
+
+    assert "request" not in inspect.signature(record_access).parameters

@@ -324,4 +324,6 @@ def test_retention_respects_legal_hold(case_manager, household) -> None:  # type
         opened_on=TODAY - datetime.timedelta(days=5 * 365),
         legal_hold_until=TODAY + datetime.timedelta(days=1),
     )
-    assert apply_retention(dry_run=False) == []
+    report = apply_retention(dry_run=False)
+    assert report.total("closed_cases") == 0 and report.total("closed_cases", "kept") == 1
+    assert Family.objects.get(pk=family.pk).anonymised_at is None

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -76,6 +77,63 @@ def test_copy_for_the_subject_blacks_out_household_text(dpo, household) -> None:
     assert copy["redacted"] is True and "geschwärzt" in copy["family"]["household_notes"]["text"]
     assert copy["goals"][0]["description"] == "B1 schaffen"  # the person's own goal stays
     assert client.get(export_url(household[1]), {"redact": "yes"}).status_code == 400
+
+
+def test_every_declared_record_of_the_person_is_in_the_export(dpo, referred, case_manager, language) -> None:  # type: ignore[no-untyped-def]
+    """Iterates the declarations: each person-linked record held on the person is in the export.
+
+    A record type that declared nothing (or whose rows the export did not find) fails here.
+    Assessments and plans were missing from the hand-built export.
+    """
+    from casemgmt.models import Assessment, IntegrationPlan, PlanVersion
+    from casemgmt.models.base import family_owned_models, person_link, restriction_paths
+    from privacy.exports import export_declarations
+    from tests.factories import setup_writes
+
+    family, mother, _son = referred
+    with setup_writes("case_management"):
+        Assessment.objects.create(
+            family=family,
+            person=mother,
+            field_of_action=language,
+            kind="baseline",
+            assessed_on=TODAY,
+            score=2,
+            notes="braucht Kurs",
+        )
+        plan = IntegrationPlan.objects.create(family=family, review_on=TODAY)
+        PlanVersion.objects.create(plan=plan, number=1, summary="Plan für alle")
+    body = client_for(dpo).get(export_url(mother), {"lang": "de", "redact": "true"}).json()
+    declared = dict(export_declarations())
+    by_section = {spec.section: spec for spec in declared.values()}
+
+    def section(key: str) -> Any:
+        value: Any = body
+        for part in key.split("."):
+            value = value[part]
+        return value
+
+    for model in family_owned_models():
+        if not person_link(model):
+            continue
+        spec = declared[model]  # KeyError: a record of a person that the export does not know
+        held = model._default_manager.filter(**{restriction_paths(model)[0]: mother.pk}, **spec.where)
+        if spec.within:
+            parent = by_section[spec.within]
+            shown = [c for row in section(parent.section) for c in row[spec.section]]
+        else:
+            rows = section(spec.section)
+            shown = [rows] if spec.single else rows
+        assert len(shown) >= held.count(), (model._meta.label, shown)
+    [assessment] = body["assessments"]
+    assert assessment["score"] == 2 and assessment["notes"] == "braucht Kurs"  # her own: not blacked out
+    assert assessment["field_of_action"] == "language" and assessment["household_level"] is False
+    [shown_plan] = body["plans"]
+    assert shown_plan["household_level"] is True and "geschwärzt" in shown_plan["versions"][0]["summary"]
+    assert {"kind": "name"} in body["search_terms"]
+    html = client_for(dpo).get(export_url(mother), {"format": "html", "lang": "de"}).content.decode()
+    assert "Einschätzungen (1 = akuter Bedarf, 5 = selbstständig)" in html and "braucht Kurs" in html
+    assert "Integrationsplan" in html and "Plan für alle" in html
 
 
 #: Codes that must never reach a reader of the HTML (raw keys, choice values, activity codes).

@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 
 from casemgmt.models import Family, Role
@@ -431,3 +433,80 @@ def test_concurrent_sealers_and_writers_never_fork_the_tree() -> None:
     report = verify_log()
     assert report.ok, report.problems
     assert report.entries == 60 and report.unsealed == 0
+
+
+def reference_canonical(entry: AuditEntry) -> bytes:
+    """The leaf encoding as first defined (json.dumps of a dict): the template must match it byte for byte."""
+    return json.dumps(
+        {
+            "id": entry.pk,
+            "model": f"{entry.content_type.app_label}.{entry.content_type.model}",
+            "object_pk": str(entry.object_pk),
+            "object_repr": str(entry.object_repr),
+            "object_ids": entry.object_ids,
+            "action": entry.action,
+            "changes": entry.changes,
+            "changes_text": entry.changes_text,
+            "actor": str(entry.actor_id) if entry.actor_id else None,
+            "remote_addr": entry.remote_addr,
+            "timestamp": entry.timestamp.astimezone(datetime.UTC).isoformat(),
+            "activity": entry.activity,
+            "organisation": str(entry.organisation_id) if entry.organisation_id else None,
+            "additional_data": entry.additional_data,
+        },
+        sort_keys=True,
+        default=str,
+        separators=(",", ":"),
+    ).encode()
+
+
+def test_leaf_encoding_is_the_canonical_json_and_raw_rows_hash_like_instances(db, district) -> None:  # type: ignore[no-untyped-def]
+    """Entries with nested, non-ASCII, empty and float values, an actor, an address and an organisation."""
+    from privacy.leaf import ROW_FIELDS, rows_leaves
+    from privacy.transparency import canonical, model_names
+
+    user = make_user(district, Role.CASE_MANAGER)
+    family = make_family(user)
+    AuditEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(Family),
+        object_pk=str(family.pk),
+        object_repr='Beratungsgespräch – Übergabe "x" \u2028',
+        object_ids=[str(family.pk), 7, None],
+        action=AuditEntry.Action.UPDATE,
+        changes={"z": [1, 2.5, "ä"], "a": {"y": None, "b": True}},
+        changes_text="",
+        actor=user,
+        remote_addr="2001:db8::1",
+        activity="case_management",
+        organisation_id=district.pk,
+        additional_data={"endpoint": "GET /x/", "filters": ["ß"], "n": 1e-7},
+    )
+    entries(3)
+    seal()
+    instances = list(AuditEntry.objects.order_by("seq"))
+    for instance in instances:
+        assert canonical(instance) == reference_canonical(instance)
+    # the verifier's raw rows (no ORM converters) give the sealer's leaves on this backend
+    with connection.cursor() as cursor:
+        cursor.execute(*AuditEntry.objects.order_by("seq").values_list(*ROW_FIELDS).query.sql_with_params())
+        raw = cursor.fetchall()
+    assert len(raw) == len(instances) and any(e.organisation_id and e.remote_addr for e in instances)
+    leaves = rows_leaves(raw, model_names(), actor_uuid=True)
+    assert [(pk, seq, ok) for pk, seq, ok, _ in leaves] == [(e.pk, e.seq, True) for e in instances]
+    assert [leaf for *_, leaf in leaves] == [entry_leaf(e) for e in instances]
+
+
+def test_verification_in_worker_processes_finds_what_one_process_finds(sealed_log) -> None:  # type: ignore[no-untyped-def]
+    """``verify_audit --jobs 2``: the leaves come back from other processes, in order."""
+    assert verify_log(jobs=2).ok
+    AuditEntry.objects.filter(pk=sealed_log[7].pk).update(changes_text="rewritten")
+    AuditEntry.objects.filter(pk=sealed_log[10].pk).delete()
+    one, two = verify_log(jobs=1), verify_log(jobs=2)
+    assert not two.ok and two.problems == one.problems
+    assert any(f"entry {sealed_log[7].pk} at position 7 was altered" in p for p in two.problems)
+    assert any("positions 10..10 are missing" in p for p in two.problems)
+
+
+def test_verify_audit_rejects_a_job_count_below_one(sealed_log) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(CommandError, match="--jobs must be at least 1"):
+        call_command("verify_audit", "--jobs", "0")
