@@ -31,8 +31,9 @@ from privacy.cipher.fields import BlindIndexField, EncryptedFieldMixin
 logger = logging.getLogger(__name__)
 
 MASK = "[encrypted]"
-#: Fields never worth an audit row: secrets and bookkeeping that changes on every login.
-NEVER_LOGGED = ("password", "last_login", "updated_at")
+#: Fields never worth an audit row: secrets, bookkeeping that changes on every login, and
+#: who changed a record last (the entry names its actor itself).
+NEVER_LOGGED = ("password", "last_login", "updated_at", "updated_by")
 
 
 def mask(value: str) -> str:

@@ -58,10 +58,15 @@ def personal_fields(model: type[models.Model]) -> dict[str, DataCategory]:
     return dict(getattr(model, "PERSONAL_DATA", {}))
 
 
+def not_personal_fields(model: type[models.Model]) -> set[str]:
+    """Fields declared technical: the model's ``NOT_PERSONAL`` and its base's ``RECORD_FIELDS``."""
+    return set(getattr(model, "NOT_PERSONAL", ())) | set(getattr(model, "RECORD_FIELDS", ()))
+
+
 def unclassified_fields(model: type[models.Model]) -> list[str]:
     """Concrete fields of ``model`` that are neither classified as personal nor as not personal."""
     personal = set(getattr(model, "PERSONAL_DATA", {}))
-    not_personal = set(getattr(model, "NOT_PERSONAL", ()))
+    not_personal = not_personal_fields(model)
     return [
         f.name for f in model._meta.concrete_fields if f.name not in personal and f.name not in not_personal
     ]

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.casework.base import CaseChildViewSet
-from api.casework.fields import EditableFamilyField
+from api.casework.fields import EditableFamilyField, EditablePersonField
 from api.serializers import StrictInputSerializer, update_input
 from casemgmt.models import Contact
 from casemgmt.services.contacts import contact_create, contact_update
@@ -20,11 +20,13 @@ from casemgmt.services.contacts import contact_create, contact_update
 
 class ContactInputSerializer(StrictInputSerializer):
     family = EditableFamilyField()
+    person = EditablePersonField(required=False, allow_null=True)
 
     class Meta:
         model = Contact
         fields = (
             "family",
+            "person",
             "occurred_on",
             "kind",
             "initiated_by",
@@ -43,6 +45,7 @@ class ContactOutputSerializer(serializers.ModelSerializer):  # type: ignore[type
         fields = (
             "id",
             "family",
+            "person",
             "occurred_on",
             "kind",
             "initiated_by",
@@ -58,6 +61,7 @@ class ContactOutputSerializer(serializers.ModelSerializer):  # type: ignore[type
 
 class ContactFilter(django_filters.FilterSet):
     family = django_filters.UUIDFilter(field_name="family_id")
+    person = django_filters.UUIDFilter(field_name="person_id")
     kind = django_filters.ChoiceFilter(choices=Contact.Kind.choices)
     initiated_by = django_filters.ChoiceFilter(choices=Contact.InitiatedBy.choices)
     occurred_from = django_filters.DateFilter(field_name="occurred_on", lookup_expr="gte")
@@ -65,7 +69,7 @@ class ContactFilter(django_filters.FilterSet):
 
     class Meta:
         model = Contact
-        fields = ("family", "kind", "initiated_by", "occurred_from", "occurred_to")
+        fields = ("family", "person", "kind", "initiated_by", "occurred_from", "occurred_to")
 
 
 class ContactViewSet(CaseChildViewSet):

@@ -144,14 +144,38 @@ class CaseRecord(FamilyOwned, models.Model):
 
     ORGANISATION_PATH: ClassVar[str] = "family.organisation_id"
     FAMILY_PATH: ClassVar[str] = "family_id"
+    #: The bookkeeping fields below: technical, classified once here for every record.
+    RECORD_FIELDS: ClassVar[tuple[str, ...]] = ("id", "created_by", "created_at", "updated_by", "updated_at")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_by = models.ForeignKey("casemgmt.User", null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey(
+        "casemgmt.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Who changed it last comes from the ``audited()`` scope, the same actor the audit names.
+
+        Set here rather than by each service, so the admin, a command and the shell record it
+        too; a system process (retention, key rotation) leaves no user, and says so as None.
+        """
+        from privacy.audit import current_scope
+
+        scope = current_scope()
+        if scope is not None:
+            actor = scope.actor if getattr(scope.actor, "is_authenticated", False) else None
+            self.updated_by = actor
+            if self._state.adding and self.created_by_id is None and actor is not None:
+                self.created_by = actor
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "updated_by", "updated_at"}
+        super().save(*args, **kwargs)
 
 
 def declaring_models() -> Iterator[type[models.Model]]:

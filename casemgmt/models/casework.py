@@ -102,7 +102,7 @@ class Goal(CaseRecord):
         "conference": DataCategory.CASE_ADMINISTRATION,
         "plan": DataCategory.CASE_ADMINISTRATION,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key", "id", "created_by", "created_at", "updated_at")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key",)
 
     class Meta:
         ordering = ("agreed_on", "created_at")
@@ -230,7 +230,7 @@ class Referral(CaseRecord):
         "status": DataCategory.CASE_ADMINISTRATION,
         "note": DataCategory.CASE_NOTES,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key", "id", "created_by", "created_at", "updated_at")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key",)
 
     class Meta:
         ordering = ("created_at", "id")
@@ -335,13 +335,7 @@ class Consent(CaseRecord):
         "valid_until": DataCategory.CASE_ADMINISTRATION,
         "withdrawn_on": DataCategory.CASE_ADMINISTRATION,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
-        "id",
-        "created_by",
-        "created_at",
-        "updated_at",
-        "anonymised_at",
-    )
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("anonymised_at",)
 
     class Meta:
         ordering = ("-given_on", "created_at")
@@ -414,7 +408,7 @@ class CaseConference(CaseRecord):
         "agenda": DataCategory.CASE_NOTES,
         "minutes": DataCategory.CASE_NOTES,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key", "id", "created_by", "created_at", "updated_at")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key",)
 
     class Meta:
         ordering = ("-scheduled_at",)
@@ -506,9 +500,15 @@ class ConferenceParticipant(FamilyOwned, models.Model):
 
 
 class Contact(CaseRecord):
-    """A contact with the family: home visit, office, phone, video or accompaniment."""
+    """A contact with the family: home visit, office, phone, video or accompaniment.
+
+    A contact with one member (accompanying the mother to an appointment) names that
+    person: it is then their data, hidden with them under an Art. 18 restriction and
+    exported as theirs; a household contact names nobody and goes with the family.
+    """
 
     PROCESSING_ACTIVITY = "case_management"
+    PERSON_PATH = "person_id"
     SUBJECT_EXPORT = SubjectExport(
         section="contacts",
         label={"en": "Contacts", "de": "Kontakte"},
@@ -535,6 +535,14 @@ class Contact(CaseRecord):
         OTHER = "other", _("Other")
 
     family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="contacts")
+    person = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        help_text="The member the contact was with; empty for the household.",
+    )
     occurred_on = models.DateField()
     kind = models.CharField(max_length=20, choices=Kind.choices)
     initiated_by = models.CharField(max_length=20, choices=InitiatedBy.choices)
@@ -547,6 +555,7 @@ class Contact(CaseRecord):
 
     PERSONAL_DATA: ClassVar[dict[str, DataCategory]] = {
         "family": DataCategory.CASE_ADMINISTRATION,
+        "person": DataCategory.CASE_ADMINISTRATION,
         "occurred_on": DataCategory.CASE_ADMINISTRATION,
         "kind": DataCategory.CASE_ADMINISTRATION,
         "initiated_by": DataCategory.CASE_ADMINISTRATION,
@@ -554,7 +563,7 @@ class Contact(CaseRecord):
         "interpreter_used": DataCategory.LANGUAGE,
         "notes": DataCategory.CASE_NOTES,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key", "id", "created_by", "created_at", "updated_at")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key",)
 
     class Meta:
         ordering = ("-occurred_on", "-created_at")

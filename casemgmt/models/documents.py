@@ -104,14 +104,7 @@ class Document(CaseRecord):
         "filename": DataCategory.CASE_NOTES,
         "data_key": DataCategory.CASE_NOTES,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
-        "id",
-        "storage_name",
-        "created_by",
-        "created_at",
-        "updated_at",
-        "anonymised_at",
-    )
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("storage_name", "anonymised_at")
 
     class Meta:
         ordering = ("-created_at", "id")

@@ -202,16 +202,7 @@ class Family(CaseRecord):
         "legal_hold_until": DataCategory.CASE_ADMINISTRATION,
         "legal_hold_reason": DataCategory.CASE_NOTES,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
-        "record_key",
-        "id",
-        "reference",
-        "organisation",
-        "created_by",
-        "created_at",
-        "updated_at",
-        "anonymised_at",
-    )
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key", "reference", "organisation", "anonymised_at")
 
     class Meta:
         verbose_name_plural = "families"
@@ -364,13 +355,7 @@ class Person(CaseRecord):
         "preferred_languages": DataCategory.LANGUAGE,
         "interpreter_needed": DataCategory.LANGUAGE,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
-        "id",
-        "created_by",
-        "created_at",
-        "updated_at",
-        "anonymised_at",
-    )
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("anonymised_at",)
 
     class Meta:
         ordering = ("created_at", "id")

@@ -109,16 +109,7 @@ class Handover(CaseRecord):
         "household_size": DataCategory.DEMOGRAPHIC,
         "case_manager": DataCategory.CASE_ADMINISTRATION,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
-        "id",
-        "created_by",
-        "created_at",
-        "updated_at",
-        "offered_by",
-        "expires_at",
-        "decided_by",
-        "decided_at",
-    )
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("offered_by", "expires_at", "decided_by", "decided_at")
 
     class Meta:
         ordering = ("-created_at", "id")

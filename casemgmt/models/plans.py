@@ -50,7 +50,7 @@ class IntegrationPlan(CaseRecord):
         "family": DataCategory.CASE_ADMINISTRATION,
         "review_on": DataCategory.CASE_ADMINISTRATION,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("id", "created_by", "created_at", "updated_at")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ()
 
     class Meta:
         ordering = ("created_at", "id")
@@ -177,7 +177,7 @@ class Assessment(CaseRecord):
         "score": DataCategory.CASE_ADMINISTRATION,
         "notes": DataCategory.CASE_NOTES,
     }
-    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key", "id", "created_by", "created_at", "updated_at")
+    NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key",)
 
     class Meta:
         ordering = ("assessed_on", "created_at")

@@ -6,13 +6,19 @@ import datetime
 from typing import Any
 
 from casemgmt import policies
-from casemgmt.models import Contact, Family, User
-from casemgmt.services.common import apply_changes, require_not_future, require_open_family
+from casemgmt.models import Contact, Family, Person, User
+from casemgmt.services.common import (
+    apply_changes,
+    require_member,
+    require_not_future,
+    require_not_restricted,
+    require_open_family,
+)
 from privacy.audit import audited_write
 from privacy.registry import Activity
 
 CONTACT_EDITABLE_FIELDS = frozenset(
-    {"occurred_on", "kind", "initiated_by", "duration_minutes", "interpreter_used", "notes"}
+    {"person", "occurred_on", "kind", "initiated_by", "duration_minutes", "interpreter_used", "notes"}
 )
 
 
@@ -24,14 +30,17 @@ def contact_create(
     kind: str,
     initiated_by: str,
     acting_user: User,
+    person: Person | None = None,
     **fields: Any,
 ) -> Contact:
     """Record a contact; who initiated it shows whether families start coming on their own."""
-    policies.require_case_access(acting_user, family)
+    policies.require_case_access_for(acting_user, family, person)
     require_open_family(family)
+    require_member(person, family)
     require_not_future(occurred_on, "occurred_on")
     contact = Contact(
         family=family,
+        person=person,
         occurred_on=occurred_on,
         kind=kind,
         initiated_by=initiated_by,
@@ -47,6 +56,10 @@ def contact_create(
 def contact_update(*, contact: Contact, acting_user: User, **changes: Any) -> Contact:
     policies.require_case_access(acting_user, contact.family, contact)
     require_open_family(contact.family)
+    policies.require_unrestricted_record(contact)
+    if "person" in changes:
+        require_member(changes["person"], contact.family)
+        require_not_restricted(changes["person"])
     names = apply_changes(contact, changes, CONTACT_EDITABLE_FIELDS)
     require_not_future(contact.occurred_on, "occurred_on")
     contact.full_clean()

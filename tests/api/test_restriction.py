@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -69,7 +70,16 @@ def records(case_manager, family, mother, language, course):  # type: ignore[no-
     contact = contact_create(
         family=family, occurred_on=TODAY, kind="phone", initiated_by="family", acting_user=case_manager
     )
+    mother_contact = contact_create(
+        family=family,
+        person=mother,
+        occurred_on=TODAY,
+        kind="accompaniment",
+        initiated_by="case_manager",
+        acting_user=case_manager,
+    )
     return {
+        "mother_contact": mother_contact,
         "goal": goal,
         "family_goal": family_goal,
         "father_goal": father_goal,
@@ -97,8 +107,11 @@ def test_restricted_persons_records_are_hidden_everywhere(api, dpo, mother, reco
     assert str(referral.pk) not in _ids(api.get("/api/v1/referrals/"))
     assert _ids(api.get("/api/v1/consents/", {"person": str(mother.pk)})) == set()
     assert str(consent.pk) not in _ids(api.get("/api/v1/consents/"))
+    assert _ids(api.get("/api/v1/contacts/", {"person": str(mother.pk)})) == set()
+    assert str(records["mother_contact"].pk) not in _ids(api.get("/api/v1/contacts/"))
     # details are 404, like a missing object
     for url in (
+        f"/api/v1/contacts/{records['mother_contact'].pk}/",
         f"/api/v1/goals/{goal.pk}/",
         f"/api/v1/goals/{goal.pk}/reviews/",
         f"/api/v1/referrals/{referral.pk}/",
@@ -126,6 +139,7 @@ def test_restricted_persons_records_cannot_be_changed(api, dpo, mother, records)
         ("patch", f"/api/v1/referrals/{referral.pk}/", {"note": "neu"}),
         ("post", f"/api/v1/referrals/{referral.pk}/transition/", {"to": "sent"}),
         ("post", f"/api/v1/consents/{consent.pk}/withdraw/", {}),
+        ("patch", f"/api/v1/contacts/{records['mother_contact'].pk}/", {"notes": "neu"}),
     ]
     for method, url, body in attempts:
         response = getattr(api, method)(url, body, format="json")
@@ -144,6 +158,13 @@ def test_restricted_persons_records_cannot_be_changed(api, dpo, mother, records)
     )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
+    # nor may a household contact be moved onto her: she is not a member the API can name
+    response = api.patch(
+        f"/api/v1/contacts/{records['contact'].pk}/", {"person": str(mother.pk)}, format="json"
+    )
+    assert response.status_code == 400
+    records["contact"].refresh_from_db()
+    assert records["contact"].person_id is None
     conference = api.post(
         f"/api/v1/conferences/{records['conference'].pk}/participants/",
         {"kind": "external", "agency": "jobcenter", "reason": "Kurs", "legal_basis": "Einwilligung"},
@@ -247,3 +268,37 @@ def test_services_refuse_changes_to_restricted_records(case_manager, dpo, mother
     records["family_goal"].refresh_from_db()
     assert (goal.description, goal.status) == ("Deutsch B1", "open")
     assert (referral.status, consent.withdrawn_on, records["family_goal"].person_id) == ("draft", None, None)
+
+
+def test_contact_services_refuse_a_restricted_or_foreign_member(
+    case_manager, dpo, family, mother, records
+) -> None:  # type: ignore[no-untyped-def]
+    """From the shell as from the API: no new contact with her, none naming another family's member."""
+    from casemgmt.errors import Conflict
+    from casemgmt.services.contacts import contact_update
+    from tests.factories import make_family
+
+    stranger = make_person(make_family(case_manager, family_name="Nowak"), case_manager, given_name="Ola")
+    with pytest.raises(ValidationError):
+        contact_create(
+            family=family,
+            person=stranger,
+            occurred_on=TODAY,
+            kind="phone",
+            initiated_by="family",
+            acting_user=case_manager,
+        )
+    restriction_add(person=mother, reason="Richtigkeit bestritten", acting_user=dpo)
+    with pytest.raises(Conflict):
+        contact_create(
+            family=family,
+            person=mother,
+            occurred_on=TODAY,
+            kind="phone",
+            initiated_by="family",
+            acting_user=case_manager,
+        )
+    with pytest.raises(ObjectDoesNotExist):
+        contact_update(contact=records["mother_contact"], acting_user=case_manager, notes="neu")
+    with pytest.raises(Conflict):
+        contact_update(contact=records["contact"], acting_user=case_manager, person=mother)

@@ -192,3 +192,28 @@ def test_the_art15_access_log_finds_reads_of_every_declared_record(case_manager)
     log = subject_export(person)["access_log"]
     reads = [e for e in log if e["action"] == "access"]
     assert any("contact" in e["what"] for e in reads), log
+
+
+def test_who_changed_a_record_last_comes_from_the_write_itself(case_manager, district) -> None:  # type: ignore[no-untyped-def]
+    """``updated_by`` is the service's acting user, called from the shell as from the API; a
+    system process leaves it empty rather than keeping the previous user's name."""
+    from casemgmt.models import Role
+    from casemgmt.services.access import family_assign
+    from casemgmt.services.families import family_update
+    from privacy.audit import acting_as_system
+    from tests.factories import make_family, make_user
+
+    family = make_family(case_manager)
+    assert family.created_by == case_manager and family.updated_by == case_manager
+    supervisor = make_user(district, role=Role.SUPERVISOR)
+    colleague = make_user(district)
+    family_assign(family=family, case_manager=colleague, acting_user=supervisor)
+    family.refresh_from_db()
+    assert family.updated_by_id == supervisor.pk
+    family_update(family=family, acting_user=colleague, address="Neue Straße 1")
+    family.refresh_from_db()
+    assert family.updated_by_id == colleague.pk and family.created_by_id == case_manager.pk
+    with acting_as_system(process="retention", activity="case_management"):
+        family.save(update_fields=["updated_at"])
+    family.refresh_from_db()
+    assert family.updated_by_id is None and family.created_by_id == case_manager.pk
