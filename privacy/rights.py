@@ -114,8 +114,23 @@ def erasure_request(
             summary = plan.summary()
             record.outcome = ErasureRequest.Outcome.PREVIEWED
         else:
+            # Art. 19: who received the data is read before erasure clears the names it keeps
+            # (a consent's named office); the notices are written after it, so they survive.
+            persons = [subject] if subject_type == "person" else list(subject.members.all())
+            recipients = {person.pk: _recipients_of(person) for person in persons}
             summary = erasure.execute(plan, actor=acting_user, note=f"erasure request {record.pk}")
             record.outcome = ErasureRequest.Outcome.EXECUTED
+            summary["recipients_to_inform"] = sum(
+                len(
+                    recipient_notices_create(
+                        person=person,
+                        cause=RecipientNotice.Cause.ERASURE,
+                        cause_id=record.pk,
+                        recipients=recipients[person.pk],
+                    )
+                )
+                for person in persons
+            )
         record.summary = summary
         record.save()
     return record, summary
@@ -144,8 +159,13 @@ def _recipients_of(person: Any) -> list[tuple[str, str, str]]:
     return found
 
 
-def recipient_notices_create(*, person: Any, cause: str, cause_id: Any) -> list[RecipientNotice]:
-    """Art. 19: one notice per recipient of the person's data, for the DPO to mark as informed."""
+def recipient_notices_create(
+    *, person: Any, cause: str, cause_id: Any, recipients: list[tuple[str, str, str]] | None = None
+) -> list[RecipientNotice]:
+    """Art. 19: one notice per recipient of the person's data, for the DPO to mark as informed.
+
+    ``recipients`` as read by ``_recipients_of`` before a change that clears them (erasure).
+    """
     now = timezone.now()
     return [
         RecipientNotice.objects.create(
@@ -157,7 +177,7 @@ def recipient_notices_create(*, person: Any, cause: str, cause_id: Any) -> list[
             received_via=via,
             created_at=now,
         )
-        for kind, name, via in _recipients_of(person)
+        for kind, name, via in (_recipients_of(person) if recipients is None else recipients)
     ]
 
 

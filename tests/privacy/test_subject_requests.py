@@ -83,6 +83,29 @@ def test_restriction_lists_recipients_to_inform(dpo, referred) -> None:  # type:
     ]
 
 
+def test_erasure_lists_recipients_to_inform_and_keeps_the_list(dpo, case_manager, referred) -> None:  # type: ignore[no-untyped-def]
+    """Art. 19 after Art. 17: the provider that received the mother's referral is on the DPO's
+    list, written after erasure so that the erasure does not clear the list itself."""
+    from tests.privacy.test_rights import close, erase
+
+    family, mother, son = referred
+    referral = mother.referrals.get()
+    referral_transition(referral=referral, to="declined", acting_user=case_manager)
+    close(family, case_manager)
+    client = client_for(dpo)
+    response = erase(client, person=str(mother.pk), dry_run=True)
+    assert response.status_code == 200 and not RecipientNotice.objects.exists()  # a preview tells nobody
+    response = erase(client, person=str(mother.pk), dry_run=False)
+    assert response.status_code == 201, response.content
+    assert response.json()["summary"]["recipients_to_inform"] == 1
+    notices = client.get("/api/v1/privacy/recipient-notices/", {"person": str(mother.pk)}).json()["results"]
+    assert [(n["recipient_name"], n["cause"], n["received_via"]) for n in notices] == [
+        ("VHS Musterstadt", "erasure", "referral")
+    ]
+    # the son received nothing: erasing him adds no notice
+    assert erase(client, person=str(son.pk), dry_run=False).json()["summary"]["recipients_to_inform"] == 0
+
+
 @pytest.mark.parametrize(
     "body",
     [
