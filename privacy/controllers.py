@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
+from django.utils import timezone
+
 from casemgmt import policies
 from casemgmt.models import Organisation, Role
 from casemgmt.services.common import invalid
@@ -91,9 +94,25 @@ def controller_profile_set(
 @audited_write(Activity.AUDIT_LOGGING)
 def record_version_save(*, organisation: Organisation, acting_user: Any) -> tuple[RecordVersion, bool]:
     """Store the organisation's current record as a new version if it changed; (version, created)."""
-    from django.utils import timezone
-
     policies.require_role_in(acting_user, organisation, Role.DPO, obj=organisation)
+    return _store_version(organisation, acting_user)
+
+
+def record_versions_refresh() -> int:
+    """Store a new version of every public body's record whose content changed; returns how many.
+
+    Run nightly by the worker (as a system process): a record also changes without anyone
+    editing it, when a deployment adds a field, a recipient or a retention period, and the
+    DPO's history must show that change with its date, not only the ones they saved.
+    """
+    stored = 0
+    for organisation in Organisation.objects.exclude(kind=Organisation.Kind.PROVIDER).order_by("pk"):
+        with transaction.atomic():
+            stored += _store_version(organisation, None)[1]
+    return stored
+
+
+def _store_version(organisation: Organisation, acting_user: Any) -> tuple[RecordVersion, bool]:
     content = record_content(organisation)
     latest = (
         RecordVersion.objects.select_for_update()

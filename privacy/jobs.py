@@ -41,10 +41,12 @@ def seal_audit_log() -> int:
 def run_retention() -> dict[str, int]:
     """The nightly retention run: every rule for every organisation, its report stored (counts only).
 
-    Returns totals per rule (rows handled) and the lapsed handovers it marked expired.
+    Returns totals per rule (rows handled), the lapsed handovers it marked expired and the
+    Art. 30 record versions it stored.
     """
     from casemgmt.services.handovers import handover_expire_lapsed
     from privacy.audit import acting_as_system
+    from privacy.controllers import record_versions_refresh
     from privacy.registry import Activity
     from privacy.retention import RULES, apply_retention
 
@@ -53,12 +55,17 @@ def run_retention() -> dict[str, int]:
         run.save(trigger="nightly")
         # Lapsed handover offers already read as expired; the nightly run records it in the table too.
         expired = handover_expire_lapsed()
+    with acting_as_system(process="run_retention", activity=Activity.AUDIT_LOGGING):
+        # The Art. 30 record's history gains a version whenever its content changed,
+        # edited or not (a deployment's new field, recipient or period).
+        versions = record_versions_refresh()
     totals = {rule.code: run.total(rule.code) for rule in RULES}
     return {
         **totals,
         "families": totals["closed_cases"] + totals["dormant_intake"],
         "audit_entries_pruned": totals["audit_log"],
         "handovers_expired": expired,
+        "record_versions": versions,
     }
 
 

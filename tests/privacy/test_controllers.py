@@ -245,6 +245,40 @@ def test_activity_details_bad_input(dpo, district, details) -> None:  # type: ig
     assert response.status_code == 400, response.content
 
 
+def test_the_nightly_run_stores_a_version_when_the_record_changed_unedited(
+    dpo, district, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A deployment that adds a recipient changes the record with nobody saving it: the nightly
+    run stores that version (by the system), and stores nothing when nothing changed."""
+    from privacy import controllers as controllers_module
+    from privacy.jobs import run_retention
+    from privacy.models import RecordVersion
+
+    assert run_retention.call()["record_versions"] >= 1
+    first = RecordVersion.objects.get(organisation=district)
+    assert first.number == 1 and first.created_by_id is None
+    assert run_retention.call()["record_versions"] == 0
+    original = controllers_module.record_content
+
+    def with_new_recipient(organisation):  # type: ignore[no-untyped-def]
+        content = original(organisation)
+        content["controller"]["processors"] = [
+            *content["controller"].get("processors", []),
+            "Neuer Dienstleister",
+        ]
+        return content
+
+    monkeypatch.setattr(controllers_module, "record_content", with_new_recipient)
+    assert run_retention.call()["record_versions"] >= 1
+    latest = RecordVersion.objects.filter(organisation=district).order_by("-number").first()
+    assert latest is not None and latest.number == 2
+    assert ("added", "controller.processors[Neuer Dienstleister]") in {
+        (c["change"], c["path"]) for c in latest.diff
+    }
+    versions = client_for(dpo).get(VERSIONS).json()
+    assert [v["number"] for v in versions] == [2, 1] and versions[0]["created_by"] is None
+
+
 def test_versions_of_another_tenant_are_404(dpo, other_district) -> None:  # type: ignore[no-untyped-def]
     client = client_for(dpo)
     assert client.get(VERSIONS, {"organisation": str(other_district.pk)}).status_code == 404
