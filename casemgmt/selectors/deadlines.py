@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, DateField, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, DateField, F, Max, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -257,8 +257,8 @@ def deadline_summary(
     """The soonest ``limit`` deadlines (all without a limit) and the counts of all of them.
 
     With a limit, each source fetches only its own soonest ``limit`` rows (ordered and cut in
-    SQL) and counts the rest with one aggregate: a caseload with thousands of overdue goals
-    costs the same as one with ten.
+    SQL) with the counts of all its due rows beside them (window aggregates), in one
+    statement: a caseload with thousands of overdue goals costs the same as one with ten.
     """
     today = today or timezone.localdate()
     until = horizon_end(today, within_days)
@@ -282,9 +282,18 @@ def deadline_summary(
         due = case_records_for(user, source.queryset()).filter(source.due_by(until))
         rows: Iterable[dict[str, Any]]
         if limit is not None:
-            totals = due.aggregate(total=Count("pk"), overdue=Count("pk", filter=source.due_by(yesterday)))
-            per_kind[source.kind] = {"due": totals["total"] - totals["overdue"], "overdue": totals["overdue"]}
-            rows = due.order_by(due_column, "pk").values(*columns)[:limit]
+            # The counts ride along as window aggregates over the whole due set (computed
+            # before LIMIT): one statement per source instead of a count and a page.
+            rows = list(
+                due.annotate(
+                    _total=Window(Count("pk")),
+                    _overdue=Window(Count("pk", filter=source.due_by(yesterday))),
+                )
+                .order_by(due_column, "pk")
+                .values(*columns, "_total", "_overdue")[:limit]
+            )
+            total, overdue = (rows[0]["_total"], rows[0]["_overdue"]) if rows else (0, 0)
+            per_kind[source.kind] = {"due": total - overdue, "overdue": overdue}
         else:
             rows = due.values(*columns)
         for row in rows:
