@@ -12,7 +12,7 @@ from casemgmt.models import Person, ReportIndicator, Role
 from casemgmt.services.families import family_close
 from casemgmt.services.goals import goal_create
 from tests.conftest import client_for
-from tests.factories import make_family, make_person, make_user
+from tests.factories import make_family, make_person, make_user, setup_writes
 
 URL = "/api/v1/reports/land/"
 INDICATORS = "/api/v1/report-indicators/"
@@ -38,6 +38,21 @@ def caseload(district, town, case_manager, language):  # type: ignore[no-untyped
             family_close(
                 family=family, outcome="self_sufficient", benefit_status_at_closure="none", acting_user=cm
             )
+
+
+def test_persons_recorded_before_the_category_existed_are_backfilled(caseload) -> None:  # type: ignore[no-untyped-def]
+    """Migration 0017 derives the category of old rows from their encrypted status."""
+    import importlib
+
+    from django.apps import apps
+
+    backfill = importlib.import_module("casemgmt.migrations.0017_backfill_residence_category")
+    expected = dict(Person.objects.values_list("pk", "residence_category"))
+    with setup_writes():
+        Person.objects.update(residence_category="unknown")  # as written before migration 0013
+    backfill.BATCH = 1  # through the batching
+    backfill.backfill(apps, None)
+    assert dict(Person.objects.values_list("pk", "residence_category")) == expected
 
 
 def test_residence_category_is_derived_from_the_encrypted_status(caseload) -> None:  # type: ignore[no-untyped-def]
