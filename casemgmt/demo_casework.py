@@ -167,6 +167,9 @@ def seed_family_casework(
             recipient_name="Jobcenter Musterland",
             purpose="Abstimmung in der Fallkonferenz",
             given_on=start,
+            # Scoped: her own data, and only what the jobcenter needs for her integration into work.
+            members=[members[0]],
+            data_categories=["identification", "language", "social_benefits", "case_administration"],
             acting_user=user,
         )
         conference = conference_create(
@@ -174,6 +177,8 @@ def seed_family_casework(
             acting_user=user,
             format="in_person",
             agenda="Sprachkurs, Arbeit, Kinderbetreuung",
+            agenda_members=[members[0]],
+            agenda_categories=["language", "social_benefits"],
             scheduled_at=timezone.now() - datetime.timedelta(days=7 + index),
             participants=[
                 {"kind": "internal", "user": user, "role": "Fallverantwortung"},

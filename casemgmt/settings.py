@@ -268,6 +268,7 @@ SPECTACULAR_SETTINGS = {
         "ReportIndicatorCodeEnum": "casemgmt.models.reporting.ReportIndicator.Code",
         "MatchEnum": "casemgmt.models.families.DuplicateReview.Match",
         "DataCategoryEnum": "privacy.classification.DataCategory",
+        "SharedCategoryEnum": "casemgmt.models.casework.SharedCategory",
         "BenefitStatusEnum": "casemgmt.models.families.BenefitStatus",
         "MembershipRoleEnum": "casemgmt.models.organisations.Role",
         "PersonRoleEnum": "casemgmt.models.families.Person.Role",
@@ -403,6 +404,11 @@ _check_stats_parameters(
 
 # Break the glass: how long an emergency opening of a family lasts.
 EMERGENCY_ACCESS_HOURS = float(os.environ.get("EMERGENCY_ACCESS_HOURS", "24"))
+
+# Consents (Schweigepflichtentbindung): with this on, a consent lets case work share only
+# once its signed form is attached (a document with target "consent"); off, the API still
+# reports whether it is (has_signed_form).
+CONSENT_REQUIRE_SIGNED_FORM = env_bool("CONSENT_REQUIRE_SIGNED_FORM", False)
 
 # --- Accounts (issue 12, part 2): deputies, set-password tokens, login lockout (django-axes).
 # A deputyship ends after DEPUTY_DEFAULT_DAYS unless an earlier end is given; never later

@@ -71,6 +71,8 @@ def register_models() -> None:
     """Register the domain models with django-auditlog (called once from PrivacyConfig.ready)."""
     from auditlog.registry import auditlog
 
+    from casemgmt.models.base import FamilyOwned
+
     for model in audited_models():
         fields = model._meta.concrete_fields
         auditlog.register(
@@ -79,6 +81,13 @@ def register_models() -> None:
             exclude_fields=[
                 f.name for f in fields if isinstance(f, BlindIndexField) or f.name in NEVER_LOGGED
             ],
+            # Links of case records (a consent's members, a conference's agenda) are logged as
+            # "Person <id>": ids only. Services change them with set(), never clear() (auditlog
+            # would list every row of the related table as removed). A staff account's groups
+            # are not: caseloads and deputyships, which change them, are audited rows.
+            m2m_fields=(
+                {f.name for f in model._meta.many_to_many} if issubclass(model, FamilyOwned) else set()
+            ),
         )
 
 

@@ -63,12 +63,17 @@ def not_personal_fields(model: type[models.Model]) -> set[str]:
     return set(getattr(model, "NOT_PERSONAL", ())) | set(getattr(model, "RECORD_FIELDS", ()))
 
 
+def classifiable_fields(model: type[models.Model]) -> list[models.Field]:  # type: ignore[type-arg]
+    """The fields that hold data of a row: concrete columns and many-to-many links."""
+    return [*model._meta.concrete_fields, *model._meta.many_to_many]  # type: ignore[list-item]
+
+
 def unclassified_fields(model: type[models.Model]) -> list[str]:
-    """Concrete fields of ``model`` that are neither classified as personal nor as not personal."""
+    """Fields of ``model`` (columns and many-to-many links) classified neither personal nor not personal."""
     personal = set(getattr(model, "PERSONAL_DATA", {}))
     not_personal = not_personal_fields(model)
     return [
-        f.name for f in model._meta.concrete_fields if f.name not in personal and f.name not in not_personal
+        f.name for f in classifiable_fields(model) if f.name not in personal and f.name not in not_personal
     ]
 
 

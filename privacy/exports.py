@@ -235,6 +235,10 @@ def _rows_of(model: type[Model], spec: SubjectExport, person: Any, family: Any) 
         )
     else:
         condition = Q(**{family_path: family.pk})
+    for path in spec.covers:
+        # a subquery, not a join: the row comes once however many members it covers
+        about = model._default_manager.filter(**{family_path: family.pk, path: person.pk}).values("pk")
+        condition |= Q(pk__in=about)
     rows = model._default_manager.filter(condition, **spec.where)
     if spec.concerns:
         concerned = Q(pk__in=[])

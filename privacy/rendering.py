@@ -13,6 +13,8 @@ from typing import Any
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 
+from privacy.classification import category_label
+
 RECORD_LABELS = {
     "en": {
         "title": "Record of processing activities (Art. 30 GDPR)",
@@ -197,6 +199,9 @@ EXPORT_LABELS = {
         "referrals": "Referrals",
         "consents": "Consents",
         "withdrawn": "withdrawn",
+        "covers": "covers",
+        "covered_members": "members' data",
+        "on_agenda": "on the agenda",
         "conferences": "Case conferences",
         "contacts": "Contacts",
         "documents": "Documents (files on request)",
@@ -247,6 +252,9 @@ EXPORT_LABELS = {
         "referrals": "Vermittlungen",
         "consents": "Einwilligungen",
         "withdrawn": "widerrufen",
+        "covers": "umfasst",
+        "covered_members": "Mitglieder (Daten)",
+        "on_agenda": "auf der Tagesordnung",
         "conferences": "Fallkonferenzen",
         "contacts": "Kontakte",
         "documents": "Dokumente (Dateien auf Anfrage)",
@@ -564,6 +572,8 @@ def subject_export_display(data: dict[str, Any], lang: str) -> dict[str, Any]:
                 "given_on": when(c["given_on"], lang),
                 "valid_until": when(c["valid_until"], lang) if c["valid_until"] else "",
                 "withdrawn_on": when(c["withdrawn_on"], lang) if c["withdrawn_on"] else "",
+                "data_categories": [category_label(x, lang) for x in c.get("data_categories", [])],
+                "member_count": len(c.get("members", [])),
             }
             for c in data["consents"]
         ],
@@ -577,6 +587,7 @@ def subject_export_display(data: dict[str, Any], lang: str) -> dict[str, Any]:
                     + (f" ({label('agency', p['agency'])})" if p["agency"] else "")
                     for p in k["participants"]
                 ],
+                "agenda_categories": [category_label(x, lang) for x in k.get("agenda_categories", [])],
             }
             for k in data["conferences"]
         ],

@@ -22,7 +22,8 @@ from api.serializers import (
     StrictSerializer,
     update_input,
 )
-from casemgmt.models import Agency, CaseConference, ConferenceParticipant, Goal, User
+from casemgmt import policies
+from casemgmt.models import Agency, CaseConference, ConferenceParticipant, Goal, Person, SharedCategory, User
 from casemgmt.selectors.casework import not_restricted
 from casemgmt.services.conferences import (
     conference_cancel,
@@ -69,10 +70,28 @@ class ParticipantOutputSerializer(OutputModelSerializer):
 class ConferenceInputSerializer(StrictInputSerializer):
     family = EditableFamilyField()
     participants = ParticipantInputSerializer(many=True, required=False)
+    agenda_members = EditablePersonField(
+        many=True,
+        required=False,
+        help_text="Members whose data is on the agenda (of the same family; none named: the household).",
+    )
+    agenda_categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=SharedCategory.choices),
+        required=False,
+        help_text="Kinds of data on the agenda (none named: every category).",
+    )
 
     class Meta:
         model = CaseConference
-        fields = ("family", "scheduled_at", "format", "agenda", "participants")
+        fields = (
+            "family",
+            "scheduled_at",
+            "format",
+            "agenda",
+            "agenda_members",
+            "agenda_categories",
+            "participants",
+        )
         validators: list[Any] = []
 
 
@@ -97,6 +116,14 @@ class ConferenceOutputSerializer(serializers.ModelSerializer):  # type: ignore[t
     decided_goals: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(  # type: ignore[type-arg]
         many=True, read_only=True
     )
+    agenda_members: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(  # type: ignore[type-arg]
+        many=True, read_only=True, help_text="Members whose data is on the agenda (none: the household)."
+    )
+    agenda_categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=SharedCategory.choices),
+        read_only=True,
+        help_text="Kinds of data on the agenda (none: every category).",
+    )
 
     class Meta:
         model = CaseConference
@@ -108,6 +135,8 @@ class ConferenceOutputSerializer(serializers.ModelSerializer):  # type: ignore[t
             "format",
             "status",
             "agenda",
+            "agenda_members",
+            "agenda_categories",
             "minutes",
             "participants",
             "decided_goals",
@@ -143,6 +172,10 @@ class ConferenceViewSet(ETagMixin, CaseChildViewSet):
         return CaseConference.objects.prefetch_related(
             Prefetch("participants", queryset=not_restricted(ConferenceParticipant.objects.all())),
             Prefetch("decided_goals", queryset=not_restricted(Goal.objects.all())),
+            Prefetch(
+                "agenda_members",
+                queryset=Person.objects.exclude(pk__in=policies.restricted_person_ids()).only("id"),
+            ),
         )
 
     @extend_schema(request=ConferenceInputSerializer, responses={201: ConferenceOutputSerializer})
@@ -162,7 +195,7 @@ class ConferenceViewSet(ETagMixin, CaseChildViewSet):
     @extend_schema(request=ParticipantInputSerializer, responses={201: ParticipantOutputSerializer})
     @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None)
     def participants(self, request: Request, pk: str | None = None) -> Response:
-        """Invite a participant; an external agency needs a valid consent of the family (else 409)."""
+        """Invite a participant; an external agency needs consents covering the agenda (else 409)."""
         conference = self.get_object()
         serializer = ParticipantInputSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)

@@ -19,6 +19,7 @@ from casemgmt.models.casework import (
     GoalReview,
     Referral,
     ReferralTransition,
+    SharedCategory,
 )
 from casemgmt.models.catalogue import DEFAULT_FIELDS_OF_ACTION, Course, FieldOfAction, Provider
 from casemgmt.models.documents import DOCUMENT_TARGETS, Document
@@ -85,6 +86,7 @@ __all__ = [
     "ResidenceCategory",
     "Role",
     "SetPasswordToken",
+    "SharedCategory",
     "User",
     "district_of",
     "not_before_1900",

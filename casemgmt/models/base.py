@@ -95,6 +95,8 @@ class SubjectExport:
     goal): the parent's section and the name of the foreign key to it.
     ``concerns``: for household-level records, paths to persons of which one must be the
     subject (conferences: those they took part in or that decided their goals).
+    ``covers``: paths to further persons a row is about, whose export lists it too (a consent
+    given by one member that covers another member's data: ``members``).
     ``where``: further filters (documents: not yet anonymised).
     ``single``: the section is one object, not a list (the subject, the household).
     """
@@ -108,6 +110,7 @@ class SubjectExport:
     within: str = ""
     parent: str = ""
     concerns: tuple[str, ...] = ()
+    covers: tuple[str, ...] = ()
     where: Mapping[str, Any] = field(default_factory=dict)
     single: bool = False
 

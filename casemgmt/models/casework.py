@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from casemgmt.models.base import CaseRecord, FamilyOwned, SubjectExport, field_of_action_label, own
+from casemgmt.models.base import (
+    CaseRecord,
+    ExportContext,
+    FamilyOwned,
+    SubjectExport,
+    field_of_action_label,
+    own,
+)
 from casemgmt.models.catalogue import Course, FieldOfAction, Provider
 from casemgmt.models.families import Family, Person
 from casemgmt.models.organisations import User
@@ -38,6 +45,52 @@ class Agency(models.TextChoices):
     # Integration management of another organisation of the district tree (case handover).
     INTEGRATION_MANAGEMENT = "integration_management", _("Integration management (handover in the district)")
     OTHER = "other", _("Other")
+
+
+class SharedCategory(models.TextChoices):
+    """Kinds of a member's data that a consent may cover and a conference may put on its agenda.
+
+    The values are the data categories of the record of processing activities
+    (``privacy.classification.DataCategory``) that case work can share with another agency;
+    staff account data is not among them.
+    """
+
+    IDENTIFICATION = "identification", _("Identification data (names)")
+    CONTACT = "contact", _("Contact data (address, phone)")
+    DATE_OF_BIRTH = "date_of_birth", _("Date of birth")
+    DEMOGRAPHIC = "demographic", _("Coarse demographic data (birth year, sex, family role)")
+    RESIDENCE = "residence", _("Residence status (immigration law)")
+    ORIGIN = "origin", _("Country of origin")
+    LANGUAGE = "language", _("Languages and interpreter need")
+    SOCIAL_BENEFITS = "social_benefits", _("Social benefits status")
+    CASE_ADMINISTRATION = "case_administration", _("Case administration (status, dates, outcome)")
+    CASE_NOTES = "case_notes", _("Case notes (may contain health data)")
+
+
+def shared_categories(values: object, *, allow_empty: bool) -> list[str]:
+    """``values`` as a list of shared data categories in declaration order; ValidationError otherwise."""
+    from django.core.exceptions import ValidationError
+
+    if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+        raise ValidationError(_("A list of data categories is required."), code="invalid")
+    unknown = sorted(set(values) - set(SharedCategory.values))
+    if unknown:
+        raise ValidationError(
+            _("Unknown data categories: %(codes)s."),
+            code="invalid_choice",
+            params={"codes": ", ".join(unknown)},
+        )
+    if not values and not allow_empty:
+        raise ValidationError(_("Name at least one data category."), code="required")
+    return [c for c in SharedCategory.values if c in values]
+
+
+def validate_consent_categories(value: object) -> None:
+    shared_categories(value, allow_empty=False)
+
+
+def validate_agenda_categories(value: object) -> None:
+    shared_categories(value, allow_empty=True)
 
 
 class Goal(CaseRecord):
@@ -285,15 +338,32 @@ class ReferralTransition(FamilyOwned, models.Model):
         return f"{self.from_status or '-'} -> {self.to_status}"
 
 
+def _member_ids(record: Any, context: ExportContext) -> list[str]:
+    return sorted(str(pk) for pk in record.members.values_list("pk", flat=True))
+
+
 class Consent(CaseRecord):
-    """A family's consent to share with an agency (Schweigepflichtentbindung); never deleted."""
+    """A consent to share with an agency (Schweigepflichtentbindung); never deleted.
+
+    Scoped: it covers the data of the members in ``members`` and only the kinds of data in
+    ``data_categories``, for one recipient. ``person`` is who gave it (empty when the
+    family's legal representative did); the signed form is a ``Document`` attached to it
+    (target ``consent``).
+    """
 
     PERSON_PATH = "person_id"
     PROCESSING_ACTIVITY = "case_conferences"
     SUBJECT_EXPORT = SubjectExport(
         section="consents",
         label={"en": "Consents", "de": "Einwilligungen"},
-        fields=own("recipient", "recipient_name", "purpose", "given_on", "valid_until", "withdrawn_on"),
+        # A consent another member (or the representative) gave that covers the subject's data
+        # is about the subject too.
+        covers=("members",),
+        fields={
+            **own("recipient", "recipient_name", "purpose", "given_on", "valid_until", "withdrawn_on"),
+            "members": _member_ids,
+            "data_categories": "data_categories",
+        },
     )
     ANONYMISE: ClassVar[dict[str, str]] = {
         "purpose": "clear",
@@ -320,6 +390,16 @@ class Consent(CaseRecord):
     given_on = models.DateField()
     valid_until = models.DateField(null=True, blank=True)
     withdrawn_on = models.DateField(null=True, blank=True)
+    members = models.ManyToManyField(
+        Person,
+        related_name="covering_consents",
+        help_text="The members whose data the consent covers (of the same family).",
+    )
+    data_categories = models.JSONField(
+        default=list,
+        validators=[validate_consent_categories],
+        help_text="The kinds of data it covers (SharedCategory values).",
+    )
     # Set when retention has cleared the consent's texts: it stays as proof that sharing was
     # covered at the time (who, which agency, which dates), without the wording.
     anonymised_at = models.DateTimeField(null=True, blank=True)
@@ -334,6 +414,8 @@ class Consent(CaseRecord):
         "given_on": DataCategory.CASE_ADMINISTRATION,
         "valid_until": DataCategory.CASE_ADMINISTRATION,
         "withdrawn_on": DataCategory.CASE_ADMINISTRATION,
+        "members": DataCategory.CASE_ADMINISTRATION,
+        "data_categories": DataCategory.CASE_ADMINISTRATION,
     }
     NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("anonymised_at",)
 
@@ -362,6 +444,14 @@ class Consent(CaseRecord):
             and (self.withdrawn_on is None or on < self.withdrawn_on)
         )
 
+    def covered_pairs(self) -> set[tuple[Any, str]]:
+        """(member id, category) pairs the consent covers (members read through a prefetch if any)."""
+        return {(m.pk, c) for m in self.members.all() for c in self.data_categories}
+
+
+def _agenda_member_ids(record: Any, context: ExportContext) -> list[str]:
+    return sorted(str(pk) for pk in record.agenda_members.values_list("pk", flat=True))
+
 
 class CaseConference(CaseRecord):
     """A multi-agency case conference (Fallkonferenz) about one family."""
@@ -372,8 +462,12 @@ class CaseConference(CaseRecord):
         section="conferences",
         label={"en": "Case conferences", "de": "Fallkonferenzen"},
         household_text=("agenda", "minutes"),
-        concerns=("participants__person", "decided_goals__person"),
-        fields=own("scheduled_at", "held_at", "format", "status", "agenda", "minutes"),
+        concerns=("participants__person", "decided_goals__person", "agenda_members"),
+        fields={
+            **own("scheduled_at", "held_at", "format", "status", "agenda", "minutes"),
+            "agenda_members": _agenda_member_ids,
+            "agenda_categories": "agenda_categories",
+        },
     )
     ANONYMISE: ClassVar[dict[str, str]] = {"agenda": "clear", "minutes": "clear"}
 
@@ -395,6 +489,20 @@ class CaseConference(CaseRecord):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PLANNED)
     agenda = EncryptedTextField(max_length=TEXT_MAX_LENGTH, blank=True)
     minutes = EncryptedTextField(max_length=TEXT_MAX_LENGTH * 5, blank=True)
+    # Whose data and which kinds of it the conference discusses: an external agency takes part
+    # only if consents to it cover every pair. Empty: the whole household, every category.
+    agenda_members = models.ManyToManyField(
+        Person,
+        blank=True,
+        related_name="agenda_conferences",
+        help_text="Members whose data is on the agenda.",
+    )
+    agenda_categories = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_agenda_categories],
+        help_text="Kinds of data on the agenda (SharedCategory values).",
+    )
     # Cell key method: a random key fixed at creation (not derived from any identifier) that
     # statistics sum in SQL; see privacy/perturbation.py.
     record_key = models.IntegerField(default=new_record_key, editable=False)
@@ -407,6 +515,8 @@ class CaseConference(CaseRecord):
         "status": DataCategory.CASE_ADMINISTRATION,
         "agenda": DataCategory.CASE_NOTES,
         "minutes": DataCategory.CASE_NOTES,
+        "agenda_members": DataCategory.CASE_ADMINISTRATION,
+        "agenda_categories": DataCategory.CASE_ADMINISTRATION,
     }
     NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key",)
 

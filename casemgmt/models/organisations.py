@@ -36,6 +36,9 @@ class User(AuditContextMixin, AbstractUser):
         "email": DataCategory.ACCOUNT,
         "last_login": DataCategory.ACCOUNT,
         "date_joined": DataCategory.ACCOUNT,
+        # caseload groups (which families a user works on) and individual permissions
+        "groups": DataCategory.ACCOUNT,
+        "user_permissions": DataCategory.ACCOUNT,
     }
     NOT_PERSONAL: ClassVar[tuple[str, ...]] = (
         "id",

@@ -1,8 +1,18 @@
-"""Case conferences: participants only under consent, decisions become goals."""
+"""Case conferences: participants only under consent, decisions become goals.
+
+A conference names its agenda: the members whose data it discusses (``agenda_members``) and
+the kinds of data (``agenda_categories``); an agenda that names no members stands for the
+whole household (its restricted members aside), one that names no categories for every
+category. An external agency is invited, and the conference held with it, only while
+consents to that agency cover every (member, category) pair of the agenda; otherwise 409
+``consent_missing`` names the members not covered, by id. A restricted member (Art. 18) is
+never on an agenda.
+"""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -11,7 +21,16 @@ from django.utils import timezone
 
 from casemgmt import policies
 from casemgmt.errors import Conflict
-from casemgmt.models import CaseConference, ConferenceParticipant, Family, User
+from casemgmt.models import (
+    CaseConference,
+    ConferenceParticipant,
+    Consent,
+    Family,
+    Person,
+    SharedCategory,
+    User,
+)
+from casemgmt.models.casework import shared_categories
 from casemgmt.services.common import (
     apply_changes,
     invalid,
@@ -19,19 +38,103 @@ from casemgmt.services.common import (
     require_not_restricted,
     require_open_family,
 )
-from casemgmt.services.consents import consents_covering
+from casemgmt.services.consents import consents_covering, uncovered
 from casemgmt.services.goals import goal_create
 from privacy.audit import audited_write
 from privacy.registry import Activity
 
 
-def _missing_consent(family: Family, agency: str, on: datetime.date) -> Conflict:
+def _missing_consent(
+    family: Family, agency: str, on: datetime.date, missing: dict[str, list[str]] | None = None
+) -> Conflict:
+    missing = missing or {}
+    members = sorted(missing)
+    which = f" for the data of members {', '.join(members)}" if members else ""
     return Conflict(
-        f"No valid consent of the family covers sharing with '{agency}' on {on.isoformat()}.",
+        f"No valid consent covers sharing with '{agency}' on {on.isoformat()}{which}.",
         code="consent_missing",
         agency=agency,
         date=on.isoformat(),
+        members=members,
+        uncovered=[{"member": m, "categories": missing[m]} for m in members],
     )
+
+
+def _agenda(conference: CaseConference) -> tuple[list[Any], list[str]]:
+    """Member ids and categories on the agenda; nobody named: the household, none: every category."""
+    members = list(conference.agenda_members.values_list("pk", flat=True))
+    if not members:
+        members = list(
+            conference.family.members.filter(anonymised_at__isnull=True)
+            .exclude(pk__in=policies.restricted_person_ids())
+            .values_list("pk", flat=True)
+        )
+    return members, list(conference.agenda_categories or SharedCategory.values)
+
+
+def _require_agenda_unrestricted(conference: CaseConference) -> None:
+    if conference.agenda_members.filter(pk__in=policies.restricted_person_ids()).exists():
+        raise Conflict(
+            "A member on the agenda is restricted (Art. 18 GDPR): take them off the agenda.",
+            code="restricted",
+        )
+
+
+def _covering_consent(conference: CaseConference, agency: str, day: datetime.date) -> Consent:
+    """The consent an external agency takes part under; 409 unless consents cover the whole agenda.
+
+    Inviting shares the case now, and the conference shares it on its day: the consents must
+    cover both (only the day, for a conference recorded afterwards).
+    """
+    today = timezone.localdate()
+    consents = [
+        c
+        for c in consents_covering(conference.family, agency, day).prefetch_related("members")
+        if day < today or c.covers(today)
+    ]
+    members, categories = _agenda(conference)
+    missing = uncovered(consents, members, categories)
+    on_agenda = {(m, c) for m in members for c in categories}
+    # The one recorded on the participant: the newest that covers part of the agenda.
+    chosen = next((c for c in consents if c.covered_pairs() & on_agenda or not on_agenda), None)
+    if missing or chosen is None:
+        raise _missing_consent(conference.family, agency, day, missing)
+    return chosen
+
+
+def _set_agenda(
+    conference: CaseConference, members: Iterable[Person] | None, categories: Sequence[str] | None
+) -> list[str]:
+    """Validate and set the agenda; the names of what changed."""
+    changed = []
+    if categories is not None:
+        try:
+            conference.agenda_categories = shared_categories(list(categories), allow_empty=True)
+        except ValidationError as exc:
+            raise ValidationError({"agenda_categories": exc.error_list}) from None
+        changed.append("agenda_categories")
+    if members is not None:
+        chosen = list({m.pk: m for m in members}.values())
+        for member in chosen:
+            require_member(member, conference.family, "agenda_members")
+        for member in chosen:
+            require_not_restricted(member)
+        conference.agenda_members.set(chosen)
+        changed.append("agenda_members")
+    return changed
+
+
+def _require_externals_covered(conference: CaseConference, day: datetime.date) -> None:
+    """Every external agency invited must still be covered for the (changed) agenda."""
+    _require_agenda_unrestricted(conference)
+    agencies = (
+        conference.participants.filter(kind=ConferenceParticipant.Kind.EXTERNAL)
+        .order_by("agency")
+        .values_list("agency", flat=True)
+        .distinct()
+    )
+    for agency in agencies:
+        _covering_consent(conference, agency, day)
 
 
 def _add_participant(conference: CaseConference, spec: dict[str, Any]) -> ConferenceParticipant:
@@ -64,15 +167,8 @@ def _add_participant(conference: CaseConference, spec: dict[str, Any]) -> Confer
                 "and the legal basis for sharing.",
                 "required",
             )
-        # Inviting shares the case now, and the conference shares it on its day: the consent
-        # must cover both (only the day, for a conference recorded afterwards).
-        day = timezone.localtime(conference.scheduled_at).date()
-        today = timezone.localdate()
-        consent = next(
-            (c for c in consents_covering(family, agency, day) if day < today or c.covers(today)), None
-        )
-        if consent is None:
-            raise _missing_consent(family, agency, day)
+        _require_agenda_unrestricted(conference)
+        consent = _covering_consent(conference, agency, timezone.localtime(conference.scheduled_at).date())
         participant.agency = agency
         participant.name = spec.get("name", "")
         participant.consent = consent
@@ -99,8 +195,10 @@ def conference_create(
     format: str = CaseConference.Format.IN_PERSON,
     agenda: str = "",
     participants: list[dict[str, Any]] | None = None,
+    agenda_members: Iterable[Person] | None = None,
+    agenda_categories: Sequence[str] | None = None,
 ) -> CaseConference:
-    """Plan a conference; external participants are added only under a valid consent."""
+    """Plan a conference; external participants are added only under consents covering the agenda."""
     policies.require_case_access(acting_user, family)
     require_open_family(family)
     if (
@@ -126,6 +224,9 @@ def conference_create(
             code="conference_clash",
             scheduled_at=scheduled_at.isoformat(),
         ) from None
+    if _set_agenda(conference, agenda_members, agenda_categories):
+        conference.full_clean(validate_constraints=False)
+        conference.save(update_fields=["agenda_categories"])
     for spec in participants or []:
         _add_participant(conference, spec)
     return conference
@@ -140,7 +241,11 @@ def _require_planned(conference: CaseConference) -> None:
 
 @audited_write(Activity.CASE_CONFERENCES)
 def conference_update(*, conference: CaseConference, acting_user: User, **changes: Any) -> CaseConference:
-    """Change agenda, time or format of a planned conference."""
+    """Change agenda (text, members, categories), time or format of a planned conference.
+
+    Invited agencies must stay covered: a member or category added to the agenda, or a new
+    day, needs their consents too (409 ``consent_missing``, nothing changed).
+    """
     policies.require_case_access(acting_user, conference.family, conference)
     conference = (
         CaseConference.objects.select_for_update(no_key=True, of=("self",))
@@ -148,7 +253,11 @@ def conference_update(*, conference: CaseConference, acting_user: User, **change
         .get(pk=conference.pk)
     )
     _require_planned(conference)
+    agenda_members = changes.pop("agenda_members", None)
+    agenda_categories = changes.pop("agenda_categories", None)
     names = apply_changes(conference, changes, frozenset({"agenda", "scheduled_at", "format"}))
+    scope = _set_agenda(conference, agenda_members, agenda_categories)
+    names += [n for n in scope if n != "agenda_members"]
     if (
         "scheduled_at" in changes
         and CaseConference.objects.filter(family=conference.family, scheduled_at=conference.scheduled_at)
@@ -157,6 +266,8 @@ def conference_update(*, conference: CaseConference, acting_user: User, **change
         .exists()
     ):
         raise Conflict("This family already has a conference at that time.", code="conference_clash")
+    if scope or "scheduled_at" in changes:
+        _require_externals_covered(conference, timezone.localtime(conference.scheduled_at).date())
     conference.full_clean(validate_constraints=False)
     conference.save(update_fields=[*names, "updated_at"])
     return conference
@@ -188,8 +299,9 @@ def conference_hold(
 ) -> CaseConference:
     """Record that the conference took place, with minutes; decisions become goals atomically.
 
-    Every external participant's consent must still cover the day: a withdrawn consent
-    stops the sharing, and the conference cannot be recorded as held with that agency.
+    Consents to every external agency must still cover the agenda on the day: a withdrawn
+    consent (of any member on the agenda) stops the sharing, and the conference cannot be
+    recorded as held with that agency.
     """
     policies.require_case_access(acting_user, conference.family, conference)
     conference = (
@@ -203,9 +315,20 @@ def conference_hold(
     if held_at > timezone.now() + datetime.timedelta(minutes=5):
         raise invalid("held_at", "A conference cannot be held in the future.", "future_date")
     day = timezone.localtime(held_at).date()
-    for participant in conference.participants.filter(kind=ConferenceParticipant.Kind.EXTERNAL):
-        if not consents_covering(conference.family, participant.agency, day).exists():
-            raise _missing_consent(conference.family, participant.agency, day)
+    # Only the day counts here (held_at is at most now): the consents must cover the agenda then.
+    _require_agenda_unrestricted(conference)
+    agencies = (
+        conference.participants.filter(kind=ConferenceParticipant.Kind.EXTERNAL)
+        .order_by("agency")
+        .values_list("agency", flat=True)
+        .distinct()
+    )
+    members, categories = _agenda(conference)
+    for agency in agencies:
+        consents = consents_covering(conference.family, agency, day).prefetch_related("members")
+        missing = uncovered(consents, members, categories)
+        if missing or not consents:
+            raise _missing_consent(conference.family, agency, day, missing)
     conference.status = CaseConference.Status.HELD
     conference.held_at = held_at
     conference.minutes = minutes

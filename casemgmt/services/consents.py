@@ -1,15 +1,27 @@
-"""Consents to share (Schweigepflichtentbindung): given, and withdrawn, never deleted."""
+"""Consents to share (Schweigepflichtentbindung): given, and withdrawn, never deleted.
+
+A consent is scoped: it names the members whose data it covers and the kinds of data
+(``SharedCategory``), for one recipient agency. Sharing a member's data of one kind with an
+agency on a day needs a consent that is valid that day and covers that member, that kind and
+that agency (``uncovered``); with ``CONSENT_REQUIRE_SIGNED_FORM`` on, only consents whose
+signed form is attached count.
+"""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from casemgmt import policies
 from casemgmt.errors import Conflict
-from casemgmt.models import Consent, Family, Person, User
+from casemgmt.models import Consent, Document, Family, Person, SharedCategory, User
+from casemgmt.models.casework import shared_categories
 from casemgmt.services.common import (
     invalid,
     require_member,
@@ -33,12 +45,21 @@ def consent_create(
     given_by_representative: str = "",
     recipient_name: str = "",
     valid_until: datetime.date | None = None,
+    members: Iterable[Person] | None = None,
+    data_categories: Sequence[str] | None = None,
 ) -> Consent:
-    """Record a consent given by a member or by the family's legal representative."""
+    """Record a consent given by a member or by the family's legal representative.
+
+    ``members``: whose data it covers; by default the member who gave it, or, given by the
+    legal representative, every member of the household (a restricted member aside).
+    ``data_categories``: which kinds of data (``SharedCategory``); by default all of them.
+    """
     policies.require_case_access(acting_user, family)
     require_open_family(family)
     require_member(person, family)
     require_not_restricted(person)
+    covered = _covered_members(family, person, members)
+    categories = _categories(data_categories)
     if person is None and not given_by_representative.strip():
         raise invalid(
             "person",
@@ -57,11 +78,40 @@ def consent_create(
         purpose=purpose,
         given_on=given_on,
         valid_until=valid_until,
+        data_categories=categories,
         created_by=acting_user,
     )
     consent.full_clean()
     consent.save()
+    consent.members.set(covered)
     return consent
+
+
+def _covered_members(family: Family, person: Person | None, members: Iterable[Person] | None) -> list[Person]:
+    if members is None:
+        if person is not None:
+            return [person]
+        household = family.members.filter(anonymised_at__isnull=True).exclude(
+            pk__in=policies.restricted_person_ids()
+        )
+        return list(household)
+    chosen = list({m.pk: m for m in members}.values())
+    if not chosen:
+        raise invalid("members", "Name at least one member whose data the consent covers.", "required")
+    for member in chosen:
+        require_member(member, family, "members")
+    for member in chosen:
+        require_not_restricted(member)
+    return chosen
+
+
+def _categories(values: Sequence[str] | None) -> list[str]:
+    if values is None:
+        return list(SharedCategory.values)
+    try:
+        return shared_categories(list(values), allow_empty=False)
+    except ValidationError as exc:
+        raise ValidationError({"data_categories": exc.error_list}) from None
 
 
 @audited_write(Activity.CASE_CONFERENCES)
@@ -96,8 +146,43 @@ def valid_on(on: datetime.date) -> Q:
     )
 
 
+def signed_form_attached() -> Exists:
+    """Consents whose signed form is attached (a document on the consent, not erased)."""
+    return Exists(
+        Document.objects.filter(target_kind="consent", target_id=OuterRef("pk"), anonymised_at__isnull=True)
+    )
+
+
+def usable() -> Q:
+    """Consents case work may rely on: not of a restricted member, and signed if the setting asks."""
+    condition = policies.not_restricted(Consent)
+    if getattr(settings, "CONSENT_REQUIRE_SIGNED_FORM", False):
+        condition &= Q(signed_form_attached())
+    return condition
+
+
 def consents_covering(family: Family, agency: str, on: datetime.date) -> QuerySet[Consent]:
     """Consents of ``family`` that allow sharing with ``agency`` on ``on`` (a restricted member's do not)."""
-    return Consent.objects.filter(
-        valid_on(on), policies.not_restricted(Consent), family=family, recipient=agency
-    ).order_by("-given_on")
+    return Consent.objects.filter(valid_on(on), usable(), family=family, recipient=agency).order_by(
+        "-given_on"
+    )
+
+
+def uncovered(
+    consents: Iterable[Consent], members: Iterable[Any], categories: Iterable[str]
+) -> dict[str, list[str]]:
+    """Per member id (as text), the categories of ``categories`` no consent of ``consents`` covers.
+
+    Each (member, category) pair needs one consent covering both; several consents may
+    together cover the agenda. Empty when everything is covered.
+    """
+    covered: set[tuple[Any, str]] = set()
+    for consent in consents:
+        covered |= consent.covered_pairs()
+    wanted = list(categories)
+    missing: dict[str, list[str]] = {}
+    for member in members:
+        gaps = [c for c in wanted if (member, c) not in covered]
+        if gaps:
+            missing[str(member)] = gaps
+    return missing

@@ -30,7 +30,7 @@ from casemgmt.models import (
 )
 from casemgmt.services.access import family_grant, family_revoke
 from casemgmt.services.common import invalid, require_open_family
-from casemgmt.services.consents import valid_on
+from casemgmt.services.consents import usable, valid_on
 from privacy.audit import audited_write
 from privacy.registry import Activity
 
@@ -82,7 +82,7 @@ def handover_offer(
             )
         covering = Consent.objects.filter(
             valid_on(timezone.localdate()),
-            policies.not_restricted(Consent),
+            usable(),
             pk=consent.pk,
             family=family,
             recipient__in=("integration_management", "other"),

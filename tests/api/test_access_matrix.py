@@ -120,6 +120,7 @@ def world(db: None) -> World:
         family=family,
         scheduled_at=timezone.now() + datetime.timedelta(days=7),
         acting_user=users["cm"],
+        agenda_members=[person],  # the consent covers this member's data only
         participants=[
             {
                 "kind": "external",

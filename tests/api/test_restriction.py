@@ -61,6 +61,7 @@ def records(case_manager, family, mother, language, course):  # type: ignore[no-
         family=family,
         acting_user=case_manager,
         scheduled_at=timezone.now() + datetime.timedelta(days=3),
+        agenda_members=[mother],  # her consent covers her data only
         participants=[
             {"kind": "family", "person": mother},
             {"kind": "family", "person": father},

@@ -275,12 +275,16 @@ def test_a_case_managers_day(generated, wsgi_transport, district) -> None:  # ty
                 recipient=m.AgencyEnum.JOBCENTER,
                 purpose="Abstimmung der Arbeitsvermittlung",
                 given_on=today,
+                members=[mother.id],
+                data_categories=[m.SharedCategoryEnum.SOCIAL_BENEFITS, m.SharedCategoryEnum.LANGUAGE],
             ),
         ),
         m.ConsentOutput,
         201,
     )
-    assert consent.valid_today is True
+    assert consent.valid_today is True and consent.has_signed_form is False
+    assert [str(x) for x in consent.members] == [str(mother.id)]
+    assert consent.data_categories == [m.SharedCategoryEnum.LANGUAGE, m.SharedCategoryEnum.SOCIAL_BENEFITS]
     conference = typed(
         op("conferences", "conferences_create").sync_detailed(
             client=cm,
@@ -289,6 +293,9 @@ def test_a_case_managers_day(generated, wsgi_transport, district) -> None:  # ty
                 scheduled_at=timezone.now(),
                 format_=m.FormatEnum.IN_PERSON,
                 agenda="Arbeitssuche",
+                # her consent covers her data of these kinds only: the agenda says so
+                agenda_members=[mother.id],
+                agenda_categories=[m.SharedCategoryEnum.SOCIAL_BENEFITS],
                 participants=[
                     m.ParticipantInputRequest(
                         kind=m.ParticipantKindEnum.INTERNAL, user=case_manager.pk, role="Fallführung"
