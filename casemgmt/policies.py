@@ -293,13 +293,27 @@ def not_restricted(model: type[Model]) -> Q:
     return condition
 
 
-def case_record_access(user: User, model: type[Model], codename: str = VIEW_FAMILY) -> Q:
+def accessible_family_ids(user: User, codename: str = VIEW_FAMILY) -> QuerySet[Family]:
+    """The ids of the families ``user`` may view (or change), as a subquery to filter by.
+
+    A read that filters several tables by the same rule (the dashboard: seven kinds of
+    deadline) builds it once and passes it to ``case_record_access``; it is lazy, so each
+    statement still evaluates the rule in the database at that moment.
+    """
+    return Family.objects.filter(family_access(user, codename)).values("id")
+
+
+def case_record_access(
+    user: User, model: type[Model], codename: str = VIEW_FAMILY, *, families: QuerySet[Family] | None = None
+) -> Q:
     """The condition on rows of a case-work ``model`` that ``user`` may view (or change).
 
     The family rule (grant, caseload, emergency access) and the restriction rule, both in
-    the database; lists, filters, single objects and writes all go through it.
+    the database; lists, filters, single objects and writes all go through it. ``families``:
+    ``accessible_family_ids(user, codename)`` built once for several tables.
     """
-    families = Family.objects.filter(family_access(user, codename)).values("id")
+    if families is None:
+        families = accessible_family_ids(user, codename)
     label = model._meta.label
     return Q(**{f"{family_paths()[label]}__in": families}) & not_restricted(model)
 

@@ -36,6 +36,7 @@ from casemgmt.models import (
     User,
 )
 from casemgmt.selectors.casework import case_records_for
+from privacy.cipher.fields import Sealed
 
 OPEN_FAMILY = ~Q(status=Family.Status.CLOSED)
 KINDS = (
@@ -203,34 +204,28 @@ def _item(
     }
 
 
-def _residence_items(user: User, today: datetime.date, until: datetime.date) -> list[dict[str, Any]]:
-    """Residence permits or Duldungen running out: decrypted for this caseload only."""
-    # Model instances, not values(): a ciphertext is bound to its row and opened through it.
-    persons = (
-        case_records_for(
-            user,
-            Person.objects.filter(
-                residence_valid_until__isnull=False, family__status__in=("intake", "active", "paused")
-            ),
-        )
-        .select_related("family")
-        .only("id", "family_id", "family__reference", "residence_valid_until")
-    )
+def _residence_items(
+    user: User, today: datetime.date, until: datetime.date, families: QuerySet[Any]
+) -> list[dict[str, Any]]:
+    """Residence permits or Duldungen running out: decrypted for this caseload only.
+
+    Rows, not model instances (building thousands of deferred instances cost more than
+    decrypting): each ciphertext is still opened with its own row's key (``field.open``).
+    """
+    field = Person._meta.get_field("residence_valid_until")
+    rows = case_records_for(
+        user,
+        Person.objects.filter(
+            residence_valid_until__isnull=False,
+            family__status__in=("intake", "active", "paused"),
+        ),
+        families=families,
+    ).values_list("pk", "family_id", "family__reference", "residence_valid_until")
     items = []
-    for person in persons:
-        valid_until = person.residence_valid_until
+    for pk, family_id, reference, sealed in rows:
+        valid_until = field.open(sealed.stored, pk=pk) if isinstance(sealed, Sealed) else sealed  # type: ignore[attr-defined]
         if valid_until is not None and valid_until <= until:
-            items.append(
-                _item(
-                    "residence_expiry",
-                    valid_until,
-                    today,
-                    person.pk,
-                    person.family_id,
-                    person.family.reference,
-                    person.pk,
-                )
-            )
+            items.append(_item("residence_expiry", valid_until, today, pk, family_id, reference, pk))
     return items
 
 
@@ -266,8 +261,9 @@ def deadline_summary(
     wanted = set(kinds)
     items: list[dict[str, Any]] = []
     per_kind = {kind: {"due": 0, "overdue": 0} for kind in KINDS}
+    families = policies.accessible_family_ids(user)
     if "residence_expiry" in wanted:
-        residence = _residence_items(user, today, until)
+        residence = _residence_items(user, today, until, families)
         for item in residence:
             per_kind["residence_expiry"]["overdue" if item["overdue"] else "due"] += 1
         residence.sort(key=lambda i: (i["due_on"], i["object"]))
@@ -279,7 +275,7 @@ def deadline_summary(
         columns = ["pk", source.family_path, source.reference_path, due_column]
         if source.person_path:
             columns.append(source.person_path)
-        due = case_records_for(user, source.queryset()).filter(source.due_by(until))
+        due = case_records_for(user, source.queryset(), families=families).filter(source.due_by(until))
         rows: Iterable[dict[str, Any]]
         if limit is not None:
             # The counts ride along as window aggregates over the whole due set (computed

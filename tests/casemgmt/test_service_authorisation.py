@@ -46,7 +46,8 @@ SERVICE_MODULES = [
 #: Public functions of the service modules that are not writes on behalf of a user.
 NOT_SERVICES = {
     "affected": "a read: who and what a breach window touched (the view logs the access)",
-    "recipient_notices_create": "internal step of the Art. 16/18/21 services, which authorise",
+    "recipient_notices_create": "internal step of the Art. 16/17/18/21 services, which authorise",
+    "record_versions_refresh": "the nightly worker run (a system process, no user); stores only what changed",
     "caseload_group": "internal step of family_grant/deputy_add (the group of a caseload)",
     "family_grant": "internal step of family_create/family_assign, which authorise",
     "family_revoke": "internal step of family_assign, which authorises",
