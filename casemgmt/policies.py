@@ -293,7 +293,7 @@ def not_restricted(model: type[Model]) -> Q:
     return condition
 
 
-def accessible_family_ids(user: User, codename: str = VIEW_FAMILY) -> QuerySet[Family]:
+def accessible_family_ids(user: User, codename: str = VIEW_FAMILY) -> QuerySet[Family, Any]:
     """The ids of the families ``user`` may view (or change), as a subquery to filter by.
 
     A read that filters several tables by the same rule (the dashboard: seven kinds of
@@ -304,7 +304,11 @@ def accessible_family_ids(user: User, codename: str = VIEW_FAMILY) -> QuerySet[F
 
 
 def case_record_access(
-    user: User, model: type[Model], codename: str = VIEW_FAMILY, *, families: QuerySet[Family] | None = None
+    user: User,
+    model: type[Model],
+    codename: str = VIEW_FAMILY,
+    *,
+    families: QuerySet[Family, Any] | None = None,
 ) -> Q:
     """The condition on rows of a case-work ``model`` that ``user`` may view (or change).
 
