@@ -279,26 +279,22 @@ def test_contact_services_refuse_a_restricted_or_foreign_member(
     from casemgmt.services.contacts import contact_update
     from tests.factories import make_family
 
+    def phone_call_with(person):  # type: ignore[no-untyped-def]
+        return contact_create(
+            family=family,
+            person=person,
+            occurred_on=TODAY,
+            kind="phone",
+            initiated_by="family",
+            acting_user=case_manager,
+        )
+
     stranger = make_person(make_family(case_manager, family_name="Nowak"), case_manager, given_name="Ola")
     with pytest.raises(ValidationError):
-        contact_create(
-            family=family,
-            person=stranger,
-            occurred_on=TODAY,
-            kind="phone",
-            initiated_by="family",
-            acting_user=case_manager,
-        )
+        phone_call_with(stranger)
     restriction_add(person=mother, reason="Richtigkeit bestritten", acting_user=dpo)
     with pytest.raises(Conflict):
-        contact_create(
-            family=family,
-            person=mother,
-            occurred_on=TODAY,
-            kind="phone",
-            initiated_by="family",
-            acting_user=case_manager,
-        )
+        phone_call_with(mother)
     with pytest.raises(ObjectDoesNotExist):
         contact_update(contact=records["mother_contact"], acting_user=case_manager, notes="neu")
     with pytest.raises(Conflict):
