@@ -12,13 +12,14 @@ import datetime
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.utils import timezone
+from pytest_django import DjangoDbBlocker
 
 import casemgmt.services
 from casemgmt.models import DuplicateReview, Organisation, Role, User
@@ -29,6 +30,7 @@ from casemgmt.services.goals import fields_of_action_for
 from privacy import breaches, controllers, retention, rights
 from privacy.models import AuditEntry, RecipientNotice
 from tests.factories import OrganisationFactory, make_family, make_person, make_user, setup_writes
+from tests.scenes import fresh_copy, rolled_back_scene
 
 REASON = "Child protection call at night, case manager unreachable"
 
@@ -123,8 +125,20 @@ class World:
     objects: dict[str, Any]
 
 
+@pytest.fixture(scope="module")
+def built_world(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[World]:
+    """The world, built once for the module's cases (building it took nearly all their time)."""
+    yield from rolled_back_scene(build_world, django_db_blocker)
+
+
 @pytest.fixture
-def world(db: None) -> World:
+def world(db: None, built_world: World) -> World:
+    """The module's world as built: a deep copy, so instances a service changed in memory in an
+    earlier test do not carry over; this test's writes are rolled back with its savepoint."""
+    return fresh_copy(built_world)
+
+
+def build_world() -> World:
     district = OrganisationFactory(name="Landkreis Musterland", reference_prefix="LK")
     other = OrganisationFactory(name="Landkreis Anderswo", reference_prefix="AW")
     town = OrganisationFactory(
