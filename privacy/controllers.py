@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db import transaction
@@ -19,6 +20,8 @@ from privacy.registry import (
     record_content,
     record_diff,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @audited_write(Activity.ACCOUNT_MANAGEMENT)
@@ -107,12 +110,18 @@ def record_versions_refresh() -> int:
     """
     stored = 0
     for organisation in Organisation.objects.exclude(kind=Organisation.Kind.PROVIDER).order_by("pk"):
-        with transaction.atomic():
-            stored += _store_version(organisation, None)[1]
+        try:
+            with transaction.atomic():
+                stored += _store_version(organisation, None)[1]
+        except Exception:  # one organisation's record must not stop the others' (nor retention)
+            logger.exception("Storing the Art. 30 record version of organisation %s failed.", organisation.pk)
     return stored
 
 
 def _store_version(organisation: Organisation, acting_user: Any) -> tuple[RecordVersion, bool]:
+    # The organisation's row serialises versioning (a DPO's save and the nightly run): the
+    # latest version alone locks nothing before the first one exists.
+    list(Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk", flat=True))
     content = record_content(organisation)
     latest = (
         RecordVersion.objects.select_for_update()

@@ -106,8 +106,9 @@ def plan_family(family: Any) -> ErasurePlan:
 def plan_person(person: Any) -> ErasurePlan:
     """What concerns one member: their record, their goals, referrals and consents.
 
-    Household-level records (the family's notes, contacts, conference minutes) stay with the
-    family; they go when the family is erased or its retention period ends.
+    Household-level records (the family's notes, household contacts, conference minutes) stay
+    with the family; they go when the family is erased or its retention period ends. A contact
+    that names the person is theirs and goes with them.
     """
     from privacy.models import Restriction
 

@@ -6,6 +6,7 @@ import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from casemgmt import policies
@@ -116,7 +117,11 @@ def erasure_request(
         else:
             # Art. 19: who received the data is read before erasure clears the names it keeps
             # (a consent's named office); the notices are written after it, so they survive.
-            persons = [subject] if subject_type == "person" else list(subject.members.all())
+            persons = (
+                [subject]
+                if subject_type == "person"
+                else list(subject.members.filter(anonymised_at__isnull=True))  # erased ones were told
+            )
             recipients = {person.pk: _recipients_of(person) for person in persons}
             summary = erasure.execute(plan, actor=acting_user, note=f"erasure request {record.pk}")
             record.outcome = ErasureRequest.Outcome.EXECUTED
@@ -145,9 +150,16 @@ def _recipients_of(person: Any) -> list[tuple[str, str, str]]:
     from casemgmt.models import ConferenceParticipant, Referral
 
     found: list[tuple[str, str, str]] = []
-    for p in ConferenceParticipant.objects.filter(
-        conference__family_id=person.family_id, conference__status="held", kind="external"
-    ).select_related("consent"):
+    # Conferences about the person: they were on its agenda, or the agenda named nobody
+    # (the household). An agency that never received this person's data is not told.
+    about_person = Q(conference__agenda_members=person) | Q(conference__agenda_members__isnull=True)
+    for p in (
+        ConferenceParticipant.objects.filter(
+            about_person, conference__family_id=person.family_id, conference__status="held", kind="external"
+        )
+        .select_related("consent")
+        .distinct()
+    ):
         name = p.consent.recipient_name if p.consent else ""
         entry = (p.agency or "other", name, RecipientNotice.Via.CASE_CONFERENCE)
         if entry not in found:

@@ -6,25 +6,51 @@ keeps them in step on every write); rows written before migration 0013 still say
 statement writes only the coarse category, which the registry declares in clear.
 """
 
+import logging
+
 from django.db import migrations
 
 BATCH = 2000
 
+logger = logging.getLogger(__name__)
+
+#: The mapping as it stood when this migration was written (``RESIDENCE_CATEGORY_OF``),
+#: copied so that a later change of the model module cannot change what it did.
+CATEGORY_OF = {
+    "german_citizen": "secure",
+    "eu_citizen": "secure",
+    "settlement_permit": "secure",
+    "residence_permit": "temporary",
+    "temporary_protection": "temporary",
+    "asylum_pending": "precarious",
+    "tolerated": "precarious",
+}
+
 
 def backfill(apps, schema_editor):  # type: ignore[no-untyped-def]
-    from casemgmt.models.families import RESIDENCE_CATEGORY_OF
+    """Rows whose status cannot be decrypted (a moved value, a retired key) keep "unknown" and
+    are counted in the log by id, rather than stopping the deployment's migration."""
+    from privacy.cipher.crypto import DecryptionError
 
     Person = apps.get_model("casemgmt", "Person")
+    unreadable = []
     pending = Person.objects.filter(residence_category="unknown", residence_status__isnull=False).order_by("pk")
     last = None
     while True:
         batch = pending.filter(pk__gt=last) if last is not None else pending
         rows = list(batch.only("pk", "residence_status")[:BATCH])
         if not rows:
+            if unreadable:
+                logger.warning("Residence category left unknown for %d unreadable rows: %s", len(unreadable), unreadable)
             return
         by_category: dict[str, list[object]] = {}
         for person in rows:
-            category = RESIDENCE_CATEGORY_OF.get(person.residence_status or "")
+            try:
+                status = person.residence_status or ""
+            except DecryptionError:
+                unreadable.append(str(person.pk))
+                continue
+            category = CATEGORY_OF.get(status)
             if category and category != "unknown":
                 by_category.setdefault(category, []).append(person.pk)
         for category, ids in by_category.items():

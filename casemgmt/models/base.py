@@ -170,14 +170,15 @@ class CaseRecord(FamilyOwned, models.Model):
         from privacy.audit import current_scope
 
         scope = current_scope()
-        if scope is not None:
-            actor = scope.actor if getattr(scope.actor, "is_authenticated", False) else None
-            self.updated_by = actor
-            if self._state.adding and self.created_by_id is None and actor is not None:
-                self.created_by = actor
-            update_fields = kwargs.get("update_fields")
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "updated_by", "updated_at"}
+        # No scope: an unattributed write (refused in tests, logged in production); naming
+        # the previous editor for it would misattribute the change, so nobody is named.
+        actor = scope.actor if scope is not None and getattr(scope.actor, "is_authenticated", False) else None
+        self.updated_by = actor
+        if self._state.adding and self.created_by_id is None and actor is not None:
+            self.created_by = actor
+        update_fields = kwargs.get("update_fields")
+        if update_fields:  # an empty list saves nothing, as in Django
+            kwargs["update_fields"] = {*update_fields, "updated_by", "updated_at"}
         super().save(*args, **kwargs)
 
 

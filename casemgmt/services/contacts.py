@@ -34,9 +34,9 @@ def contact_create(
     **fields: Any,
 ) -> Contact:
     """Record a contact; who initiated it shows whether families start coming on their own."""
+    require_member(person, family)  # first: another family's member is "not a member", whatever else
     policies.require_case_access_for(acting_user, family, person)
     require_open_family(family)
-    require_member(person, family)
     require_not_future(occurred_on, "occurred_on")
     contact = Contact(
         family=family,

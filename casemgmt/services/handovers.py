@@ -25,12 +25,13 @@ from casemgmt.models import (
     Organisation,
     Person,
     Role,
+    SharedCategory,
     User,
     district_of,
 )
 from casemgmt.services.access import family_grant, family_revoke
 from casemgmt.services.common import invalid, require_open_family
-from casemgmt.services.consents import usable, valid_on
+from casemgmt.services.consents import uncovered, usable, valid_on
 from privacy.audit import audited_write
 from privacy.registry import Activity
 
@@ -92,6 +93,18 @@ def handover_offer(
                 "consent",
                 "This consent does not cover a handover today (another family, another recipient, "
                 "expired or withdrawn).",
+                "not_covering",
+            )
+        # The whole case moves: the consent must cover every member (a restricted one aside,
+        # whose data stays behind a restriction anyway) and every kind of data.
+        household = family.members.filter(anonymised_at__isnull=True).exclude(
+            pk__in=policies.restricted_person_ids()
+        )
+        if uncovered([consent], household.values_list("pk", flat=True), SharedCategory.values):
+            raise invalid(
+                "consent",
+                "This consent does not cover every member and every kind of data of the case; "
+                "a handover passes on all of them.",
                 "not_covering",
             )
     elif consent is not None and consent.family_id != family.pk:

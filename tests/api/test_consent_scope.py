@@ -388,3 +388,15 @@ def test_german_labels_of_the_categories() -> None:
     with translation.override("de"):
         assert str(SharedCategory.RESIDENCE.label) == "Aufenthaltsstatus (Ausländerrecht)"
         assert str(SharedCategory.SOCIAL_BENEFITS.label) == "Leistungsbezug (Sozialdaten)"
+
+
+def test_art19_names_only_agencies_that_received_the_persons_data(case_manager, family, mother, father) -> None:  # type: ignore[no-untyped-def]
+    """A conference about the mother alone shared nothing of the father: rectifying or erasing
+    his data must not tell (and so inform) that agency."""
+    from privacy.rights import _recipients_of
+
+    consent(family, case_manager, person=mother)
+    conference = plan(family, case_manager, agenda_members=[mother], participants=[EXTERNAL])
+    conference_hold(conference=conference, minutes="m", acting_user=case_manager)
+    assert [kind for kind, _name, _via in _recipients_of(mother)] == [EXTERNAL["agency"]]
+    assert _recipients_of(father) == []

@@ -194,6 +194,11 @@ def test_offer_outside_the_tree_or_foreign_ids(api, scene, town, other_district,
     )
     response = _offer(api, scene, town, consent=str(jobcenter.pk))
     assert response.status_code == 400 and "not_covering" in response.content.decode()
+    # one member's consent does not hand over the household: the son's data would go too
+    make_person(scene["family"], scene["family"].case_manager, given_name="Omar", role="child")
+    response = _offer(api, scene, town)
+    assert response.status_code == 400 and "not_covering" in response.content.decode()
+    assert not Handover.objects.filter(family=scene["family"]).exists()
     # statutory basis needs no consent
     assert _offer(api, scene, town, legal_basis="statutory_task", consent=None).status_code == 201
     # one open offer per family
