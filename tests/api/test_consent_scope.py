@@ -390,7 +390,9 @@ def test_german_labels_of_the_categories() -> None:
         assert str(SharedCategory.SOCIAL_BENEFITS.label) == "Leistungsbezug (Sozialdaten)"
 
 
-def test_art19_names_only_agencies_that_received_the_persons_data(case_manager, family, mother, father) -> None:  # type: ignore[no-untyped-def]
+def test_art19_names_only_agencies_that_received_the_persons_data(  # type: ignore[no-untyped-def]
+    case_manager, family, mother, father
+) -> None:
     """A conference about the mother alone shared nothing of the father: rectifying or erasing
     his data must not tell (and so inform) that agency."""
     from privacy.rights import _recipients_of
