@@ -38,7 +38,7 @@ from casemgmt.services.common import (
     require_not_restricted,
     require_open_family,
 )
-from casemgmt.services.consents import consents_covering, uncovered
+from casemgmt.services.consents import consents_covering, shareable_household, uncovered
 from casemgmt.services.goals import goal_create
 from privacy.audit import audited_write
 from privacy.registry import Activity
@@ -64,11 +64,7 @@ def _agenda(conference: CaseConference) -> tuple[list[Any], list[str]]:
     """Member ids and categories on the agenda; nobody named: the household, none: every category."""
     members = list(conference.agenda_members.values_list("pk", flat=True))
     if not members:
-        members = list(
-            conference.family.members.filter(anonymised_at__isnull=True)
-            .exclude(pk__in=policies.restricted_person_ids())
-            .values_list("pk", flat=True)
-        )
+        members = list(shareable_household(conference.family).values_list("pk", flat=True))
     return members, list(conference.agenda_categories or SharedCategory.values)
 
 

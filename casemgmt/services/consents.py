@@ -87,14 +87,18 @@ def consent_create(
     return consent
 
 
+def shareable_household(family: Family) -> QuerySet[Person]:
+    """The members whose data sharing with the household concerns: not erased, not restricted.
+
+    What a representative's consent covers by default, what a conference without a named
+    agenda discusses and what a handover passes on.
+    """
+    return family.members.filter(anonymised_at__isnull=True).exclude(pk__in=policies.restricted_person_ids())
+
+
 def _covered_members(family: Family, person: Person | None, members: Iterable[Person] | None) -> list[Person]:
     if members is None:
-        if person is not None:
-            return [person]
-        household = family.members.filter(anonymised_at__isnull=True).exclude(
-            pk__in=policies.restricted_person_ids()
-        )
-        return list(household)
+        return [person] if person is not None else list(shareable_household(family))
     chosen = list({m.pk: m for m in members}.values())
     if not chosen:
         raise invalid("members", "Name at least one member whose data the consent covers.", "required")

@@ -31,7 +31,7 @@ from casemgmt.models import (
 )
 from casemgmt.services.access import family_grant, family_revoke
 from casemgmt.services.common import invalid, require_open_family
-from casemgmt.services.consents import uncovered, usable, valid_on
+from casemgmt.services.consents import shareable_household, uncovered, usable, valid_on
 from privacy.audit import audited_write
 from privacy.registry import Activity
 
@@ -97,10 +97,8 @@ def handover_offer(
             )
         # The whole case moves: the consent must cover every member (a restricted one aside,
         # whose data stays behind a restriction anyway) and every kind of data.
-        household = family.members.filter(anonymised_at__isnull=True).exclude(
-            pk__in=policies.restricted_person_ids()
-        )
-        if uncovered([consent], household.values_list("pk", flat=True), SharedCategory.values):
+        household = shareable_household(family).values_list("pk", flat=True)
+        if uncovered([consent], household, SharedCategory.values):
             raise invalid(
                 "consent",
                 "This consent does not cover every member and every kind of data of the case; "

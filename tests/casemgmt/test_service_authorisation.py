@@ -49,6 +49,7 @@ SERVICE_MODULES = [
 NOT_SERVICES = {
     "affected": "a read: who and what a breach window touched (the view logs the access)",
     "recipient_notices_create": "internal step of the Art. 16/17/18/21 services, which authorise",
+    "shareable_household": "a read: the members a household-wide consent, agenda or handover concerns",
     "record_versions_refresh": "the nightly worker run (a system process, no user); stores only what changed",
     "caseload_group": "internal step of family_grant/deputy_add (the group of a caseload)",
     "family_grant": "internal step of family_create/family_assign, which authorise",
