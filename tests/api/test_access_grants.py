@@ -210,3 +210,75 @@ def test_naming_and_removing_a_deputy_are_account_events_the_dpo_sees(
     events = client_for(dpo).get("/api/v1/audit/events/", {"page_size": 200}).json()["results"]
     shown = {str(e.get("id")) for e in events}
     assert {str(named.pk), str(removed.pk)} <= shown, events[:3]
+
+
+# --- the precompiled rule
+
+
+def _declared_ids(user, codename: str) -> set[object]:  # type: ignore[no-untyped-def]
+    """The access rule straight from its declaration (``_family_grants``), compiled anew."""
+    from casemgmt import policies
+    from casemgmt.models import Family
+
+    granted, organisations = policies._family_grants(user, codename, timezone.now())
+    rows = Family.objects.filter(id__in=granted, organisation_id__in=organisations)
+    return set(rows.values_list("id", flat=True))
+
+
+def _compiled_ids(user, codename: str) -> set[object]:  # type: ignore[no-untyped-def]
+    from casemgmt import policies
+    from casemgmt.models import Family
+
+    return set(Family.objects.filter(policies.family_access(user, codename)).values_list("id", flat=True))
+
+
+def test_precompiled_rule_grants_exactly_what_the_declared_rule_grants(  # type: ignore[no-untyped-def]
+    district, other_district, case_manager, cm2, supervisor
+) -> None:
+    """The rule runs as SQL compiled once per process with the user and time bound per request;
+    every grant kind, its end, and another user's grants must come out as the declared querysets
+    say, for viewing and changing alike."""
+    from casemgmt import policies
+    from casemgmt.models import EmergencyAccess
+    from casemgmt.services.access import caseload_group
+
+    own = make_family(case_manager)
+    theirs = make_family(cm2)
+    make_family(make_user(other_district))
+    third = make_user(district, Role.CASE_MANAGER, username="third")
+    elsewhere = make_family(third)
+    cm2.groups.add(caseload_group(case_manager))  # group membership alone grants nothing
+    users = (case_manager, cm2, third, supervisor)
+
+    def agree() -> dict[str, set[object]]:
+        seen = {}
+        for user in users:
+            for codename in (policies.VIEW_FAMILY, policies.CHANGE_FAMILY):
+                compiled = _compiled_ids(user, codename)
+                assert compiled == _declared_ids(user, codename), (user.username, codename)
+                seen[f"{user.username}:{codename}"] = compiled
+        return seen
+
+    seen = agree()
+    assert seen[f"{case_manager.username}:view_family"] == {own.pk}
+    assert seen[f"{cm2.username}:view_family"] == {theirs.pk}
+    deputyship = deputy_add(principal=case_manager, deputy=cm2, acting_user=case_manager)
+    emergency_access_open(family=elsewhere, acting_user=case_manager, reason=REASON)
+    seen = agree()
+    assert seen[f"{cm2.username}:view_family"] == {own.pk, theirs.pk}
+    assert seen[f"{case_manager.username}:view_family"] == {own.pk, elsewhere.pk}
+    # Ends pass (as time would): the bound time, not the compiled stand-in, decides.
+    Deputyship.objects.filter(pk=deputyship.pk).update(ends_at=timezone.now() - datetime.timedelta(seconds=1))
+    EmergencyAccess.objects.update(
+        opened_at=timezone.now() - datetime.timedelta(hours=2),
+        expires_at=timezone.now() - datetime.timedelta(seconds=1),
+    )
+    seen = agree()
+    assert seen[f"{cm2.username}:view_family"] == {theirs.pk}
+    assert seen[f"{case_manager.username}:view_family"] == {own.pk}
+    # Neither deactivated users nor the anonymous user reach anything.
+    from django.contrib.auth.models import AnonymousUser
+
+    case_manager.is_active = False
+    assert _compiled_ids(case_manager, policies.VIEW_FAMILY) == set()
+    assert _compiled_ids(AnonymousUser(), policies.VIEW_FAMILY) == set()
