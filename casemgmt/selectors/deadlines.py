@@ -220,7 +220,7 @@ def _residence_items(
             family__status__in=("intake", "active", "paused"),
         ),
         families=families,
-    ).values_list("pk", "family_id", "family__reference", "residence_valid_until")
+    ).order_by().values_list("pk", "family_id", "family__reference", "residence_valid_until")
     items = []
     for pk, family_id, reference, sealed in rows:
         valid_until = field.open(sealed.stored, pk=pk) if isinstance(sealed, Sealed) else sealed  # type: ignore[attr-defined]
