@@ -33,6 +33,7 @@ from casemgmt.models import (
     Person,
     Referral,
     ReferralTransition,
+    SharedCategory,
     User,
 )
 from casemgmt.selectors.casework import case_records_for
@@ -99,14 +100,33 @@ def _last_contact() -> Subquery:
 
 
 def _newer_consent() -> Q:
-    """A later consent of the same person to the same recipient replaces an expiring one."""
+    """A later consent to the same recipient replaces an expiring one only if it covers as much.
+
+    It must cover every member the expiring one covers, and the same kinds of data or all of
+    them; otherwise the expiring consent keeps its reminder (a renewal for the mother alone
+    does not renew the consent for her children). A later consent that covers a strict but
+    incomplete superset of the categories is not treated as a replacement: the rule errs
+    towards one reminder too many, never one too few.
+    """
     from django.db.models import Exists
 
-    newer = Consent.objects.filter(
-        family=OuterRef("family"),
-        recipient=OuterRef("recipient"),
-        withdrawn_on__isnull=True,
-        given_on__gt=OuterRef("given_on"),
+    covers = Consent.members.through
+    # A member of the expiring consent (two levels out) whom the newer one (one level out
+    # from here, two from the innermost query) does not cover.
+    uncovered_member = covers.objects.filter(consent_id=OuterRef(OuterRef("pk"))).exclude(
+        person_id__in=covers.objects.filter(consent_id=OuterRef(OuterRef("pk"))).values("person_id")
+    )
+    newer = (
+        Consent.objects.filter(
+            family=OuterRef("family"),
+            recipient=OuterRef("recipient"),
+            withdrawn_on__isnull=True,
+            given_on__gt=OuterRef("given_on"),
+        )
+        .filter(
+            Q(data_categories=OuterRef("data_categories")) | Q(data_categories=list(SharedCategory.values))
+        )
+        .exclude(Exists(uncovered_member))
     )
     return Q(Exists(newer))
 
@@ -213,14 +233,18 @@ def _residence_items(
     decrypting): each ciphertext is still opened with its own row's key (``field.open``).
     """
     field = Person._meta.get_field("residence_valid_until")
-    rows = case_records_for(
-        user,
-        Person.objects.filter(
-            residence_valid_until__isnull=False,
-            family__status__in=("intake", "active", "paused"),
-        ),
-        families=families,
-    ).order_by().values_list("pk", "family_id", "family__reference", "residence_valid_until")
+    rows = (
+        case_records_for(
+            user,
+            Person.objects.filter(
+                residence_valid_until__isnull=False,
+                family__status__in=("intake", "active", "paused"),
+            ),
+            families=families,
+        )
+        .order_by()
+        .values_list("pk", "family_id", "family__reference", "residence_valid_until")
+    )
     items = []
     for pk, family_id, reference, sealed in rows:
         valid_until = field.open(sealed.stored, pk=pk) if isinstance(sealed, Sealed) else sealed  # type: ignore[attr-defined]

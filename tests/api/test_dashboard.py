@@ -215,3 +215,46 @@ def test_reminders_carry_counts_and_a_link_only(scene, case_manager, settings) -
     assert scene["family"].reference not in message.body and "Haddad" not in message.body
     settings.REMINDER_EMAILS = False
     assert send_deadline_reminders.call()["emails_sent"] == 0
+
+
+def test_a_later_consent_replaces_an_expiring_one_only_if_it_covers_as_much(case_manager, district) -> None:  # type: ignore[no-untyped-def]
+    """A renewal for fewer members or fewer kinds of data does not silence the reminder of
+    the consent it does not fully replace; one that covers as much does."""
+    from casemgmt.models import SharedCategory
+    from casemgmt.selectors.deadlines import deadlines_for
+
+    family = make_family(case_manager, district, opened_on=days(-400))
+    mother = make_person(family, case_manager)
+    child = make_person(family, case_manager, given_name="Yusuf", role="child")
+
+    def consent(given: int, members, categories=None, valid_until=None, recipient="jobcenter"):  # type: ignore[no-untyped-def]
+        return consent_create(
+            family=family,
+            person=mother,
+            recipient=recipient,
+            purpose="Fallkonferenz",
+            given_on=days(given),
+            valid_until=valid_until,
+            members=members,
+            data_categories=categories,
+            acting_user=case_manager,
+        )
+
+    def due() -> set[str]:
+        return {i["object"] for i in deadlines_for(case_manager, kinds=["consent_expiry"])}
+
+    expiring = consent(-300, [mother, child], valid_until=days(1))
+    assert due() == {str(expiring.pk)}
+    consent(-20, [mother])  # the mother alone renewed
+    assert due() == {str(expiring.pk)}
+    consent(-10, [mother, child], categories=[SharedCategory.values[0]])  # fewer kinds of data
+    assert due() == {str(expiring.pk)}
+    consent(-5, [child, mother])  # the whole household again, every kind of data
+    assert due() == set()
+    # One kind of data for the child, renewed with every kind for the child: replaced.
+    narrow = consent(
+        -300, [child], categories=[SharedCategory.values[0]], valid_until=days(2), recipient="school"
+    )
+    assert due() == {str(narrow.pk)}
+    consent(-1, [child], recipient="school")
+    assert due() == set()
