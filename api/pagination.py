@@ -78,17 +78,17 @@ class PageOrCursorPagination(StandardPagination):
 
 
 class KnownCount:
-    """A queryset whose row count is already known (a search that matched in Python).
+    """A queryset, or the rows already loaded, whose row count is known (a search that matched in Python).
 
     The paginator asks ``count()``; answering from what the request already knows saves
-    the ``COUNT(*)`` statement. Slicing and iteration go to the queryset.
+    the ``COUNT(*)`` statement. Slicing and iteration go to the queryset (or the list).
     """
 
-    def __init__(self, queryset: QuerySet[Any], count: int) -> None:
+    def __init__(self, queryset: QuerySet[Any] | list[Any], count: int, *, model: Any = None) -> None:
         self.queryset = queryset
         self._count = count
-        self.ordered = queryset.ordered
-        self.model = queryset.model
+        self.ordered = getattr(queryset, "ordered", True)
+        self.model = model if model is not None else queryset.model  # type: ignore[union-attr]
 
     def count(self) -> int:
         return self._count

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 
 from casemgmt import policies
 from casemgmt.models import DuplicateReview, Person, PersonSearchTerm, Role, User
@@ -70,19 +70,16 @@ class PersonSearch:
     exact: list[object] = field(default_factory=list)
     possible: list[object] = field(default_factory=list)
     candidates: int = 0
+    #: The matched rows as loaded (whole rows when the search was asked for them).
+    rows: dict[object, Person] = field(default_factory=dict)
 
-    def ranked(self, queryset: QuerySet[Person]) -> QuerySet[Person]:
-        """``queryset`` narrowed to the matches, exact ones first, annotated with ``match``."""
-        return (
-            queryset.filter(pk__in=[*self.exact, *self.possible])
-            .annotate(
-                match_rank=Case(
-                    When(pk__in=self.exact, then=Value(0)), default=Value(1), output_field=IntegerField()
-                ),
-                match=Case(When(pk__in=self.exact, then=Value(EXACT)), default=Value(POSSIBLE)),
-            )
-            .order_by("match_rank", "created_at", "id")
-        )
+    def ranked_rows(self) -> list[Person]:
+        """The matched rows, exact ones first, each with ``match``: the page without another query."""
+        rank = {pk: 0 for pk in self.exact} | {pk: 1 for pk in self.possible}
+        found = sorted(self.rows.values(), key=lambda p: (rank[p.pk], p.created_at, str(p.pk)))
+        for person in found:
+            person.match = EXACT if rank[person.pk] == 0 else POSSIBLE  # type: ignore[attr-defined]
+        return found
 
 
 def person_search(
@@ -92,6 +89,7 @@ def person_search(
     name: str | None = None,
     date_of_birth: datetime.date | None = None,
     phonetic: bool = True,
+    whole_rows: bool = False,
 ) -> PersonSearch:
     """Find persons in ``queryset`` by any parts of their name and/or their date of birth.
 
@@ -100,6 +98,8 @@ def person_search(
     parts that only sound alike (Kölner Phonetik: "Leila Mansur" ~ "Layla Mansour") are
     possible matches. Only index lookups select candidates; the candidates the user may see
     (index buckets are shared by several names) are decrypted to drop false positives.
+    ``whole_rows``: load the candidates' whole rows and keep the matches (``ranked_rows``),
+    for a caller that shows them (the API's search needs no second statement for its page).
     """
     result = PersonSearch()
     parts = name_parts(name or "")
@@ -120,7 +120,9 @@ def person_search(
     if not candidates:
         return result
     codes = {part: phonetic_key(part) for part in parts}
-    visible = queryset.filter(pk__in=candidates).only("id", "given_name", "family_name", "date_of_birth")
+    visible = queryset.filter(pk__in=candidates)
+    if not whole_rows:
+        visible = visible.only("id", "given_name", "family_name", "date_of_birth")
     for person in visible:
         result.candidates += 1
         if date_of_birth is not None and person.date_of_birth != date_of_birth:
@@ -132,6 +134,12 @@ def person_search(
             own_codes = {phonetic_key(p) for p in own}
             if all((codes[part] or part) in own_codes | own for part in parts):
                 result.possible.append(person.pk)
+            else:
+                continue
+        else:
+            continue
+        if whole_rows:
+            result.rows[person.pk] = person
     return result
 
 

@@ -145,6 +145,6 @@ def test_query_count_flat(api, case_manager, family, page_size: int) -> None:  #
     assert len(response.json()["results"]) == page_size
     # Constant, whatever the page size: token, memberships (roles and district keys in one),
     # the index terms of the visible persons, the bucket candidates decrypted to drop false
-    # positives (planned blind-index leakage), the page (no COUNT: the matches are known);
-    # see tests/api/test_request_statements.py.
-    assert len(app_queries(ctx.captured_queries)) == 5, app_queries(ctx.captured_queries)
+    # positives (planned blind-index leakage), whole rows, so they are also the page (no COUNT
+    # and no page query: the matches are known and loaded); see tests/api/test_request_statements.py.
+    assert len(app_queries(ctx.captured_queries)) == 4, app_queries(ctx.captured_queries)

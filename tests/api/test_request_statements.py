@@ -21,9 +21,9 @@ TODAY = timezone.localdate()
 HARNESS = 2  # SAVEPOINT + RELEASE around a service's transaction (BEGIN/COMMIT in production)
 
 FAMILY_DETAIL = 4  # token, memberships, family, audit (read access)
-# token, memberships+districts, index terms, visible candidates, page, audit (read access): the
+# token, memberships+districts, index terms, candidates (whole rows: they are the page), audit: the
 # terms are read on their own so that no statement scans the person table (bench/results/full.md)
-PERSON_SEARCH = 6
+PERSON_SEARCH = 5
 GOAL_CREATE = 8  # token, memberships, family, person, field of action, access+restriction, insert, audit
 REFERRAL_TRANSITION = 8  # token, memberships, fetch+authorise+lock, update, audit, transition, audit, history
 
