@@ -117,12 +117,9 @@ def _forget_permission_ids(**kwargs: Any) -> None:
 post_migrate.connect(_forget_permission_ids, dispatch_uid="casemgmt_forget_permission_ids")
 
 
-def _family_grants(
-    user: Any, codename: str, now: datetime.datetime
-) -> tuple[QuerySet[Any, Any], QuerySet[Any, Any]]:
-    """The access rule as two subqueries: the ids of the families granted to ``user``, and the
-    organisations where ``user`` works as a case manager. The declaration of the rule;
-    ``family_access`` runs it precompiled (``_CompiledRule``)."""
+def _ordinary_grants(user: Any, codename: str, now: datetime.datetime) -> list[QuerySet[Any, Any]]:
+    """The grants of ordinary case work, each a subquery of family ids: a direct grant, the own
+    caseload, and the caseloads ``user`` deputises for while the deputyship runs."""
     perm = {"permission_id": family_permission_id(codename)}
     direct = FamilyUserObjectPermission.objects.filter(user=user, **perm).values("content_object_id")
     # The own caseload and the deputised ones as two branches, not one with an OR: with the
@@ -137,15 +134,25 @@ def _family_grants(
     via_deputyship = FamilyGroupObjectPermission.objects.filter(
         group_id__in=Caseload.objects.filter(owner_id__in=deputising_for).values("group_id"), **perm
     ).values("content_object_id")
-    emergency = EmergencyAccess.objects.filter(user=user, ended_at__isnull=True, expires_at__gt=now).values(
-        "family_id"
-    )
+    return [direct.order_by(), via_own_caseload.order_by(), via_deputyship.order_by()]
+
+
+def _running_emergency_accesses(user: Any, now: datetime.datetime) -> QuerySet[EmergencyAccess]:
+    return EmergencyAccess.objects.filter(user=user, ended_at__isnull=True, expires_at__gt=now)
+
+
+def _family_grants(
+    user: Any, codename: str, now: datetime.datetime
+) -> tuple[QuerySet[Any, Any], QuerySet[Any, Any]]:
+    """The access rule as two subqueries: the ids of the families granted to ``user``, and the
+    organisations where ``user`` works as a case manager. The declaration of the rule;
+    ``family_access`` runs it precompiled (``_CompiledRule``)."""
+    first, *others = _ordinary_grants(user, codename, now)
+    emergency = _running_emergency_accesses(user, now).values("family_id").order_by()
     # One IN over a UNION ALL of the branches, not an OR of four INs: the OR can only be
     # checked row by row, so every family of the organisation was read and tested against
     # four hashed subplans; the UNION is the (small) set of ids, joined to families by key.
-    granted = direct.order_by().union(
-        via_own_caseload.order_by(), via_deputyship.order_by(), emergency.order_by(), all=True
-    )
+    granted = first.union(*others, emergency, all=True)
     organisations = Membership.objects.filter(user=user, role=Role.CASE_MANAGER).values("organisation_id")
     return granted, organisations
 
@@ -272,21 +279,18 @@ def require_role_in(user: User, organisation: Organisation, *roles: str, obj: Mo
 def emergency_only_accesses(user: User) -> QuerySet[EmergencyAccess]:
     """The running emergency accesses through which alone ``user`` reaches a family.
 
-    A family also reached through a grant (assigned, deputy) is not "emergency only": work
-    there is ordinary case work and is not tagged as break-the-glass in the audit.
+    A family also reached through an ordinary grant (assigned, running deputyship) is not
+    "emergency only": work there is ordinary case work and is not tagged as break-the-glass
+    in the audit. The grants are the access rule's own (``_ordinary_grants``), so a lapsed
+    deputy still in the caseload's group, or anyone else put into it by hand, is tagged.
     """
     if not _active(user):
         return EmergencyAccess.objects.none()
-    perm = {"permission_id": family_permission_id(VIEW_FAMILY)}
-    direct = FamilyUserObjectPermission.objects.filter(user=user, **perm).values("content_object_id")
-    via_caseload = FamilyGroupObjectPermission.objects.filter(group__user=user, **perm).values(
-        "content_object_id"
-    )
-    return (
-        EmergencyAccess.objects.filter(user=user, ended_at__isnull=True, expires_at__gt=timezone.now())
-        .exclude(family_id__in=direct)
-        .exclude(family_id__in=via_caseload)
-    )
+    now = timezone.now()
+    running = _running_emergency_accesses(user, now)
+    for grant in _ordinary_grants(user, VIEW_FAMILY, now):
+        running = running.exclude(family_id__in=grant)
+    return running
 
 
 def emergency_accesses_behind(user: Any, model: type[Model] | None, object_ids: list[str]) -> list[str]:

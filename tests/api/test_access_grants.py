@@ -282,3 +282,36 @@ def test_precompiled_rule_grants_exactly_what_the_declared_rule_grants(  # type:
     case_manager.is_active = False
     assert _compiled_ids(case_manager, policies.VIEW_FAMILY) == set()
     assert _compiled_ids(AnonymousUser(), policies.VIEW_FAMILY) == set()
+
+
+def test_precompiled_rule_binds_users_of_any_pk_form_and_negates(  # type: ignore[no-untyped-def]
+    district, case_manager, cm2
+) -> None:
+    """Review: the bound user id may come as a str (a session, a lazy object); the condition is
+    also negated (exclude) and combined by callers, as the Q of querysets was."""
+    import copy
+
+    from django.utils.functional import SimpleLazyObject
+
+    from casemgmt import policies
+    from casemgmt.models import Family
+
+    own = make_family(case_manager)
+    theirs = make_family(cm2)
+    deputy_add(principal=cm2, deputy=case_manager, acting_user=cm2)
+    as_str = copy.copy(case_manager)
+    as_str.pk = str(case_manager.pk).upper()
+    lazy = SimpleLazyObject(lambda: case_manager)
+    for user in (case_manager, as_str, lazy):
+        assert _compiled_ids(user, policies.VIEW_FAMILY) == {own.pk, theirs.pk}
+    other = make_family(make_user(district, Role.CASE_MANAGER, username="x"))
+    excluded = set(Family.objects.exclude(policies.family_access(case_manager)).values_list("id", flat=True))
+    assert excluded == {other.pk}
+    either = Family.objects.filter(policies.family_access(case_manager) | policies.family_access(cm2))
+    assert set(either.values_list("id", flat=True)) == {own.pk, theirs.pk}
+    both = (
+        Family.objects.filter(policies.family_access(case_manager))
+        .order_by()
+        .union(Family.objects.filter(policies.family_access(cm2)).order_by())
+    )
+    assert {f.pk for f in both} == {own.pk, theirs.pk}

@@ -258,3 +258,42 @@ def test_a_later_consent_replaces_an_expiring_one_only_if_it_covers_as_much(case
     assert due() == {str(narrow.pk)}
     consent(-1, [child], recipient="school")
     assert due() == set()
+
+
+def test_a_renewal_with_the_same_narrow_scope_and_more_members_replaces(case_manager, district) -> None:  # type: ignore[no-untyped-def]
+    """Review: the same (not all) categories, given in another order, to more members, replaces the
+    expiring consent on every backend (JSON equality of data_categories); one category fewer, or
+    a member fewer, does not; another family's renewal never does."""
+    from casemgmt.models import SharedCategory
+    from casemgmt.selectors.deadlines import deadlines_for
+
+    family = make_family(case_manager, district, opened_on=days(-400))
+    mother = make_person(family, case_manager)
+    child = make_person(family, case_manager, given_name="Yusuf", role="child")
+    other = make_family(case_manager, district, opened_on=days(-400))
+    other_mother = make_person(other, case_manager)
+    two = [SharedCategory.values[3], SharedCategory.values[1]]
+
+    def consent(fam, person, given, members, categories, valid_until=None):  # type: ignore[no-untyped-def]
+        return consent_create(
+            family=fam,
+            person=person,
+            recipient="jobcenter",
+            purpose="Fallkonferenz",
+            given_on=days(given),
+            valid_until=valid_until,
+            members=members,
+            data_categories=categories,
+            acting_user=case_manager,
+        )
+
+    def due() -> set[str]:
+        return {i["object"] for i in deadlines_for(case_manager, kinds=["consent_expiry"])}
+
+    expiring = consent(family, mother, -300, [mother], two, valid_until=days(1))
+    consent(other, other_mother, -5, [other_mother], None)
+    assert due() == {str(expiring.pk)}
+    consent(family, mother, -20, [mother], two[:1])
+    assert due() == {str(expiring.pk)}
+    consent(family, mother, -10, [child, mother], list(reversed(two)))
+    assert due() == set()

@@ -438,3 +438,42 @@ def test_emergency_lists_exact_query_count(district, supervisor, url, django_ass
     # token + user, role gate, count, page (family joined); audit: one insert
     with django_assert_num_queries(5):
         assert client.get(url).json()["count"] == 5
+
+
+def test_a_lapsed_deputys_break_the_glass_is_tagged(case_manager, cm2) -> None:  # type: ignore[no-untyped-def]
+    """Review: a deputyship that ended by its date leaves the deputy in the principal's caseload
+    group (only deputy_remove takes them out). family_access no longer reaches the family through
+    it, so opening the glass is allowed and the reads go through the emergency access alone; the
+    audit must tag them. emergency_only_accesses decides by Django group membership instead of
+    by the rule (group__user=user), so it calls the family "reached through a grant"."""
+    from casemgmt import policies
+    from casemgmt.models import Deputyship
+    from casemgmt.services.access import deputy_add
+
+    family = make_family(case_manager)
+    deputyship = deputy_add(principal=case_manager, deputy=cm2, acting_user=case_manager)
+    Deputyship.objects.filter(pk=deputyship.pk).update(ends_at=timezone.now() - datetime.timedelta(seconds=1))
+    assert not Family.objects.filter(policies.family_access(cm2), pk=family.pk).exists()
+    access = emergency_access_open(family=family, acting_user=cm2, reason=REASON)
+    start = _head()
+    assert client_for(cm2).get(f"/api/v1/families/{family.pk}/").status_code == 200
+    entries = _entries_since(start)
+    assert entries
+    assert all((e.additional_data or {}).get("emergency_access") == [str(access.pk)] for e in entries), [
+        (e.object_repr, e.additional_data) for e in entries
+    ]
+
+
+def test_a_caseload_group_member_who_is_no_deputy_is_tagged(case_manager, cm2) -> None:  # type: ignore[no-untyped-def]
+    """Review: membership of another caseload's Django group grants nothing (family_access), so
+    reads under an emergency access are emergency-only and must be tagged."""
+    from casemgmt.services.access import caseload_group
+
+    family = make_family(case_manager)
+    cm2.groups.add(caseload_group(case_manager))
+    access = emergency_access_open(family=family, acting_user=cm2, reason=REASON)
+    start = _head()
+    assert client_for(cm2).get(f"/api/v1/families/{family.pk}/").status_code == 200
+    entries = _entries_since(start)
+    assert entries
+    assert all((e.additional_data or {}).get("emergency_access") == [str(access.pk)] for e in entries)
