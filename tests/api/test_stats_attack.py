@@ -47,7 +47,7 @@ from casemgmt.models import (
 )
 from casemgmt.selectors.stats import GROUP_KEYS, SECTIONS
 from privacy import perturbation
-from tests.api.stats_attacker import Atom, Attacker, atoms_of, group_bys
+from tests.api.stats_attacker import Atom, Attacker, Relation, atoms_of, group_bys
 from tests.conftest import client_for
 from tests.factories import OrganisationFactory, make_family, make_person, make_user, setup_writes
 from tests.scenes import rolled_back_scene
@@ -354,3 +354,17 @@ def test_solver_breaks_the_same_statistics_without_perturbation(observed: Observ
     assert any("referrals.completed" in f and f.endswith("= 1") for f in found), found[:20]
     # issue 19's case: the town's member whose work rating was unchanged in Q2, before it fell
     assert f"atom {observed.work_rating} = 1" in found, [f for f in found if "assessment_change" in f][:20]
+
+
+def test_the_lp_pins_what_interval_propagation_cannot() -> None:
+    """Three cells that pairwise overlap, each published as 2 exactly: no bound moves by
+    propagation (nor by subtracting nested cells: none is nested), but the three sums together
+    say every atom holds one record, and the LP finds it."""
+    atoms: list[Atom] = [("families_opened", (("quarter", q),), "all") for q in ("Q1", "Q2", "Q3")]
+    attacker = Attacker(atoms=atoms, nonempty=set(), sections=("families_opened",))
+    for i in range(3):
+        pair = (atoms[i], atoms[(i + 1) % 3])
+        attacker.relations.append(Relation(pair, 2, 2, 0, f"cell {i}"))
+    assert sorted(attacker.recovered(dict.fromkeys(atoms, 1), threshold=5))[:3] == [
+        f"atom {a} = 1" for a in atoms
+    ]
