@@ -2,17 +2,24 @@
 
 A pilot-sized district (31 families, as in the seeds' pilot) with the issue's case: one
 person completed an integration course (male, 45-64, district, referred in Q4) beside
-six who dropped out. The attacker issues every ``group_by`` (none, one key, every ordered
-pair), for every quarter and every run of consecutive quarters, then repeats queries after
-single writes, and solves. With the cell key method it must pin no count below the
-threshold; with perturbation switched off (the old exact figures) the same attacker must
-recover the issue's person, so the test can fail.
+six who dropped out; and issue 19's: a member in the town whose work rating was unchanged
+at a follow-up in Q2 and falls at one in Q4. The attacker issues every ``group_by`` (none,
+one key, every ordered pair), for every quarter and every run of consecutive quarters, then
+repeats queries after single writes (a goal, a referral, a follow-up assessment), and bounds
+every small count by linear programs over all sections, the assessment changes included.
+With the cell key method it must pin no count below the threshold; with perturbation
+switched off (the old exact figures) the same attacker must recover both cases, so the test
+can fail.
+
+The responses are collected once per module (in a transaction rolled back after it,
+``tests/scenes.py``) and shared: the unperturbed figures come from the same requests (each
+count as the perturbation table was asked to publish it), not from a second round of queries.
 
 Record keys and the perturbation secret are random in production, so whether some
-combination of extreme noises lets interval propagation pin a count is a matter of chance.
-The test fixes both by a seed so that CI is repeatable; ``STATS_ATTACK_SEEDS=N`` runs the
-attack against N independent installations and measures how often it succeeds (see
-docs/statistics.md for the measured rate).
+combination of extreme noises lets the attacker pin a count is a matter of chance. The test
+fixes both by a seed so that CI is repeatable; ``STATS_ATTACK_SEEDS=N`` runs the attack
+against N independent installations and measures how often it succeeds (see README.md,
+"Anonymised statistics", for the measured rate).
 """
 
 from __future__ import annotations
