@@ -1,26 +1,41 @@
-"""A built-in attacker for the outcome statistics: linear differencing with interval propagation.
+"""A built-in attacker for the outcome statistics: linear differencing solved by linear programs.
 
 The attacker is stronger than a real supervisor: besides every published figure it is told
 which combinations of attributes occur at all (the non-empty *atoms*: one per section, value
 of every grouping key, and status class) and which atom each single write touched. Its
 unknowns are the atoms' record counts. Each published value ``v`` says the atoms it covers
 sum to ``[v - D, v + D]`` (``D`` as the response states); a withheld value says they sum to
-``[0, threshold - 1 + D]``. It then tightens every atom's bounds against every relation
-until nothing changes (sound: each deduction is implied by the published figures) and
-reports each count below the threshold, of an atom or of a published cell, whose bounds
-have closed to a single value.
+``[0, threshold - 1 + D]``; every count is ``>= 0``. For every count below the threshold,
+of an atom, of a published cell or of the difference of two nested cells, it minimises and
+maximises that count over all those relations at once (a linear program, HiGHS through
+``scipy.optimize.linprog``) and reports the count if the bounds, rounded inwards to whole
+records, close to a single value. The LP relaxation is sound for the integer problem
+(integer minimum >= ceil(LP minimum), integer maximum <= floor(LP maximum)), and it implies
+every deduction the earlier interval propagation made (differences of nested cells,
+intersected repeats, bounds pushed through relations), plus every other linear combination.
+
+The assessment changes are not additive over quarters: a period counts each member's
+*latest* follow-up up to the period's end, so which record (and which quarter, age band and
+change) a member contributes depends on where the period ends. Their atoms are therefore
+members' histories: the static keys (field of action, organisation, sex) and, for the end
+of every quarter, the latest follow-up up to it (its quarter, age band and change) or none.
+A period ``Qi .. Qj`` counts the atoms whose record at the end of ``Qj`` lies in the period.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
+import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from django.db.models import Case, CharField, Count, Value, When
+from scipy import sparse
+from scipy.optimize import linprog
 
-from casemgmt.selectors.stats import SECTIONS, quarter_bounds, quarters_between
+from casemgmt.selectors.stats import SECTIONS, latest_assessments, quarter_bounds, quarters_between
 
 #: Status class of a record, per section: the finest split the section's counts make.
 CLASSES: dict[str, Callable[[], Any]] = {
@@ -82,9 +97,40 @@ METRICS: dict[str, dict[str, frozenset[str] | None]] = {
     "contacts": {"contacts": None, "initiated_by_family": frozenset({"family"})},
     "conferences_held": {"held": None},
 }
+#: Attribute of an assessment-change atom: per quarter end, (quarter, age band, change class) or None.
+LATEST = "latest"
+#: Slack when rounding LP optima to whole records.
+EPS = 1e-6
 BIG = 10**9
 
 Atom = tuple[str, tuple[tuple[str, Any], ...], str]  # (section, ((dim, value), ...), class)
+
+
+def view(atom: Atom, period: list[str]) -> tuple[dict[str, Any], str] | None:
+    """The grouping keys and class an atom's records have in a period (quarter labels), or
+    None if the period does not count them."""
+    _section, attrs_items, cls = atom
+    attrs = dict(attrs_items)
+    latest = attrs.pop(LATEST, None)
+    if latest is not None:
+        record = dict(latest).get(period[-1])
+        if record is None:
+            return None
+        quarter, age_band, cls = record
+        attrs.update(quarter=quarter, age_band=age_band)
+    if attrs["quarter"] not in period:
+        return None
+    return attrs, cls
+
+
+def _grouped(qs: Any, section: Any, dims: list[str], *extra: str) -> Iterator[dict[str, Any]]:
+    annotations = {f"g_{d}": section.dimensions[d]() for d in dims}
+    yield from (
+        qs.annotate(**annotations, cls=CLASSES[section.name]())
+        .values(*annotations, "cls", *extra)
+        .annotate(n=Count("id"))
+        .order_by()
+    )
 
 
 def atoms_of(families: Any, start: datetime.date, end: datetime.date) -> dict[Atom, int]:
@@ -93,16 +139,36 @@ def atoms_of(families: Any, start: datetime.date, end: datetime.date) -> dict[At
     truth: dict[Atom, int] = {}
     for section in SECTIONS:
         dims = sorted(section.dimensions)
-        annotations = {f"g_{d}": section.dimensions[d]() for d in dims}
-        rows = (
-            section.queryset(families, start, end)
-            .annotate(**annotations, cls=CLASSES[section.name]())
-            .values(*annotations, "cls")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
-        for row in rows:
+        if section.name == "assessment_change":
+            continue
+        for row in _grouped(section.queryset(families, start, end), section, dims):
             truth[(section.name, tuple((d, row[f"g_{d}"]) for d in dims), row["cls"])] = row["n"]
+    truth.update(assessment_histories(families, start, end))
+    return truth
+
+
+def assessment_histories(families: Any, start: datetime.date, end: datetime.date) -> dict[Atom, int]:
+    """Assessment-change atoms: members (subject and field) counted by their history of latest
+    follow-ups, one entry per quarter end of the period."""
+    section = next(s for s in SECTIONS if s.name == "assessment_change")
+    static = ("field_of_action", "organisation", "sex")
+    ends = quarters_between(start, end)
+    units: dict[tuple[Any, Any], tuple[tuple[Any, ...], dict[str, tuple[Any, ...]]]] = {}
+    for label in ends:
+        last_month = datetime.date(int(label[:4]), 3 * int(label[-1]), 1)
+        qs = latest_assessments(families, start, quarter_bounds(last_month, last_month)[1])
+        for row in _grouped(qs, section, sorted(section.dimensions), "subject", "field_of_action_id"):
+            assert row["n"] == 1, row  # one latest follow-up per subject and field
+            unit = units.setdefault(
+                (row["subject"], row["field_of_action_id"]), (tuple(row[f"g_{d}"] for d in static), {})
+            )
+            assert unit[0] == tuple(row[f"g_{d}"] for d in static), (unit, row)
+            unit[1][label] = (row["g_quarter"], row["g_age_band"], row["cls"])
+    truth: dict[Atom, int] = {}
+    for keys, history in units.values():
+        attrs = (*zip(static, keys, strict=True), (LATEST, tuple((e, history.get(e)) for e in ends)))
+        atom: Atom = (section.name, attrs, "")
+        truth[atom] = truth.get(atom, 0) + 1
     return truth
 
 
@@ -118,8 +184,18 @@ class Relation:
 
 
 @dataclass
+class Target:
+    """A count the attacker bounds: an atom, a published cell, or a difference of two nested cells."""
+
+    atoms: frozenset[Atom]
+    label: str
+    offsets: set[int]  # the writes since, of every figure published on these atoms
+    offset: int = 0  # the writes since, of the figure ``label`` names
+
+
+@dataclass
 class Attacker:
-    """Collects relations from responses and solves them by interval propagation."""
+    """Collects relations from responses and bounds counts by linear programs."""
 
     atoms: list[Atom]
     nonempty: set[Atom]
@@ -127,14 +203,38 @@ class Attacker:
     #: from the others', so attacking them separately loses nothing).
     sections: tuple[str, ...] = tuple(METRICS)
     relations: list[Relation] = field(default_factory=list)
-    system: list[Relation] = field(default_factory=list)
+    #: What the last ``recovered`` did, per section: targets, LPs solved, seconds.
+    work: dict[str, dict[str, float]] = field(default_factory=dict)
+    _indexes: dict[Any, dict[tuple[Any, ...], list[tuple[Atom, str]]]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def _index(
+        self, section: str, period: tuple[str, ...], dims: tuple[str, ...]
+    ) -> dict[tuple[Any, ...], list[tuple[Atom, str]]]:
+        """The atoms a period counts (with their class), by every row key (cell or margin) of a
+        table grouped by ``dims``."""
+        cached = self._indexes.get((section, period, dims))
+        if cached is not None:
+            return cached
+        index: dict[tuple[Any, ...], list[tuple[Atom, str]]] = {}
+        for atom in self.atoms:
+            seen = view(atom, list(period)) if atom[0] == section else None
+            if seen is None:
+                continue
+            attrs, cls = seen
+            for mask in range(2 ** len(dims)):
+                key = tuple("total" if mask & (1 << i) else attrs[d] for i, d in enumerate(dims))
+                index.setdefault(key, []).append((atom, cls))
+        self._indexes[(section, period, dims)] = index
+        return index
 
     def observe(self, body: dict[str, Any], *, shift: dict[Atom, int] | None = None, tag: str = "") -> None:
         """Turn one statistics response into relations on the atoms (``shift``: known writes since)."""
         shift = shift or {}
         max_noise = int(body["disclosure_control"]["max_noise"])
         threshold = int(body["threshold"])
-        period = set(
+        period = tuple(
             quarters_between(
                 datetime.date.fromisoformat(body["period"]["from"]),
                 datetime.date.fromisoformat(body["period"]["to"]),
@@ -145,19 +245,12 @@ class Attacker:
             table = body[section]
             if "rows" not in table:
                 continue
-            dims = table["dimensions"]
-            index: dict[tuple[Any, ...], list[Atom]] = {}
-            for atom in self.atoms:
-                attrs = dict(atom[1])
-                if atom[0] != section or attrs["quarter"] not in period:
-                    continue
-                for mask in range(2 ** len(dims)):
-                    key = tuple("total" if mask & (1 << i) else attrs[d] for i, d in enumerate(dims))
-                    index.setdefault(key, []).append(atom)
+            dims = tuple(table["dimensions"])
+            index = self._index(section, period, dims)
             for row in table["rows"]:
                 candidates = index.get(tuple(row["group"][d] for d in dims), [])
                 for metric, classes in metrics.items():
-                    covered = tuple(a for a in candidates if classes is None or a[2] in classes)
+                    covered = tuple(a for a, cls in candidates if classes is None or cls in classes)
                     if not covered:
                         continue  # the attacker knows these atoms are empty anyway
                     offset = sum(shift.get(a, 0) for a in covered)
@@ -169,82 +262,169 @@ class Attacker:
                     label = f"{tag}{section}.{metric} {row['group']} {body['period']}"
                     self.relations.append(Relation(covered, lo - offset, hi - offset, offset, label))
 
-    def combined(self) -> list[Relation]:
-        """Relations on the same atoms intersected (repeats, margins equal to cells), then every
-        difference of two nested ones added (totals minus cells, ``finished - dropped_out``,
-        a longer period minus a shorter one, a query after a write minus before)."""
-        unique: dict[frozenset[Atom], Relation] = {}
+    def published(self) -> dict[frozenset[Atom], Target]:
+        """The published cells: relations on the same atoms (repeats, margins equal to cells,
+        the same cell before and after a write) are one cell."""
+        cells: dict[frozenset[Atom], Target] = {}
         for rel in self.relations:
             key = frozenset(rel.atoms)
-            old = unique.get(key)
-            if old is None:
-                unique[key] = Relation(rel.atoms, rel.lo, rel.hi, rel.offset, rel.label)
+            if key in cells:
+                cells[key].offsets.add(rel.offset)
             else:
-                old.lo, old.hi = max(old.lo, rel.lo), min(old.hi, rel.hi)
+                cells[key] = Target(key, rel.label, {rel.offset}, rel.offset)
+        return cells
+
+    def targets(self, atoms: list[Atom], cells: dict[frozenset[Atom], Target]) -> list[Target]:
+        """Every atom, every published cell, and every difference of two nested cells (totals
+        minus cells, ``finished - dropped_out``, a longer period minus a shorter one)."""
+        found = {frozenset([a]): Target(frozenset([a]), f"atom {a}", {0}) for a in atoms}
+        for key, cell in cells.items():
+            found.setdefault(key, cell)
         containing: dict[Atom, list[frozenset[Atom]]] = {}
-        for key in unique:
+        for key in cells:
             for atom in key:
                 containing.setdefault(atom, []).append(key)
-        derived: dict[frozenset[Atom], Relation] = {}
-        for small, inner in unique.items():
-            first = next(iter(small))
-            for big in containing[first]:
-                if len(big) <= len(small) or not small <= big:
-                    continue
-                outer = unique[big]
-                rest = big - small
-                lo, hi = outer.lo - inner.hi, outer.hi - inner.lo
-                if rest in unique:
-                    target = unique[rest]
-                    target.lo, target.hi = max(target.lo, lo), min(target.hi, hi)
-                    continue
-                old = derived.get(rest)
-                if old is None:
-                    derived[rest] = Relation(
-                        tuple(sorted(rest, key=repr)), lo, hi, 0, f"{outer.label} - {inner.label}"
-                    )
-                else:
-                    old.lo, old.hi = max(old.lo, lo), min(old.hi, hi)
-        return [*unique.values(), *derived.values()]
-
-    def solve(self, *, max_rounds: int = 100) -> dict[Atom, tuple[int, int]]:
-        """Atom bounds after propagation to a fixpoint (every atom known to be non-empty holds one)."""
-        bounds = {a: [1 if a in self.nonempty else 0, BIG] for a in self.atoms}
-        self.system = self.combined()
-        for _ in range(max_rounds):
-            changed = False
-            for rel in self.system:
-                sum_lo = sum(bounds[a][0] for a in rel.atoms)
-                sum_hi = sum(bounds[a][1] for a in rel.atoms)
-                for a in rel.atoms:
-                    lo, hi = bounds[a]
-                    new_lo = max(lo, rel.lo - (sum_hi - hi))
-                    new_hi = min(hi, rel.hi - (sum_lo - lo))
-                    if (new_lo, new_hi) != (lo, hi):
-                        bounds[a] = [new_lo, new_hi]
-                        sum_lo += new_lo - lo
-                        sum_hi += new_hi - hi
-                        changed = True
-            if not changed:
-                break
-        return {a: (lo, hi) for a, (lo, hi) in bounds.items()}
+        for small, inner in cells.items():
+            for big in containing[next(iter(small))]:
+                if len(big) > len(small) and small <= big and big - small not in found:
+                    found[big - small] = Target(big - small, f"{cells[big].label} - {inner.label}", {0})
+        return list(found.values())
 
     def recovered(self, truth: dict[Atom, int], threshold: int) -> list[str]:
-        """Every count below the threshold (an atom's or a published cell's) pinned to one value."""
-        bounds = self.solve()
-        found = []
-        for atom, (lo, hi) in bounds.items():
-            true = truth.get(atom, 0)
-            assert lo <= true <= hi, f"unsound attacker for {atom}: {lo}..{hi} vs {true}"
-            if lo == hi and true < threshold:
-                found.append(f"atom {atom} = {lo}")
-        for rel in self.system:
-            true = sum(truth.get(a, 0) for a in rel.atoms)
-            lo = max(rel.lo, sum(bounds[a][0] for a in rel.atoms))
-            hi = min(rel.hi, sum(bounds[a][1] for a in rel.atoms))
-            if lo == hi and min(true, true + rel.offset) < threshold:
-                found.append(f"{rel.label} = {lo + rel.offset}")
+        """Every count below the threshold (an atom's, a published cell's, or a difference of two
+        nested cells) whose LP bounds, rounded to whole records, close to one value."""
+        cells = self.published()
+        found: list[str] = []
+        for section in self.sections:
+            section_atoms = [a for a in self.atoms if a[0] == section]
+            if not section_atoms:
+                continue
+            section_cells = {k: c for k, c in cells.items() if next(iter(k))[0] == section}
+            found += self._solve_section(section, section_atoms, section_cells, truth, threshold)
         return found
+
+    def _solve_section(
+        self,
+        section: str,
+        atoms: list[Atom],
+        cells: dict[frozenset[Atom], Target],
+        truth: dict[Atom, int],
+        threshold: int,
+    ) -> list[str]:
+        """Bound the section's small counts by LPs over the section's relations.
+
+        Most counts need no LP of their own. Every feasible point (the truth, and each LP's
+        optimum) bounds every count's LP range from inside, so a count that takes values two
+        whole records apart at feasible points cannot be pinned. And a sum's LP range lies
+        within the sum of its atoms' LP ranges, so once those are known a sum they pin is
+        pinned (unperturbed figures pin nearly everything: this saves thousands of LPs).
+        Only the counts neither shortcut decides get their two LPs.
+        """
+        started = datetime.datetime.now(tz=datetime.UTC)
+        column = {a: i for i, a in enumerate(atoms)}
+        relations = [r for r in self.relations if r.atoms[0][0] == section]
+        rows: dict[frozenset[Atom], list[int]] = {}
+        for rel in relations:
+            bounds = rows.setdefault(frozenset(rel.atoms), [rel.lo, rel.hi])
+            bounds[0], bounds[1] = max(bounds[0], rel.lo), min(bounds[1], rel.hi)
+        keys = list(rows)
+        a = _incidence(keys, column)
+        lo = np.array([rows[k][0] for k in keys], dtype=float)
+        hi = np.array([rows[k][1] for k in keys], dtype=float)
+        x_true = np.array([truth.get(atom, 0) for atom in atoms], dtype=float)
+        # The truth must satisfy every relation, or the atoms do not model what is published.
+        sums = a @ x_true
+        wrong = [
+            f"{cells[k].label}: {total:g} not in {rows[k]}"
+            for k, total in zip(keys, sums, strict=True)
+            if not rows[k][0] <= total <= rows[k][1]
+        ]
+        assert not wrong, f"the atoms do not model the published figures: {wrong[:5]}"
+        has_lo = lo > 0
+        a_ub = sparse.vstack([a, -a[has_lo]]).tocsr()
+        b_ub = np.concatenate([hi, -lo[has_lo]])
+        var_bounds = [(1 if atom in self.nonempty else 0, None) for atom in atoms]
+
+        def optimum(objective: np.ndarray) -> tuple[float, np.ndarray]:
+            result = linprog(objective, A_ub=a_ub, b_ub=b_ub, bounds=var_bounds, method="highs")
+            assert result.status == 0, (section, result.message)
+            return float(result.fun), np.asarray(result.x)
+
+        # Every atom (its bounds serve the cells made of it), then every other small count.
+        targets = []
+        for target in self.targets(atoms, cells):
+            true = sum(truth.get(atom, 0) for atom in target.atoms)
+            small = min(true + off for off in target.offsets) < threshold
+            if small or len(target.atoms) == 1:
+                targets.append((target, true, small))
+        c = _incidence([t.atoms for t, _, _ in targets], column)
+        low = c @ x_true
+        high = low.copy()
+        atom_lo = np.full(len(atoms), np.nan)
+        atom_hi = np.full(len(atoms), np.nan)
+        solved = 0
+
+        def witness(x: np.ndarray) -> None:
+            values = c @ x
+            np.minimum(low, values, out=low)
+            np.maximum(high, values, out=high)
+
+        def open_(i: int) -> bool:
+            return math.floor(high[i] + EPS) > math.ceil(low[i] - EPS)
+
+        # A few vertices in random directions first: they leave most counts open at once.
+        rng = np.random.default_rng(0)
+        for _ in range(4):
+            witness(optimum(rng.standard_normal(len(atoms)))[1])
+            solved += 1
+        found = []
+        for i, (target, true, small) in enumerate(targets):
+            if open_(i):
+                continue
+            members = c[i].indices
+            if len(target.atoms) > 1 and not np.isnan(atom_lo[members]).any():
+                # A sum's range lies within the sum of its atoms' ranges (and within its own
+                # published bounds): when that closes to one value, no LP is needed.
+                own = rows.get(target.atoms, [0, BIG])
+                least = math.ceil(max(atom_lo[members].sum(), own[0]) - EPS)
+                most = math.floor(min(atom_hi[members].sum(), own[1]) + EPS)
+                if least == most:
+                    assert least == true, f"unsound bounds for {target.label}: {least} vs {true}"
+                    found.append(f"{target.label} = {least + target.offset}")
+                    continue
+            objective = c[i].toarray().ravel()
+            lp_min, x = optimum(objective)
+            witness(x)
+            solved += 1
+            if open_(i) and small:
+                continue
+            neg_max, x = optimum(-objective)
+            witness(x)
+            solved += 1
+            if len(target.atoms) == 1:
+                atom_lo[members], atom_hi[members] = lp_min, -neg_max
+            least, most = math.ceil(lp_min - EPS), math.floor(-neg_max + EPS)
+            assert least <= true <= most, f"unsound bounds for {target.label}: {least}..{most} vs {true}"
+            if least == most and small:
+                found.append(f"{target.label} = {least + target.offset}")
+        self.work[section] = {
+            "atoms": len(atoms),
+            "relations": len(keys),
+            "small counts": sum(small for _t, _n, small in targets),
+            "LPs": solved,
+            "seconds": (datetime.datetime.now(tz=datetime.UTC) - started).total_seconds(),
+        }
+        return found
+
+
+def _incidence(sets: list[frozenset[Atom]], column: dict[Atom, int]) -> sparse.csr_matrix:
+    """One row per set of atoms, a 1 in the column of each of its atoms."""
+    indptr, indices = [0], []
+    for atoms in sets:
+        indices.extend(column[a] for a in atoms)
+        indptr.append(len(indices))
+    data = np.ones(len(indices))
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(sets), len(column)))
 
 
 def group_bys(keys: Iterable[str]) -> list[str]:
