@@ -51,9 +51,9 @@ def _keep_test_connection():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def built_tokens(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
-    """The users, their data and their tokens, built once for the module's ~160 tests (building
-    them per test was a sixth of the fuzzing time); each test's writes are rolled back with its
-    savepoint (tests/scenes.py), so every operation starts from the same data."""
+    """The users, their data and their tokens, built once for the module's ~160 tests instead of
+    once per operation; each test's writes are rolled back with its savepoint (tests/scenes.py),
+    so every operation starts from the same data."""
     yield from rolled_back_scene(build_tokens, django_db_blocker)
 
 
