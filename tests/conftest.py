@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -88,11 +87,16 @@ def app_queries(captured: list[dict[str, str]]) -> list[str]:
     ]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _openapi_schema_once_per_session() -> Iterator[None]:
+def pytest_configure(config: pytest.Config) -> None:
+    _openapi_schema_once_per_session()
+
+
+def _openapi_schema_once_per_session() -> None:
     """drf-spectacular builds the whole schema on every call (seconds on CI's two cores); the
-    suite asks for the same public schema many times (each role of the access matrix, the
-    contract tests, the generated client). Build it once per language and URLconf, hand out copies."""
+    suite asks for the same public schema many times (the schema fuzzing's loader at collection,
+    each role of the access matrix, the contract tests, the generated client). Build it once per
+    language and URLconf, hand out copies. Installed at start-up, not by a fixture, so that the
+    schema the fuzz module loads while it is collected is the one the tests get later."""
     from django.conf import settings
     from django.utils.translation import get_language
     from drf_spectacular.generators import SchemaGenerator
@@ -109,5 +113,3 @@ def _openapi_schema_once_per_session() -> Iterator[None]:
         return copy.deepcopy(built[key])
 
     SchemaGenerator.get_schema = get_schema  # type: ignore[method-assign]
-    yield
-    SchemaGenerator.get_schema = original  # type: ignore[method-assign]

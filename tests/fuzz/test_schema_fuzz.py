@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from casemgmt.models import Role
-from tests.conftest import client_for  # noqa: F401  (fixtures)
+from tests.scenes import fresh_copy, rolled_back_scene
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 STATEFUL_EXAMPLES = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "3"))
@@ -49,12 +49,26 @@ def _keep_test_connection():  # type: ignore[no-untyped-def]
     request_finished.connect(close_old_connections)
 
 
+@pytest.fixture(scope="module")
+def built_tokens(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """The users, their data and their tokens, built once for the module's ~160 tests instead of
+    once per operation; each test's writes are rolled back with its savepoint (tests/scenes.py),
+    so every operation starts from the same data."""
+    yield from rolled_back_scene(build_tokens, django_db_blocker)
+
+
 @pytest.fixture
-def tokens(district, case_manager):  # type: ignore[no-untyped-def]
+def tokens(db, built_tokens):  # type: ignore[no-untyped-def]
+    return fresh_copy(built_tokens)
+
+
+def build_tokens() -> dict[str, str]:
     from knox.models import AuthToken
 
-    from tests.factories import make_family, make_person, make_user
+    from tests.factories import OrganisationFactory, make_family, make_person, make_user
 
+    district = OrganisationFactory(name="Landkreis Musterland", reference_prefix="LK")
+    case_manager = make_user(district, Role.CASE_MANAGER, username="cm1")
     family = make_family(case_manager)
     make_person(family, case_manager)
     users = {"case_manager": case_manager}
