@@ -217,31 +217,42 @@ def test_reminders_carry_counts_and_a_link_only(scene, case_manager, settings) -
     assert send_deadline_reminders.call()["emails_sent"] == 0
 
 
+def _consent(  # type: ignore[no-untyped-def]
+    user, family, person, given: int, members, categories=None, valid_until=None, recipient="jobcenter"
+):
+    return consent_create(
+        family=family,
+        person=person,
+        recipient=recipient,
+        purpose="Fallkonferenz",
+        given_on=days(given),
+        valid_until=valid_until,
+        members=members,
+        data_categories=categories,
+        acting_user=user,
+    )
+
+
+def _due_consents(user) -> set[str]:  # type: ignore[no-untyped-def]
+    from casemgmt.selectors.deadlines import deadlines_for
+
+    return {i["object"] for i in deadlines_for(user, kinds=["consent_expiry"])}
+
+
 def test_a_later_consent_replaces_an_expiring_one_only_if_it_covers_as_much(case_manager, district) -> None:  # type: ignore[no-untyped-def]
     """A renewal for fewer members or fewer kinds of data does not silence the reminder of
     the consent it does not fully replace; one that covers as much does."""
     from casemgmt.models import SharedCategory
-    from casemgmt.selectors.deadlines import deadlines_for
 
     family = make_family(case_manager, district, opened_on=days(-400))
     mother = make_person(family, case_manager)
     child = make_person(family, case_manager, given_name="Yusuf", role="child")
 
     def consent(given: int, members, categories=None, valid_until=None, recipient="jobcenter"):  # type: ignore[no-untyped-def]
-        return consent_create(
-            family=family,
-            person=mother,
-            recipient=recipient,
-            purpose="Fallkonferenz",
-            given_on=days(given),
-            valid_until=valid_until,
-            members=members,
-            data_categories=categories,
-            acting_user=case_manager,
-        )
+        return _consent(case_manager, family, mother, given, members, categories, valid_until, recipient)
 
     def due() -> set[str]:
-        return {i["object"] for i in deadlines_for(case_manager, kinds=["consent_expiry"])}
+        return _due_consents(case_manager)
 
     expiring = consent(-300, [mother, child], valid_until=days(1))
     assert due() == {str(expiring.pk)}
@@ -265,7 +276,6 @@ def test_a_renewal_with_the_same_narrow_scope_and_more_members_replaces(case_man
     expiring consent on every backend (JSON equality of data_categories); one category fewer, or
     a member fewer, does not; another family's renewal never does."""
     from casemgmt.models import SharedCategory
-    from casemgmt.selectors.deadlines import deadlines_for
 
     family = make_family(case_manager, district, opened_on=days(-400))
     mother = make_person(family, case_manager)
@@ -275,20 +285,10 @@ def test_a_renewal_with_the_same_narrow_scope_and_more_members_replaces(case_man
     two = [SharedCategory.values[3], SharedCategory.values[1]]
 
     def consent(fam, person, given, members, categories, valid_until=None):  # type: ignore[no-untyped-def]
-        return consent_create(
-            family=fam,
-            person=person,
-            recipient="jobcenter",
-            purpose="Fallkonferenz",
-            given_on=days(given),
-            valid_until=valid_until,
-            members=members,
-            data_categories=categories,
-            acting_user=case_manager,
-        )
+        return _consent(case_manager, fam, person, given, members, categories, valid_until)
 
     def due() -> set[str]:
-        return {i["object"] for i in deadlines_for(case_manager, kinds=["consent_expiry"])}
+        return _due_consents(case_manager)
 
     expiring = consent(family, mother, -300, [mother], two, valid_until=days(1))
     consent(other, other_mother, -5, [other_mother], None)
