@@ -312,19 +312,7 @@ def conference_hold(
         raise invalid("held_at", "A conference cannot be held in the future.", "future_date")
     day = timezone.localtime(held_at).date()
     # Only the day counts here (held_at is at most now): the consents must cover the agenda then.
-    _require_agenda_unrestricted(conference)
-    agencies = (
-        conference.participants.filter(kind=ConferenceParticipant.Kind.EXTERNAL)
-        .order_by("agency")
-        .values_list("agency", flat=True)
-        .distinct()
-    )
-    members, categories = _agenda(conference)
-    for agency in agencies:
-        consents = consents_covering(conference.family, agency, day).prefetch_related("members")
-        missing = uncovered(consents, members, categories)
-        if missing or not consents:
-            raise _missing_consent(conference.family, agency, day, missing)
+    _require_externals_covered(conference, day)
     conference.status = CaseConference.Status.HELD
     conference.held_at = held_at
     conference.minutes = minutes
