@@ -153,8 +153,7 @@ def _family_grants(
     # checked row by row, so every family of the organisation was read and tested against
     # four hashed subplans; the UNION is the (small) set of ids, joined to families by key.
     granted = first.union(*others, emergency, all=True)
-    organisations = Membership.objects.filter(user=user, role=Role.CASE_MANAGER).values("organisation_id")
-    return granted, organisations
+    return granted, organisation_ids_with_role(user, Role.CASE_MANAGER)
 
 
 #: Stand-ins bound while the rule is compiled; where they appear among the statement's
