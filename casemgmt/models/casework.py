@@ -162,6 +162,14 @@ class Goal(CaseRecord):
         indexes = (
             models.Index(fields=("family", "status"), name="goal_family_status"),
             models.Index(fields=("field_of_action", "status"), name="goal_field_status"),
+            # The dashboard's goal deadlines: per family, the open goals by target date, read
+            # from the index alone (PostgreSQL; SQLite ignores ``include``).
+            models.Index(
+                fields=("family", "target_date"),
+                include=("id", "person"),
+                condition=Q(status__in=("in_progress", "open"), target_date__isnull=False),
+                name="goal_family_due",
+            ),
         )
         constraints = (
             models.CheckConstraint(
@@ -677,6 +685,8 @@ class Contact(CaseRecord):
 
     class Meta:
         ordering = ("-occurred_on", "-created_at")
+        # The last contact of a family (dormant cases on the dashboard): one index probe.
+        indexes = (models.Index(fields=("family", "occurred_on"), name="contact_family_occurred"),)
         constraints = (
             models.CheckConstraint(
                 condition=Q(duration_minutes__isnull=True) | Q(duration_minutes__lte=24 * 60),
