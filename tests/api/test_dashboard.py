@@ -297,3 +297,115 @@ def test_a_renewal_with_the_same_narrow_scope_and_more_members_replaces(case_man
     assert due() == {str(expiring.pk)}
     consent(family, mother, -10, [child, mother], list(reversed(two)))
     assert due() == set()
+
+
+def _declared_deadlines(user, *, today: datetime.date, until: datetime.date):  # type: ignore[no-untyped-def]
+    """The deadlines as the sources declare them, evaluated kind by kind with the plain ORM:
+    the reference the dashboard's one statement must agree with."""
+    from casemgmt import policies
+    from casemgmt.models import Person
+    from casemgmt.selectors.casework import case_records_for
+    from casemgmt.selectors.deadlines import _DUE_COLUMNS, OPEN_FAMILY_STATUSES, SOURCES
+
+    found = set()
+    for source in SOURCES:
+        (due_column,) = _DUE_COLUMNS[source.kind]
+        for row in (
+            case_records_for(user, source.open_rows()).filter(source.due_by(until)).values("pk", due_column)
+        ):
+            found.add((source.kind, str(row["pk"]), source.due_on(row)))
+    persons = case_records_for(
+        user,
+        Person.objects.filter(family__status__in=OPEN_FAMILY_STATUSES, residence_valid_until__isnull=False),
+    )
+    assert policies.VIEW_FAMILY  # the same permission the dashboard reads with
+    for person in persons:
+        if person.residence_valid_until <= until:
+            found.add(("residence_expiry", str(person.pk), person.residence_valid_until))
+    return found
+
+
+def test_the_one_statement_agrees_with_the_declared_sources(scene, case_manager, district) -> None:  # type: ignore[no-untyped-def]
+    """Several families: open, paused, closed, one with a restricted member; every kind due."""
+    from casemgmt.models import Family
+    from casemgmt.selectors.deadlines import deadline_summary, horizon_end
+
+    language = FieldOfAction.objects.get(code="language", organisation=None)
+    for status, name in (("paused", "Paused"), ("closed", "Closed"), ("active", "Restricted")):
+        family = make_family(case_manager, district, family_name=name, opened_on=days(-90))
+        person = make_person(family, case_manager)
+        for offset in (-20, -1, 0, 3, 13, 14, 15, 40):
+            goal_create(
+                family=family,
+                person=person,
+                field_of_action=language,
+                description="Ziel",
+                agreed_on=days(-100),
+                target_date=days(offset),
+                acting_user=case_manager,
+            )
+        plan_create(family=family, review_on=days(-2), acting_user=case_manager)
+        person_update(person=person, residence_valid_until=days(-5), acting_user=case_manager)
+        with setup_writes("case_management"):
+            Family.objects.filter(pk=family.pk).update(
+                status=status, closed_on=TODAY if status == "closed" else None
+            )
+            if name == "Restricted":
+                Restriction.objects.create(person=person, restricted_at=timezone.now())
+    until = horizon_end(TODAY)
+    expected = _declared_deadlines(case_manager, today=TODAY, until=until)
+    assert {kind for kind, _, _ in expected} >= {
+        "goal_target",
+        "plan_review",
+        "residence_expiry",
+        "dormant_case",
+    }
+    items, counts = deadline_summary(case_manager, today=TODAY)
+    assert {(i["kind"], i["object"], i["due_on"]) for i in items} == expected
+    assert counts["due"] + counts["overdue"] == len(expected)
+    # closed families have no deadlines; the paused one keeps them
+    references = {i["family_reference"] for i in items}
+    assert Family.objects.filter(status="closed", reference__in=references).count() == 0
+    assert Family.objects.filter(status="paused", reference__in=references).count() == 1
+    # with a limit: the same counts, and the soonest items of the full list
+    for limit in (1, 3, 10):
+        limited, limited_counts = deadline_summary(case_manager, today=TODAY, limit=limit)
+        assert limited_counts == counts
+        assert limited == items[:limit]
+    # someone else sees none of it
+    assert deadline_summary(make_user(district, Role.CASE_MANAGER, username="cm_nobody"))[0] == []
+
+
+def test_the_compiled_statement_follows_the_settings(api, scene, case_manager, settings) -> None:  # type: ignore[no-untyped-def]
+    """The kinds' SQL is compiled once per day and shape: a changed setting must not reuse it."""
+    with setup_writes("course_referrals"):
+        from casemgmt.models import Provider, ReferralTransition
+
+        provider = Provider.objects.create(organisation=scene["family"].organisation, name="VHS")
+        referral = Referral.objects.create(
+            family=scene["family"], person=scene["person"], provider=provider, status="sent"
+        )
+        ReferralTransition.objects.create(
+            referral=referral,
+            from_status="draft",
+            to_status="sent",
+            at=timezone.now() - datetime.timedelta(days=10),
+        )
+
+    def referral_items():  # type: ignore[no-untyped-def]
+        return [i for i in api.get(URL).json()["items"] if i["kind"] == "referral_response"]
+
+    settings.DEADLINE_REFERRAL_RESPONSE_DAYS = 30  # due in 20 days: beyond the 14-day horizon
+    assert referral_items() == []
+    settings.DEADLINE_REFERRAL_RESPONSE_DAYS = 7
+    assert [i["overdue"] for i in referral_items()] == [True]
+    settings.DEADLINE_DORMANT_WEEKS = 52
+    assert "dormant_case" not in {i["kind"] for i in api.get(URL).json()["items"]}
+
+
+def test_the_goal_deadline_index_covers_exactly_the_open_goals() -> None:
+    from casemgmt.models import Goal
+
+    (index,) = [i for i in Goal._meta.indexes if i.name == "goal_family_due"]
+    statuses = dict(index.condition.children)["status__in"]  # type: ignore[union-attr]
+    assert set(statuses) == Goal.OPEN_STATUSES
