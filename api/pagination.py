@@ -4,14 +4,66 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import Count, QuerySet, Window
+from django.db.models.query import ModelIterable
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 
+class CountWithPagePaginator(Paginator):
+    """Django's paginator, but the page's statement also counts the whole list.
+
+    The count rides on the page's rows as a window aggregate (``COUNT(*) OVER ()``, computed
+    before the LIMIT), so a page costs one statement, not a ``COUNT(*)`` and then the page:
+    the list's filter (for case work, the access rule) is evaluated once. Only an empty page
+    past the first asks for the count on its own, to tell "no such page" from "empty list".
+    Querysets the window cannot count row for row (DISTINCT, grouped, combined, sliced or
+    ``values()``) and non-querysets take Django's way.
+    """
+
+    _TOTAL = "_page_total"
+
+    def _counts_with_page(self) -> bool:
+        rows = self.object_list
+        if not isinstance(rows, QuerySet) or rows._iterable_class is not ModelIterable:
+            return False
+        query = rows.query
+        return not (query.distinct or query.group_by is not None or query.combinator or query.is_sliced)
+
+    def page(self, number: Any) -> Page:
+        if not self._counts_with_page():
+            return super().page(number)
+        number = self._positive_integer(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(
+            self.object_list.annotate(**{self._TOTAL: Window(Count("pk"))})[bottom : bottom + self.per_page]
+        )
+        if rows:
+            self.__dict__["count"] = getattr(rows[0], self._TOTAL)  # the cached ``count``
+        elif number > 1:
+            return super().page(number)  # past the end: the count decides (EmptyPage)
+        else:
+            self.__dict__["count"] = 0
+        return self._get_page(rows, number, self)
+
+    def _positive_integer(self, number: Any) -> int:
+        """``validate_number`` without its comparison with ``num_pages`` (which would count)."""
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
+
 class StandardPagination(PageNumberPagination):
+    django_paginator_class = CountWithPagePaginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
