@@ -363,10 +363,16 @@ def _rows(
 ) -> list[tuple[Any, ...]]:
     """All kinds' rows in one statement: the family set (the access rule and the open status)
     is evaluated once, not once per kind with a join to families in each."""
+    if not kinds:  # no part: an empty UNION ALL is no statement at all
+        return []
     using = router.db_for_read(Family)
-    family_set = Family.objects.filter(
-        policies.family_access(user, policies.VIEW_FAMILY), status__in=OPEN_FAMILY_STATUSES
-    ).order_by().values("id")
+    family_set = (
+        Family.objects.filter(
+            policies.family_access(user, policies.VIEW_FAMILY), status__in=OPEN_FAMILY_STATUSES
+        )
+        .order_by()
+        .values("id")
+    )
     try:
         family_sql, family_params = family_set.query.sql_with_params()
     except EmptyResultSet:
@@ -430,6 +436,8 @@ def deadline_summary(
     soonest ``limit`` rows with the counts of all its due rows beside them; the residence
     permits, encrypted, are all fetched and cut after decryption, for this caseload only.
     """
+    if limit is not None and limit < 0:
+        raise ValueError("limit must not be negative")
     today = today or timezone.localdate()
     until = horizon_end(today, within_days)
     yesterday = today - datetime.timedelta(days=1)
@@ -437,8 +445,11 @@ def deadline_summary(
     per_kind = {kind: {"due": 0, "overdue": 0} for kind in KINDS}
     by_kind: dict[str, list[dict[str, Any]]] = {kind: [] for kind in wanted}
     residence = Person._meta.get_field("residence_valid_until")
+    # ``limit=0``: no items, but the counts, which ride along with at least one row (a
+    # slice ``[:0]`` compiles to no statement at all).
+    fetch = None if limit is None else max(limit, 1)
     for kind_no, pk, family, person, due_date, due_at, sealed, total, overdue, reference in _rows(
-        user, wanted, until, yesterday, limit
+        user, wanted, until, yesterday, fetch
     ):
         kind = KINDS[kind_no]
         if kind == "residence_expiry":
