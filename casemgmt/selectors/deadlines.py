@@ -444,6 +444,10 @@ def deadline_summary(
     wanted = tuple(kind for kind in KINDS if kind in set(kinds))
     per_kind = {kind: {"due": 0, "overdue": 0} for kind in KINDS}
     by_kind: dict[str, list[dict[str, Any]]] = {kind: [] for kind in wanted}
+    # A conference's or referral's exact time, to order one day's items as the limited
+    # statement cuts them (by time, then id): otherwise ``limit=1`` could show the day's
+    # second conference where the full list shows the first.
+    instant: dict[int, float] = {}
     residence = Person._meta.get_field("residence_valid_until")
     # ``limit=0``: no items, but the counts, which ride along with at least one row (a
     # slice ``[:0]`` compiles to no statement at all).
@@ -463,7 +467,10 @@ def deadline_summary(
             )
             if limit is not None:
                 per_kind[kind] = {"due": total - overdue, "overdue": overdue}
-        by_kind[kind].append(_item(kind, due_on, today, pk, family, reference, person))
+        item = _item(kind, due_on, today, pk, family, reference, person)
+        if kind != "residence_expiry" and due_at is not None:
+            instant[id(item)] = due_at.timestamp()
+        by_kind[kind].append(item)
     items: list[dict[str, Any]] = []
     for kind, kind_items in by_kind.items():
         if kind == "residence_expiry" or limit is None:
@@ -472,7 +479,7 @@ def deadline_summary(
         if kind == "residence_expiry" and limit is not None:
             kind_items = sorted(kind_items, key=lambda i: (i["due_on"], i["object"]))[:limit]
         items.extend(kind_items)
-    items.sort(key=lambda i: (i["due_on"], KINDS.index(i["kind"]), i["object"]))
+    items.sort(key=lambda i: (i["due_on"], KINDS.index(i["kind"]), instant.get(id(i), 0.0), i["object"]))
     if limit is not None:
         items = items[:limit]
     counts = {

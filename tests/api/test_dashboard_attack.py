@@ -164,6 +164,25 @@ def test_limit_zero_gives_the_counts_without_items(case_manager, district) -> No
         deadline_summary(case_manager, limit=-1)
 
 
+def test_a_limited_list_is_the_head_of_the_full_list_for_same_day_conferences(case_manager, district) -> None:  # type: ignore[no-untyped-def]
+    """Two conferences on one day: the earlier one has the larger id. The limited statement cuts
+    by time, so the full list must order a day's conferences by time too, or ``limit=1`` shows
+    a conference the full list puts second (and the counts and items disagree on "soonest")."""
+    family = make_family(case_manager, district, opened_on=days(-10))
+    morning = timezone.make_aware(datetime.datetime.combine(days(2), datetime.time(9)))
+    with setup_writes("case_conferences"):
+        early = CaseConference.objects.create(
+            id=uuid.UUID(int=2**128 - 1), family=family, scheduled_at=morning
+        )
+        later = CaseConference.objects.create(
+            id=uuid.UUID(int=1), family=family, scheduled_at=morning + datetime.timedelta(hours=3)
+        )
+    items, counts = deadline_summary(case_manager, kinds=["conference"])
+    assert [i["object"] for i in items] == [str(early.pk), str(later.pk)]
+    for limit in (1, 2):
+        assert deadline_summary(case_manager, kinds=["conference"], limit=limit) == (items[:limit], counts)
+
+
 def test_items_have_the_same_types_on_every_backend(case_manager, district) -> None:  # type: ignore[no-untyped-def]
     """Rows come from a raw cursor (SQLite gives text): the converted values must match the ORM's."""
     case = _caseload(case_manager, district, "Mine")
