@@ -363,10 +363,16 @@ def _rows(
 ) -> list[tuple[Any, ...]]:
     """All kinds' rows in one statement: the family set (the access rule and the open status)
     is evaluated once, not once per kind with a join to families in each."""
+    if not kinds:  # no part: an empty UNION ALL is no statement at all
+        return []
     using = router.db_for_read(Family)
-    family_set = Family.objects.filter(
-        policies.family_access(user, policies.VIEW_FAMILY), status__in=OPEN_FAMILY_STATUSES
-    ).order_by().values("id")
+    family_set = (
+        Family.objects.filter(
+            policies.family_access(user, policies.VIEW_FAMILY), status__in=OPEN_FAMILY_STATUSES
+        )
+        .order_by()
+        .values("id")
+    )
     try:
         family_sql, family_params = family_set.query.sql_with_params()
     except EmptyResultSet:
@@ -430,15 +436,24 @@ def deadline_summary(
     soonest ``limit`` rows with the counts of all its due rows beside them; the residence
     permits, encrypted, are all fetched and cut after decryption, for this caseload only.
     """
+    if limit is not None and limit < 0:
+        raise ValueError("limit must not be negative")
     today = today or timezone.localdate()
     until = horizon_end(today, within_days)
     yesterday = today - datetime.timedelta(days=1)
     wanted = tuple(kind for kind in KINDS if kind in set(kinds))
     per_kind = {kind: {"due": 0, "overdue": 0} for kind in KINDS}
     by_kind: dict[str, list[dict[str, Any]]] = {kind: [] for kind in wanted}
+    # A conference's or referral's exact time, to order one day's items as the limited
+    # statement cuts them (by time, then id): otherwise ``limit=1`` could show the day's
+    # second conference where the full list shows the first.
+    instant: dict[int, float] = {}
     residence = Person._meta.get_field("residence_valid_until")
+    # ``limit=0``: no items, but the counts, which ride along with at least one row (a
+    # slice ``[:0]`` compiles to no statement at all).
+    fetch = None if limit is None else max(limit, 1)
     for kind_no, pk, family, person, due_date, due_at, sealed, total, overdue, reference in _rows(
-        user, wanted, until, yesterday, limit
+        user, wanted, until, yesterday, fetch
     ):
         kind = KINDS[kind_no]
         if kind == "residence_expiry":
@@ -452,7 +467,10 @@ def deadline_summary(
             )
             if limit is not None:
                 per_kind[kind] = {"due": total - overdue, "overdue": overdue}
-        by_kind[kind].append(_item(kind, due_on, today, pk, family, reference, person))
+        item = _item(kind, due_on, today, pk, family, reference, person)
+        if kind != "residence_expiry" and due_at is not None:
+            instant[id(item)] = due_at.timestamp()
+        by_kind[kind].append(item)
     items: list[dict[str, Any]] = []
     for kind, kind_items in by_kind.items():
         if kind == "residence_expiry" or limit is None:
@@ -461,7 +479,7 @@ def deadline_summary(
         if kind == "residence_expiry" and limit is not None:
             kind_items = sorted(kind_items, key=lambda i: (i["due_on"], i["object"]))[:limit]
         items.extend(kind_items)
-    items.sort(key=lambda i: (i["due_on"], KINDS.index(i["kind"]), i["object"]))
+    items.sort(key=lambda i: (i["due_on"], KINDS.index(i["kind"]), instant.get(id(i), 0.0), i["object"]))
     if limit is not None:
         items = items[:limit]
     counts = {
