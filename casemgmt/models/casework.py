@@ -163,7 +163,7 @@ class Goal(CaseRecord):
             models.Index(fields=("family", "status"), name="goal_family_status"),
             models.Index(fields=("field_of_action", "status"), name="goal_field_status"),
             # The dashboard's goal deadlines: per family, the open goals by target date, read
-            # from the index alone (PostgreSQL; SQLite ignores ``include``).
+            # from the index alone (PostgreSQL; on SQLite the index is built without ``include``).
             models.Index(
                 fields=("family", "target_date"),
                 include=("id", "person"),
