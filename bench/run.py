@@ -340,7 +340,17 @@ def scenarios(port: int, n: int, concurrency: int) -> list[Result]:
     field_id = json.loads(data)[0]["id"]
     _, _, data = request("GET", port, "/api/v1/courses/?page_size=1", token=cm)
     course = json.loads(data)["results"][0]["id"]
-    open_people = [p["id"] for p in people if p["family"] in set(families)] or [p["id"] for p in people]
+    # The writes act in another caseload: what they add (goals, sent referrals) would
+    # otherwise pile up in the read scenarios' caseload run after run, and the dashboard
+    # measured today would not be the one measured yesterday.
+    writer = login(port, "bench_cm001")
+    _, _, data = request("GET", port, "/api/v1/families/?page_size=200&status=active", token=writer)
+    writer_families = [f["id"] for f in json.loads(data)["results"]]
+    _, _, data = request("GET", port, "/api/v1/persons/?page_size=200", token=writer)
+    writer_people = json.loads(data)["results"]
+    open_people = [p["id"] for p in writer_people if p["family"] in set(writer_families)] or [
+        p["id"] for p in writer_people
+    ]
     drafts: list[str] = []
     for i in range(n):  # fresh draft referrals, so every run can transition them (not timed)
         _, _, data = request(
@@ -348,7 +358,7 @@ def scenarios(port: int, n: int, concurrency: int) -> list[Result]:
             port,
             "/api/v1/referrals/",
             {"person": open_people[i % len(open_people)], "course": course},
-            cm,
+            writer,
         )
         drafts.append(json.loads(data)["id"])
     rng = random.Random(7)
@@ -404,8 +414,12 @@ def scenarios(port: int, n: int, concurrency: int) -> list[Result]:
             lambda i: (
                 "POST",
                 "/api/v1/goals/",
-                {"family": rng.choice(families), "field_of_action": field_id, "description": "Bench-Ziel"},
-                cm,
+                {
+                    "family": rng.choice(writer_families),
+                    "field_of_action": field_id,
+                    "description": "Bench-Ziel",
+                },
+                writer,
             ),
             n,
             concurrency,
@@ -413,7 +427,7 @@ def scenarios(port: int, n: int, concurrency: int) -> list[Result]:
         run_scenario(
             "referral transition",
             port,
-            lambda i: ("POST", f"/api/v1/referrals/{drafts[i]}/transition/", {"to": "sent"}, cm),
+            lambda i: ("POST", f"/api/v1/referrals/{drafts[i]}/transition/", {"to": "sent"}, writer),
             min(n, len(drafts)),
             concurrency,
         ),
