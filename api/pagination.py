@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 
-class CountWithPagePaginator(Paginator):
+class CountWithPagePaginator(Paginator):  # type: ignore[type-arg]
     """Django's paginator, but the page's statement also counts the whole list.
 
     The count rides on the page's rows as a window aggregate (``COUNT(*) OVER ()``, computed
@@ -33,33 +33,32 @@ class CountWithPagePaginator(Paginator):
         query = rows.query
         return not (query.distinct or query.group_by is not None or query.combinator or query.is_sliced)
 
-    def page(self, number: Any) -> Page:
+    def page(self, number: Any) -> Page:  # type: ignore[type-arg]
         if not self._counts_with_page():
             return super().page(number)
         number = self._positive_integer(number)
         bottom = (number - 1) * self.per_page
-        rows = list(
-            self.object_list.annotate(**{self._TOTAL: Window(Count("pk"))})[bottom : bottom + self.per_page]
-        )
+        queryset: QuerySet[Any] = self.object_list  # type: ignore[assignment]
+        rows = list(queryset.annotate(**{self._TOTAL: Window(Count("pk"))})[bottom : bottom + self.per_page])
         if rows:
-            self.__dict__["count"] = getattr(rows[0], self._TOTAL)  # the cached ``count``
+            self.__dict__["count"] = int(getattr(rows[0], self._TOTAL))  # the cached ``count``
         elif number > 1:
             return super().page(number)  # past the end: the count decides (EmptyPage)
         else:
             self.__dict__["count"] = 0
-        return self._get_page(rows, number, self)
+        return self._get_page(rows, number, self)  # type: ignore[attr-defined,no-any-return]
 
     def _positive_integer(self, number: Any) -> int:
         """``validate_number`` without its comparison with ``num_pages`` (which would count)."""
         try:
             if isinstance(number, float) and not number.is_integer():
                 raise ValueError
-            number = int(number)
+            page = int(number)
         except (TypeError, ValueError):
             raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
-        if number < 1:
+        if page < 1:
             raise EmptyPage(self.error_messages["min_page"])
-        return number
+        return page
 
 
 class StandardPagination(PageNumberPagination):

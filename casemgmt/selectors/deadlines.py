@@ -331,7 +331,8 @@ def _kinds_statement(
     at 100,000 families) happens once a day per process instead of on every request.
     """
     quote = connections[using].ops.quote_name
-    selects, params = [], []
+    selects: list[str] = []
+    params: list[Any] = []
     for kind in kinds:
         sql, part_params = _part(kind, until, yesterday, limit).query.sql_with_params()
         columns = ", ".join(f"t.{quote(c.alias)}" for c in _COLUMNS)
@@ -351,7 +352,7 @@ def _converters(using: str) -> list[tuple[int, list[Callable[..., Any]]]]:
         expression = Value(None, output_field=column.field)
         converters = [
             *connection.ops.get_db_converters(expression),
-            *column.field.get_db_converters(connection),
+            *column.field.get_db_converters(connection),  # type: ignore[attr-defined]
         ]
         if converters:
             out.append((position, converters))
@@ -397,7 +398,7 @@ def _rows(
     converters = _converters(using)
     with connection.cursor() as cursor:
         cursor.execute(statement, (*family_params, *kinds_params))
-        fetched = cursor.fetchall()
+        fetched: list[tuple[Any, ...]] = cursor.fetchall()
     if not converters:
         return fetched
     out = []
