@@ -103,17 +103,11 @@ def test_dashboard_lists_due_and_overdue_sorted_with_counts(api, scene) -> None:
     assert limited["counts"] == body["counts"]
 
 
-def test_a_contact_ends_the_dormant_case_and_a_sent_referral_waits(api, scene, case_manager) -> None:  # type: ignore[no-untyped-def]
-    contact_create(
-        family=scene["family"],
-        occurred_on=TODAY,
-        kind="office",
-        initiated_by="family",
-        acting_user=case_manager,
-    )
-    with setup_writes("course_referrals"):
-        from casemgmt.models import Provider, ReferralTransition
+def _sent_referral(scene, *, days_ago: int) -> Referral:  # type: ignore[no-untyped-def]
+    """A referral of the scene's member, sent ``days_ago`` days ago and not answered."""
+    from casemgmt.models import Provider, ReferralTransition
 
+    with setup_writes("course_referrals"):
         provider = Provider.objects.create(organisation=scene["family"].organisation, name="VHS")
         referral = Referral.objects.create(
             family=scene["family"], person=scene["person"], provider=provider, status="sent"
@@ -122,8 +116,20 @@ def test_a_contact_ends_the_dormant_case_and_a_sent_referral_waits(api, scene, c
             referral=referral,
             from_status="draft",
             to_status="sent",
-            at=timezone.now() - datetime.timedelta(days=20),
+            at=timezone.now() - datetime.timedelta(days=days_ago),
         )
+    return referral
+
+
+def test_a_contact_ends_the_dormant_case_and_a_sent_referral_waits(api, scene, case_manager) -> None:  # type: ignore[no-untyped-def]
+    contact_create(
+        family=scene["family"],
+        occurred_on=TODAY,
+        kind="office",
+        initiated_by="family",
+        acting_user=case_manager,
+    )
+    referral = _sent_referral(scene, days_ago=20)
     kinds = {i["kind"]: i for i in api.get(URL).json()["items"]}
     assert "dormant_case" not in kinds
     assert kinds["referral_response"]["overdue"] is True
@@ -378,19 +384,7 @@ def test_the_one_statement_agrees_with_the_declared_sources(scene, case_manager,
 
 def test_the_compiled_statement_follows_the_settings(api, scene, case_manager, settings) -> None:  # type: ignore[no-untyped-def]
     """The kinds' SQL is compiled once per day and shape: a changed setting must not reuse it."""
-    with setup_writes("course_referrals"):
-        from casemgmt.models import Provider, ReferralTransition
-
-        provider = Provider.objects.create(organisation=scene["family"].organisation, name="VHS")
-        referral = Referral.objects.create(
-            family=scene["family"], person=scene["person"], provider=provider, status="sent"
-        )
-        ReferralTransition.objects.create(
-            referral=referral,
-            from_status="draft",
-            to_status="sent",
-            at=timezone.now() - datetime.timedelta(days=10),
-        )
+    _sent_referral(scene, days_ago=10)
 
     def referral_items():  # type: ignore[no-untyped-def]
         return [i for i in api.get(URL).json()["items"] if i["kind"] == "referral_response"]
