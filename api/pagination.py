@@ -21,7 +21,8 @@ class CountWithPagePaginator(Paginator):  # type: ignore[type-arg]
     the list's filter (for case work, the access rule) is evaluated once. Only an empty page
     past the first asks for the count on its own, to tell "no such page" from "empty list".
     Querysets the window cannot count row for row (DISTINCT, grouped, combined, sliced or
-    ``values()``) and non-querysets take Django's way.
+    ``values()``) and non-querysets take Django's way. Meant for lists of bounded size: the
+    window needs every row of the list before the LIMIT.
     """
 
     _TOTAL = "_page_total"
@@ -62,7 +63,6 @@ class CountWithPagePaginator(Paginator):  # type: ignore[type-arg]
 
 
 class StandardPagination(PageNumberPagination):
-    django_paginator_class = CountWithPagePaginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
@@ -77,14 +77,20 @@ class _Cursor(CursorPagination):
 class PageOrCursorPagination(StandardPagination):
     """Page numbers with a ``count`` by default; DRF's cursor pagination when ``cursor`` is sent.
 
-    A page-number list pays a ``COUNT(*)`` over every visible row and an ``OFFSET`` that grows
-    with the page; on a large caseload a client that only walks the list (a sync, an export)
-    sends ``cursor=`` (empty: the first page) and follows ``next``: no count, and each page is
-    an index range seek on the list's own ordering, however deep. The ordering is the one the
-    page-number mode uses (the model's), so both modes list the same rows in the same order.
+    A page-number list pays for counting every visible row (on the page's own statement,
+    ``CountWithPagePaginator``) and an ``OFFSET`` that grows with the page; on a large
+    caseload a client that only walks the list (a sync, an export) sends ``cursor=`` (empty:
+    the first page) and follows ``next``: no count, and each page is an index range seek on
+    the list's own ordering, however deep. The ordering is the one the page-number mode uses
+    (the model's), so both modes list the same rows in the same order.
     """
 
     cursor_query_param = "cursor"
+    # The family list is bounded by the access rule (a caseload, its deputyships, emergency
+    # openings): counting with the page pays there. Not for every list: over an unbounded
+    # one (the audit trail) the window would read and sort every row, where ``COUNT(*)``
+    # and an index-ordered LIMIT read one page.
+    django_paginator_class = CountWithPagePaginator
 
     def _use_cursor(self, request: Request) -> bool:
         return self.cursor_query_param in request.query_params

@@ -13,6 +13,7 @@ from rest_framework.permissions import AllowAny
 
 from api.audit import ReadAuditMixin
 from api.families.serializers import FamilyOutputSerializer
+from api.pagination import PageOrCursorPagination
 from api.permissions import CASE_WORK, ScopeMapPermission
 from bench.models import PlainFamily
 from casemgmt import policies
@@ -30,6 +31,7 @@ class PlainFamilyViewSet(ReadAuditMixin, mixins.ListModelMixin, viewsets.Generic
     """The caller's caseload from the plain-field copy (filtered by case manager, one index)."""
 
     serializer_class = PlainFamilySerializer
+    pagination_class = PageOrCursorPagination  # the family list's own
     permission_classes = (ScopeMapPermission,)
     scope_map = {"*": CASE_WORK}
 
@@ -42,6 +44,7 @@ class UnscopedFamilyViewSet(ReadAuditMixin, mixins.ListModelMixin, viewsets.Gene
     """Encrypted families of the caller's organisation, without the per-family permission filter."""
 
     serializer_class = FamilyOutputSerializer
+    pagination_class = PageOrCursorPagination  # the family list's own
     permission_classes = (ScopeMapPermission,)
     scope_map = {"*": CASE_WORK}
 

@@ -71,3 +71,25 @@ def test_the_api_answers_pages_and_bad_pages(api, case_manager) -> None:  # type
     for bad in ("4", "0", "x"):
         response = api.get("/api/v1/families/", {"page_size": 2, "page": bad})
         assert response.status_code == 404 and "detail" in response.json()
+
+
+def test_only_bounded_lists_count_with_their_page(api, district) -> None:  # type: ignore[no-untyped-def]
+    """The family list (bounded by the access rule) counts in its page's statement; the audit
+    trail (unbounded) keeps COUNT(*) and an index-ordered page: a window there would read and
+    sort every entry."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from casemgmt.models import Role
+    from tests.conftest import client_for
+    from tests.factories import make_user
+
+    def windowed(client, url: str) -> bool:  # type: ignore[no-untyped-def]
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return any("OVER ()" in q["sql"] for q in ctx.captured_queries)
+
+    assert windowed(api, "/api/v1/families/")
+    assert not windowed(
+        client_for(make_user(district, Role.DPO, username="dpo_pages")), "/api/v1/audit/events/"
+    )
