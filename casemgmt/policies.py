@@ -367,12 +367,7 @@ def not_restricted(model: type[Model]) -> Q:
 
 
 def accessible_family_ids(user: User, codename: str = VIEW_FAMILY) -> QuerySet[Family, Any]:
-    """The ids of the families ``user`` may view (or change), as a subquery to filter by.
-
-    A read that filters several tables by the same rule (the dashboard: seven kinds of
-    deadline) builds it once and passes it to ``case_record_access``; it is lazy, so each
-    statement still evaluates the rule in the database at that moment.
-    """
+    """The ids of the families ``user`` may view (or change), as a subquery to filter by."""
     return Family.objects.filter(family_access(user, codename)).values("id")
 
 
@@ -381,13 +376,14 @@ def case_record_access(
     model: type[Model],
     codename: str = VIEW_FAMILY,
     *,
-    families: QuerySet[Family, Any] | None = None,
+    families: QuerySet[Family, Any] | RawSQL | None = None,
 ) -> Q:
     """The condition on rows of a case-work ``model`` that ``user`` may view (or change).
 
     The family rule (grant, caseload, emergency access) and the restriction rule, both in
     the database; lists, filters, single objects and writes all go through it. ``families``:
-    ``accessible_family_ids(user, codename)`` built once for several tables.
+    a family-id subquery in place of ``accessible_family_ids(user, codename)``, such as the
+    dashboard's family set, already evaluated once for the whole statement.
     """
     if families is None:
         families = accessible_family_ids(user, codename)

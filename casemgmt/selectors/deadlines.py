@@ -57,7 +57,6 @@ from casemgmt.models import (
     User,
 )
 
-OPEN_FAMILY = ~Q(status=Family.Status.CLOSED)
 #: The families whose deadlines count (closed and archived cases have none).
 OPEN_FAMILY_STATUSES = ("intake", "active", "paused")
 KINDS = (
@@ -95,7 +94,6 @@ class Source:
     #: The due date of a fetched row (``values()`` dict).
     due_on: Callable[[dict[str, Any]], datetime.date]
     family_path: str = "family_id"
-    reference_path: str = "family__reference"
     person_path: str | None = None
     case_manager_path: str = "family__case_manager_id"
     #: Deadlines count in open families only (``OPEN_FAMILY_STATUSES``); the dashboard
@@ -202,7 +200,6 @@ SOURCES: tuple[Source, ...] = (
         due_by=lambda day: Q(last_activity__lte=day - datetime.timedelta(days=dormant_after_days())),
         due_on=lambda row: row["last_activity"] + datetime.timedelta(days=dormant_after_days()),
         family_path="id",
-        reference_path="reference",
         case_manager_path="case_manager_id",
         family_status_path="status",
     ),
@@ -239,8 +236,8 @@ def _item(
     }
 
 
-#: The name the dashboard's statement gives its family set: the open families the user may
-#: see, with their references (a common table expression, evaluated once for all kinds).
+#: The name the dashboard's statement gives its family set: the ids of the open families the
+#: user may see (a common table expression, evaluated once for all kinds).
 _FAMILY_SET = "deadline_family"
 
 

@@ -78,10 +78,9 @@ def reset_cache() -> None:
     _SEALERS.clear()
 
 
-def _aad(version: str, context: str, kid: str, row: str | None) -> bytes:
-    if version == "e1":
-        return f"e1|{context}|{kid}".encode()
-    return _sealer(version, context, kid)[1] + str(row).encode()
+def _legacy_aad(context: str, kid: str) -> bytes:
+    """The associated data of an ``e1`` value: column and key id, no row."""
+    return f"e1|{context}|{kid}".encode()
 
 
 def encrypt(plaintext: str, *, context: str, row: str, kid: str | None = None) -> str:
@@ -137,7 +136,7 @@ def decrypt(stored: str, *, context: str, row: str | None) -> str:
         cipher, aad_head, _ = _sealer(PREFIX, context, kid)
         aad = aad_head + row.encode()
     else:
-        cipher, aad = _cipher(kid), _aad(version, context, kid, row)
+        cipher, aad = _cipher(kid), _legacy_aad(context, kid)
     try:
         plain = cipher.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
     except InvalidTag:
