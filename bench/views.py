@@ -8,12 +8,11 @@ from typing import Any
 from django.db.models import QuerySet
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 
 from api.audit import ReadAuditMixin
 from api.families.serializers import FamilyOutputSerializer
-from api.pagination import PageOrCursorPagination
+from api.pagination import PageOrCursorPagination, StandardPagination
 from api.permissions import CASE_WORK, ScopeMapPermission
 from bench.models import PlainFamily
 from casemgmt import policies
@@ -53,24 +52,17 @@ class UnscopedFamilyViewSet(ReadAuditMixin, mixins.ListModelMixin, viewsets.Gene
         return Family.objects.filter(organisation_id__in=orgs, case_manager=self.request.user)
 
 
-class StockPageNumberPagination(PageNumberPagination):
-    """DRF's own page-number pagination (a ``COUNT(*)``, then the page), with our page sizes."""
-
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
 class BareFamilyList(ListAPIView):  # type: ignore[type-arg]
     """A bare DRF ``ListAPIView`` over the same encrypted model and rows: no token, no scope, no audit.
 
     The rows are the case manager's own families (``?cm=<username>``), the same 50 the full
-    list returns for that case manager, with the same serializer and DRF's stock page-number
-    pagination (not ours, which counts with the page: the baseline stays what DRF does).
+    list returns for that case manager, with the same serializer and DRF's own page-number
+    pagination (``StandardPagination``: a ``COUNT(*)``, then the page), not the family list's,
+    which counts with the page: the baseline stays what DRF does.
     """
 
     authentication_classes = ()
-    pagination_class = StockPageNumberPagination
+    pagination_class = StandardPagination
     permission_classes = (AllowAny,)
     serializer_class = FamilyOutputSerializer
 
