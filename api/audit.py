@@ -70,9 +70,18 @@ class ReadAuditMixin:
 
     audit_activity: str | None = None
 
+    def filter_queryset(self, queryset: Any) -> Any:
+        # Lists and details pass their queryset through here: its model is what was read.
+        self._audited_model = getattr(queryset, "model", None)
+        return super().filter_queryset(queryset)  # type: ignore[misc]
+
     def get_audit_model(self) -> type[Model]:
-        # The class attribute when the view has one: building the (access-filtered) queryset
-        # only to read its model cost a measurable share of every GET.
+        # The model of the queryset the request read, else the class attribute: building the
+        # (access-filtered) queryset again only to read its model cost a measurable share of
+        # every GET.
+        model = getattr(self, "_audited_model", None)
+        if model is not None:
+            return model  # type: ignore[no-any-return]
         queryset = getattr(self, "queryset", None)
         if queryset is not None:
             return queryset.model  # type: ignore[no-any-return]

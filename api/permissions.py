@@ -56,21 +56,35 @@ CATALOGUE_EDITING = Roles(
 )
 
 
+#: Per membership: the role, then the organisation tree (``MEMBERSHIP_TREE``).
+MEMBERSHIP_COLUMNS = ("role", *MEMBERSHIP_TREE)
+_MEMBERSHIPS_ATTR = "_casemgmt_memberships"
+
+
+def remember_memberships(request: Request, rows: list[tuple[Any, ...]]) -> None:
+    """Keep the caller's membership rows (``MEMBERSHIP_COLUMNS``) for this request.
+
+    The token authentication reads them in its own statement (``api.authentication``), so a
+    request asks the database once for who the caller is and what they may do.
+    """
+    setattr(request, _MEMBERSHIPS_ATTR, rows)
+
+
 def _memberships(request: Request) -> list[tuple[Any, ...]]:
     """The caller's memberships (role and organisation tree), read once per request.
 
-    One statement serves both the role gate and the district keys of a name search.
+    One statement serves both the role gate and the district keys of a name search; after a
+    token authentication, none (it read them with the token).
     """
-    cache_attr = "_casemgmt_memberships"
-    rows: list[tuple[Any, ...]] | None = getattr(request, cache_attr, None)
+    rows: list[tuple[Any, ...]] | None = getattr(request, _MEMBERSHIPS_ATTR, None)
     if rows is None:
         user = request.user
         rows = (
-            list(user.memberships.values_list("role", *MEMBERSHIP_TREE))  # type: ignore[union-attr]
+            list(user.memberships.values_list(*MEMBERSHIP_COLUMNS))  # type: ignore[union-attr]
             if user.is_active
             else []
         )
-        setattr(request, cache_attr, rows)
+        remember_memberships(request, rows)
     return rows
 
 

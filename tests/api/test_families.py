@@ -160,8 +160,9 @@ def test_list_query_count_exact(api, case_manager, django_assert_num_queries) ->
     for i in range(15):
         make_family(case_manager, family_name=f"N{i}")
     api.get(URL)  # warm up anything lazily cached
-    # token + user (one join), role gate, the page with its count; then the read audit: one
-    # insert (no shared row locked; the sealer orders it later). No scan of the user's tokens.
-    with django_assert_num_queries(4):
+    # token + user + memberships for the role gate (one statement), the page with its count;
+    # then the read audit: one insert (no shared row locked; the sealer orders it later). No
+    # scan of the user's tokens.
+    with django_assert_num_queries(3):
         body = api.get(URL, {"page_size": 15}).json()
     assert body["count"] == 15 and len(body["results"]) == 15 and body["next"] is None

@@ -143,8 +143,8 @@ def test_query_count_flat(api, case_manager, family, page_size: int) -> None:  #
     with CaptureQueriesContext(connection) as ctx:
         response = api.get(URL, {"page_size": page_size, "name": "Amina"})
     assert len(response.json()["results"]) == page_size
-    # Constant, whatever the page size: token, memberships (roles and district keys in one),
+    # Constant, whatever the page size: token with memberships (roles and district keys),
     # the index terms of the visible persons, the bucket candidates decrypted to drop false
     # positives (planned blind-index leakage), whole rows, so they are also the page (no COUNT
     # and no page query: the matches are known and loaded); see tests/api/test_request_statements.py.
-    assert len(app_queries(ctx.captured_queries)) == 4, app_queries(ctx.captured_queries)
+    assert len(app_queries(ctx.captured_queries)) == 3, app_queries(ctx.captured_queries)

@@ -20,12 +20,14 @@ from casemgmt.services.referrals import referral_create
 TODAY = timezone.localdate()
 HARNESS = 2  # SAVEPOINT + RELEASE around a service's transaction (BEGIN/COMMIT in production)
 
-FAMILY_DETAIL = 4  # token, memberships, family, audit (read access)
-# token, memberships+districts, index terms, candidates (whole rows: they are the page), audit: the
-# terms are read on their own so that no statement scans the person table (bench/results/full.md)
-PERSON_SEARCH = 5
-GOAL_CREATE = 8  # token, memberships, family, person, field of action, access+restriction, insert, audit
-REFERRAL_TRANSITION = 8  # token, memberships, fetch+authorise+lock, update, audit, transition, audit, history
+FAMILY_DETAIL = 3  # token with memberships, family, audit (read access)
+# token with memberships (and so districts), index terms, candidates (whole rows: they are the page),
+# audit: the terms are read on their own so that no statement scans the person table
+# (bench/results/full.md)
+PERSON_SEARCH = 4
+GOAL_CREATE = 7  # token with memberships, family, person, field of action, access+restriction, insert, audit
+# token with memberships, fetch+authorise+lock, update, audit, transition, audit, history
+REFERRAL_TRANSITION = 7
 
 
 def goal_body(family, mother, language) -> dict[str, str]:  # type: ignore[no-untyped-def]

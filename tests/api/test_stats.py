@@ -21,11 +21,11 @@ from tests.factories import make_family, make_person, make_user
 #: The configured bound of the noise (STATS_MAX_NOISE).
 D = settings.STATS_MAX_NOISE
 URL = "/api/v1/stats/outcomes/"
-#: Statistics requests: token (1: no scan of the user's other tokens), roles (2), organisations,
+#: Statistics requests: token with the roles (1: no scan of the user's other tokens), organisations,
 #: fields of action, goals (with the medians' histogram), assessment changes, referrals,
 #: families opened, closed, contacts (+ one UNION ALL for the distinct families' margins),
 #: conferences, the access audit entry (one INSERT).
-QUERIES = 14
+QUERIES = 13
 Q1 = datetime.date(2025, 2, 10)
 Q2 = datetime.date(2025, 5, 10)
 

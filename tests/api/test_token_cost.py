@@ -11,6 +11,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from privacy.jobs import purge_expired_tokens
+from tests.factories import setup_writes
 
 
 def _request_queries(token: str) -> int:
@@ -48,3 +49,50 @@ def test_expired_token_is_refused_and_deleted_and_others_wait_for_the_job(case_m
         AuthToken.objects.get(user=case_manager).expiry
     ]
     assert AuthToken.objects.get(user=case_manager).expiry > timezone.now()
+
+
+def _client(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+def test_the_token_statement_reads_the_roles_and_the_next_request_sees_a_change(case_manager, town) -> None:  # type: ignore[no-untyped-def]
+    """Memberships come with the token (one statement), never from an earlier request."""
+    from casemgmt.models import Membership, Role
+
+    client = _client(AuthToken.objects.create(user=case_manager)[1])
+    stats = "/api/v1/dashboard/caseloads/"  # supervisors only
+    assert client.get(stats).status_code == 403  # a case manager only
+    with setup_writes():
+        supervision = Membership.objects.create(user=case_manager, organisation=town, role=Role.SUPERVISOR)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/api/v1/families/").status_code == 200
+    token_statement = ctx.captured_queries[0]["sql"]
+    assert "knox_authtoken" in token_statement and "casemgmt_membership" in token_statement
+    assert not any(q["sql"].startswith('SELECT "casemgmt_membership"') for q in ctx.captured_queries)
+    assert client.get(stats).status_code == 200  # both roles, read with the same token
+    with setup_writes():
+        supervision.delete()
+    assert client.get(stats).status_code == 403
+    with setup_writes():
+        Membership.objects.filter(user=case_manager).delete()
+    assert client.get("/api/v1/auth/me/").status_code == 200  # still authenticated ...
+    assert client.get("/api/v1/families/").status_code == 403  # ... with no role at all
+
+
+def test_one_row_per_membership_still_means_one_token(case_manager, town, other_district) -> None:  # type: ignore[no-untyped-def]
+    """The join gives the token once per membership; each token is checked once, the last
+    expired one is still deleted, and an unknown token is refused."""
+    from casemgmt.models import Membership, Role
+
+    with setup_writes():
+        Membership.objects.create(user=case_manager, organisation=town, role=Role.SUPERVISOR)
+        Membership.objects.create(user=case_manager, organisation=other_district, role=Role.DPO)
+    _, valid = AuthToken.objects.create(user=case_manager)
+    _, expired = AuthToken.objects.create(user=case_manager, expiry=datetime.timedelta(seconds=-5))
+    for url in ("/api/v1/dashboard/caseloads/", "/api/v1/families/", "/api/v1/privacy/registry/"):
+        assert _client(valid).get(url).status_code == 200, url
+    assert _client(expired).get("/api/v1/auth/me/").status_code == 401
+    assert AuthToken.objects.filter(user=case_manager).count() == 1
+    assert _client(valid[:15] + "0" * (len(valid) - 15)).get("/api/v1/auth/me/").status_code == 401
