@@ -9,6 +9,7 @@ from django.db.models import Model
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.permissions import first_organisation
 from casemgmt.models.base import processing_activity
 from privacy.audit import client_address, record_access
 
@@ -28,6 +29,8 @@ def log_access(
     values: searches carry names and dates of birth).
     """
     route = getattr(getattr(request, "resolver_match", None), "route", "") or request.path
+    if organisation_id is None:  # the reader's own, from the memberships the request has read
+        organisation_id = first_organisation(request)
     return record_access(
         actor=request.user,
         endpoint=f"{request.method} /{route}",

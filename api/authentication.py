@@ -16,7 +16,7 @@ from knox.signals import token_expired
 from rest_framework import exceptions
 from rest_framework.request import Request
 
-from api.permissions import MEMBERSHIP_COLUMNS, remember_memberships
+from api.permissions import MEMBERSHIP_COLUMNS, MEMBERSHIP_ORDER, remember_memberships
 from privacy.audit import bind_actor
 
 #: The caller's membership columns, read with the token through the user (one row per membership).
@@ -61,6 +61,7 @@ class AuditedTokenAuthentication(TokenAuthentication):
             AuthToken.objects.filter(token_key=token_text[: CONSTANTS.TOKEN_KEY_LENGTH])
             .select_related("user")
             .annotate(**_MEMBERSHIP_ANNOTATIONS)
+            .order_by(*(f"user__memberships__{column}" for column in MEMBERSHIP_ORDER))
         )
         for row in rows:
             _token, memberships = candidates.setdefault(row.digest, (row, []))

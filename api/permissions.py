@@ -61,13 +61,25 @@ MEMBERSHIP_COLUMNS = ("role", *MEMBERSHIP_TREE)
 _MEMBERSHIPS_ATTR = "_casemgmt_memberships"
 
 
+#: The order of a user's memberships: the first is the user's own organisation (the one an
+#: audit entry names when the objects read do not name one; ``privacy.audit.record_access``).
+MEMBERSHIP_ORDER = ("created_at", "organisation_id")
+
+
 def remember_memberships(request: Request, rows: list[tuple[Any, ...]]) -> None:
-    """Keep the caller's membership rows (``MEMBERSHIP_COLUMNS``) for this request.
+    """Keep the caller's membership rows (``MEMBERSHIP_COLUMNS``, in ``MEMBERSHIP_ORDER``).
 
     The token authentication reads them in its own statement (``api.authentication``), so a
     request asks the database once for who the caller is and what they may do.
     """
     setattr(request, _MEMBERSHIPS_ATTR, rows)
+
+
+def first_organisation(request: Request) -> Any:
+    """The caller's first organisation (``MEMBERSHIP_ORDER``) if this request has read the
+    memberships already, else None (the audit entry then looks it up inside its INSERT)."""
+    rows: list[tuple[Any, ...]] | None = getattr(request, _MEMBERSHIPS_ATTR, None)
+    return rows[0][1] if rows else None
 
 
 def _memberships(request: Request) -> list[tuple[Any, ...]]:
@@ -80,7 +92,7 @@ def _memberships(request: Request) -> list[tuple[Any, ...]]:
     if rows is None:
         user = request.user
         rows = (
-            list(user.memberships.values_list(*MEMBERSHIP_COLUMNS))  # type: ignore[union-attr]
+            list(user.memberships.order_by(*MEMBERSHIP_ORDER).values_list(*MEMBERSHIP_COLUMNS))  # type: ignore[union-attr]
             if user.is_active
             else []
         )
