@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -179,6 +181,32 @@ def test_reads_name_the_organisation(api, case_manager, district) -> None:  # ty
     api.get("/api/v1/persons/")  # persons do not carry the organisation: the reader's is recorded
     detail, listing = AuditEntry.objects.filter(action=AuditEntry.Action.ACCESS).order_by("id")
     assert detail.organisation_id == district.pk and listing.organisation_id == district.pk
+
+
+@pytest.mark.parametrize("authenticated_by", ["token", "session"])
+def test_a_read_of_objects_without_an_organisation_names_the_readers_first(
+    case_manager, district, other_district, authenticated_by
+) -> None:  # type: ignore[no-untyped-def]
+    """The reader's first organisation (by when they joined it): from the memberships the token
+    statement read, or, without a token, looked up inside the INSERT; both say the same."""
+    from casemgmt.models import Membership
+
+    make_person(make_family(case_manager), case_manager)
+    with setup_writes():  # stored second, but joined first: the order is by date, not by row
+        Membership.objects.create(user=case_manager, organisation=other_district, role=Role.DPO)
+        Membership.objects.filter(user=case_manager, organisation=district).update(
+            created_at=timezone.now() + datetime.timedelta(days=1)
+        )
+    if authenticated_by == "token":
+        client = client_for(case_manager)
+    else:
+        from rest_framework.test import APIClient
+
+        client = APIClient()
+        client.force_authenticate(case_manager)
+    assert client.get("/api/v1/persons/").status_code == 200
+    entry = AuditEntry.objects.filter(action=AuditEntry.Action.ACCESS).latest("id")
+    assert entry.organisation_id == other_district.pk
 
 
 def test_a_read_writes_one_insert_and_locks_nothing(api, case_manager) -> None:  # type: ignore[no-untyped-def]
