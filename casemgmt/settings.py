@@ -136,6 +136,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     # (persistent connections: CONN_MAX_AGE): a hot read (the family list, the dashboard's one
     # statement) skips PostgreSQL's planning. Turn off behind a transaction-mode pooler that
     # cannot keep prepared statements (PgBouncer before 1.21).
+    # The backend is Django's, with bulk writes batched under the protocol's 65,535 parameters
+    # (casemgmt/db/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "casemgmt.db.postgresql"
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].update({"server_side_binding": True, "prepare_threshold": 5})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
