@@ -15,6 +15,7 @@ from typing import Any
 from django.db.models import Q
 
 from casemgmt import policies
+from casemgmt.db import in_batches
 from casemgmt.models import Organisation, Role
 from casemgmt.services.common import invalid
 from privacy.audit import audited_write
@@ -98,20 +99,25 @@ def affected(breach: Breach, lang: str = "en") -> dict[str, Any]:
         if not touched:
             continue
         categories.update(DataCategory(c) for c in getattr(model, "PERSONAL_DATA", {}).values())
-        rows = model._default_manager.filter(pk__in=list(touched))
         person_path: str = model.PERSON_PATH  # type: ignore[attr-defined]
         family_path: str = model.FAMILY_PATH  # type: ignore[attr-defined]
-        # A member's record affects that member; a household record (no person) the whole family.
-        for person_id, family_id in rows.values_list(person_path or family_path, family_path):
-            if person_path and person_id:
-                person_ids.add(str(person_id))
-            elif family_id:
-                family_ids.add(str(family_id))
-    persons = (
-        Person.objects.filter(Q(pk__in=person_ids) | Q(family_id__in=family_ids))
-        .select_related("family")
-        .order_by("family__reference", "pk")
-    )
+        # In batches: one parameter per id, and a statement takes at most 65,535 (PostgreSQL).
+        for batch in in_batches(touched):
+            rows = model._default_manager.filter(pk__in=batch)
+            # A member's record affects that member; a household record (no person) the whole family.
+            for person_id, family_id in rows.values_list(person_path or family_path, family_path):
+                if person_path and person_id:
+                    person_ids.add(str(person_id))
+                elif family_id:
+                    family_ids.add(str(family_id))
+    found = {
+        p.pk: p
+        for batch in in_batches([*(("pk", i) for i in person_ids), *(("family_id", i) for i in family_ids)])
+        for p in Person.objects.filter(
+            Q(pk__in=[i for k, i in batch if k == "pk"]) | Q(family_id__in=[i for k, i in batch if k != "pk"])
+        ).select_related("family")
+    }
+    persons = sorted(found.values(), key=lambda p: (p.family.reference, p.pk))
     order = list(DataCategory)
     return {
         "breach": str(breach.pk),

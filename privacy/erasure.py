@@ -19,6 +19,7 @@ from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from casemgmt.db import in_batches
 from privacy.audit import log_bulk
 from privacy.registry import ANONYMISED_MARK, anonymisation
 
@@ -149,7 +150,8 @@ def _update_bound(model: type[models.Model], ids: list[Any], changes: dict[str, 
     shared = {name: value for name, value in changes.items() if name not in per_row}
     manager = model._default_manager
     if shared:
-        manager.filter(pk__in=ids).update(**shared)
+        for batch in in_batches(ids):  # one parameter per id: under PostgreSQL's 65,535
+            manager.filter(pk__in=batch).update(**shared)
     for pk in ids if per_row else []:
         sealed = {name: model._meta.get_field(name).seal(value, pk=pk) for name, value in per_row.items()}  # type: ignore[union-attr]
         manager.filter(pk=pk).update(**sealed)
@@ -185,7 +187,8 @@ def execute(plan: ErasurePlan, *, actor: Any = None, note: str = "erasure") -> d
             # Search terms are derived from the names and date of birth: gone with them.
             from casemgmt.models import PersonSearchTerm
 
-            PersonSearchTerm.objects.filter(person_id__in=ids).delete()
+            for batch in in_batches(ids):
+                PersonSearchTerm.objects.filter(person_id__in=batch).delete()
         from privacy.models import AuditEntry
 
         log_bulk(

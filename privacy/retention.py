@@ -32,6 +32,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from casemgmt import policies
+from casemgmt.db import in_batches
 from casemgmt.services.common import invalid
 from privacy import erasure
 from privacy.audit import audited_write, log_bulk
@@ -545,8 +546,12 @@ def _delete(rule: RetentionRule, ids: list[Any], organisation_id: Any, days: int
 
     model = rule.model_class()
     with transaction.atomic():
+        per_model: dict[str, int] = {}
         with disable_auditlog():
-            _total, per_model = model._default_manager.filter(pk__in=ids).delete()
+            for batch in in_batches(ids):  # one parameter per id: under PostgreSQL's 65,535
+                _total, deleted = model._default_manager.filter(pk__in=batch).delete()
+                for label, n in deleted.items():
+                    per_model[label] = per_model.get(label, 0) + n
         also = {label: n for label, n in per_model.items() if label != rule.model and n}
         note = f"retention {rule.code}: deleted after {days} days"
         if also:
@@ -634,7 +639,8 @@ def _apply_rule(
             "retention",
             rule.code,
             str(organisation_id),
-            querysets={rule.model: model._default_manager.filter(pk__in=ids)},
+            # The rows as a subquery, not the ids: a list sends one parameter per id.
+            querysets={rule.model: model._default_manager.filter(pk__in=free.values("pk"))},
         )
         erasure.execute(plan, note=f"retention {rule.code} after {days} days")
     line.applied = len(ids)
