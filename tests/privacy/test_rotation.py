@@ -165,3 +165,11 @@ def test_rotation_rewrites_legacy_e1_values_to_row_bound_e2(case_manager, data) 
     assert Family.objects.get(pk=family.pk).notes == "alte Notiz"
     assert rotation.check_keys().values_by_version["e1"] == 0
     assert rotation.rotate().rows_rotated == 0
+
+
+@pytest.mark.parametrize("size", ["0", "10001"])
+def test_rotation_refuses_a_batch_size_one_statement_could_not_carry(size: str) -> None:
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="between 1 and 10000"):
+        call_command("rotate_keys", "--batch-size", size)

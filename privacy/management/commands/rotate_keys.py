@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from casemgmt.db import IN_LIST_BATCH
 from privacy.audit import acting_as_system, log_bulk
 from privacy.cipher.crypto import DecryptionError
 from privacy.cipher.keys import blind_index_keyring, encryption_keyring
@@ -20,9 +21,16 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=500,
+            help=f"rows per batch, 1-{IN_LIST_BATCH} (a batch's ids are one statement's parameters)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not 1 <= options["batch_size"] <= IN_LIST_BATCH:
+            raise CommandError(f"--batch-size must be between 1 and {IN_LIST_BATCH}.")
         self.stdout.write(
             f"active encryption key {encryption_keyring().active}, "
             f"active blind index key {blind_index_keyring().active}"
