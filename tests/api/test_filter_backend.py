@@ -94,3 +94,19 @@ def test_a_remapped_parameter_still_filters(district, filter_sets_run) -> None: 
     response = client_for(dpo).get("/api/v1/audit/events/", {"from": "2999-01-01"})
     assert response.status_code == 200 and response.json()["count"] == 0
     assert filter_sets_run
+
+
+def test_a_filter_set_with_its_own_form_is_never_skipped() -> None:
+    from django import forms
+
+    class NeedsSomething(forms.Form):
+        def clean(self) -> dict[str, Any]:
+            raise forms.ValidationError("Name a status.")
+
+    class OwnForm(django_filters.FilterSet):
+        class Meta:
+            model = Family
+            fields = ("status",)
+            form = NeedsSomething
+
+    assert _passive_filter_names(OwnForm) is None
