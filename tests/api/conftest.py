@@ -50,3 +50,13 @@ def course(provider, admin):  # type: ignore[no-untyped-def]
         capacity=2,
         acting_user=admin,
     )
+
+
+def generic_plan_statements() -> int:
+    """Statements the dashboard's generic plan adds on PostgreSQL with prepared statements:
+    SET LOCAL, and around it the SAVEPOINT/RELEASE of a transaction inside the test's own."""
+    from django.db import connection
+
+    from casemgmt.selectors.deadlines import _keeps_a_generic_plan
+
+    return 3 if _keeps_a_generic_plan(connection) else 0
