@@ -480,11 +480,12 @@ def deadline_summary(
     yesterday = today - datetime.timedelta(days=1)
     wanted = tuple(kind for kind in KINDS if kind in set(kinds))
     per_kind = {kind: {"due": 0, "overdue": 0} for kind in KINDS}
-    by_kind: dict[str, list[dict[str, Any]]] = {kind: [] for kind in wanted}
-    # A conference's or referral's exact time, to order one day's items as the limited
-    # statement cuts them (by time, then id): otherwise ``limit=1`` could show the day's
-    # second conference where the full list shows the first.
-    instant: dict[int, float] = {}
+    # Per kind, the rows as sort keys: (due date, kind, instant, id, family, person). The
+    # instant is a conference's or referral's exact time, to order one day's items as the
+    # limited statement cuts them (by time, then id): otherwise ``limit=1`` could show the
+    # day's second conference where the full list shows the first. Ids order as their text
+    # does (lower-case hex), so no row is turned into an item before it makes the cut.
+    by_kind: dict[str, list[tuple[Any, ...]]] = {kind: [] for kind in wanted}
     residence = Person._meta.get_field("residence_valid_until")
     # ``limit=0``: no items, but the counts, which ride along with at least one row (a
     # slice ``[:0]`` compiles to no statement at all).
@@ -503,21 +504,23 @@ def deadline_summary(
             )
             if limit is not None:
                 per_kind[kind] = {"due": total - overdue, "overdue": overdue}
-        item = _item(kind, due_on, today, pk, family, references[family], person)
-        if kind != "residence_expiry" and due_at is not None:
-            instant[id(item)] = due_at.timestamp()
-        by_kind[kind].append(item)
-    items: list[dict[str, Any]] = []
-    for kind, kind_items in by_kind.items():
+        instant = due_at.timestamp() if kind != "residence_expiry" and due_at is not None else 0.0
+        by_kind[kind].append((due_on, kind_no, instant, pk, family, person))
+    keys: list[tuple[Any, ...]] = []
+    for kind, kind_keys in by_kind.items():
         if kind == "residence_expiry" or limit is None:
-            for item in kind_items:
-                per_kind[kind]["overdue" if item["overdue"] else "due"] += 1
+            for key in kind_keys:
+                per_kind[kind]["overdue" if key[0] < today else "due"] += 1
         if kind == "residence_expiry" and limit is not None:
-            kind_items = sorted(kind_items, key=lambda i: (i["due_on"], i["object"]))[:limit]
-        items.extend(kind_items)
-    items.sort(key=lambda i: (i["due_on"], KINDS.index(i["kind"]), instant.get(id(i), 0.0), i["object"]))
+            kind_keys = sorted(kind_keys, key=lambda k: (k[0], k[3]))[:limit]
+        keys.extend(kind_keys)
+    keys.sort(key=lambda k: k[:4])
     if limit is not None:
-        items = items[:limit]
+        keys = keys[:limit]
+    items = [
+        _item(KINDS[kind_no], due_on, today, pk, family, references[family], person)
+        for due_on, kind_no, _instant, pk, family, person in keys
+    ]
     counts = {
         "by_kind": per_kind,
         "due": sum(c["due"] for c in per_kind.values()),
