@@ -124,6 +124,7 @@ def generate(families: int, seed: int, batch: int = 2000) -> None:
         PersonSearchTerm,
         Referral,
     )
+    from casemgmt.signals import refresh_last_contact
     from privacy.audit import log_bulk
     from privacy.models import AuditEntry
 
@@ -278,6 +279,8 @@ def generate(families: int, seed: int, batch: int = 2000) -> None:
                 (Contact, contacts),
             ):
                 model.objects.bulk_create(objs, batch_size=1000)
+                if model is Contact:  # bulk_create sends no post_save: the derived column by hand
+                    refresh_last_contact([f.pk for f in fam_objs])
                 if model not in (PlainFamily, PersonSearchTerm):
                     log_bulk(
                         model=model,

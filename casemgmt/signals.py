@@ -1,8 +1,9 @@
-"""Account invariants that must hold however a user is saved (API, Django admin, shell).
+"""Invariants that must hold however a row is saved (API, Django admin, shell, erasure).
 
 Receivers rather than service calls because the Django admin and ``manage.py changepassword``
 save users themselves: deactivation and any password change revoke every token, and
-logins (successful or failed) and password changes are written to the audit trail.
+logins (successful or failed) and password changes are written to the audit trail. A
+family's ``last_contact_on`` follows its contacts' saves and deletes the same way.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from typing import Any
 
 from auditlog.context import auditlog_value
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.db.models.signals import post_save
+from django.db.models import OuterRef, Subquery
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from casemgmt.models import User
+from casemgmt.models import Contact, Family, User
 from privacy.audit import client_address
 
 
@@ -88,3 +90,26 @@ def audit_login_failed(sender: Any, credentials: dict[str, Any], request: Any = 
         remote_addr=_address(request),
         details={"known_account": user is not None, "locked_out": locked, "via": via},
     )
+
+
+def refresh_last_contact(family_ids: list[Any]) -> None:
+    """Set each family's ``last_contact_on`` to the date of its newest contact (one UPDATE).
+
+    A derived column, like a blind index: the contact write that changes it is the audited
+    write, in the same transaction; the column carries nothing the contacts do not.
+    """
+    newest = Contact.objects.filter(family=OuterRef("pk")).order_by("-occurred_on").values("occurred_on")[:1]
+    Family.objects.filter(pk__in=family_ids).update(last_contact_on=Subquery(newest))
+
+
+@receiver(post_save, sender=Contact, dispatch_uid="casemgmt_contact_saved_last_contact")
+def contact_saved(
+    sender: type[Contact], instance: Contact, created: bool, update_fields: Any = None, **kwargs: Any
+) -> None:
+    if created or update_fields is None or "occurred_on" in update_fields:
+        refresh_last_contact([instance.family_id])
+
+
+@receiver(post_delete, sender=Contact, dispatch_uid="casemgmt_contact_deleted_last_contact")
+def contact_deleted(sender: type[Contact], instance: Contact, **kwargs: Any) -> None:
+    refresh_last_contact([instance.family_id])

@@ -179,6 +179,10 @@ class Family(CaseRecord):
     legal_hold_until = models.DateField(null=True, blank=True)
     legal_hold_reason = EncryptedTextField(max_length=2000, blank=True)
     anonymised_at = models.DateTimeField(null=True, blank=True)
+    # Derived: the date of the family's newest contact, kept by the contacts' own saves and
+    # deletes (``casemgmt.signals``), so the dormant-case deadline reads a column instead of
+    # probing the contacts three times per family (filter, order, count).
+    last_contact_on = models.DateField(null=True, blank=True, editable=False)
 
     # Cell key method: a random key fixed at creation (not derived from any identifier) that
     # statistics sum in SQL; see privacy/perturbation.py.
@@ -201,6 +205,7 @@ class Family(CaseRecord):
         "interpreter_needed": DataCategory.LANGUAGE,
         "legal_hold_until": DataCategory.CASE_ADMINISTRATION,
         "legal_hold_reason": DataCategory.CASE_NOTES,
+        "last_contact_on": DataCategory.CASE_ADMINISTRATION,
     }
     NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key", "reference", "organisation", "anonymised_at")
 

@@ -406,3 +406,60 @@ def test_the_goal_deadline_index_covers_exactly_the_open_goals() -> None:
     (index,) = [i for i in Goal._meta.indexes if i.name == "goal_family_due"]
     statuses = dict(index.condition.children)["status__in"]  # type: ignore[union-attr]
     assert set(statuses) == Goal.OPEN_STATUSES
+
+
+def test_a_familys_last_contact_follows_every_save_and_delete_of_its_contacts(scene, case_manager) -> None:  # type: ignore[no-untyped-def]
+    """The dormant-case deadline reads ``Family.last_contact_on``: it must always be the newest
+    contact, whether a contact is added, moved in time or deleted, by a service or the ORM."""
+    import random
+
+    from casemgmt.models import Contact, Family
+    from casemgmt.selectors.deadlines import deadline_summary, horizon_end
+    from casemgmt.services.contacts import contact_update
+
+    family = scene["family"]
+    rng = random.Random(7)
+
+    def newest() -> datetime.date | None:
+        dates = list(Contact.objects.filter(family=family).values_list("occurred_on", flat=True))
+        return max(dates, default=None)
+
+    def dormant() -> bool:
+        return any(i["kind"] == "dormant_case" for i in deadline_summary(case_manager)[0])
+
+    assert Family.objects.get(pk=family.pk).last_contact_on is None and dormant()  # opened 200 days ago
+    older = contact_create(
+        family=family, occurred_on=days(-90), kind="phone", initiated_by="family", acting_user=case_manager
+    )
+    recent = contact_create(
+        family=family, occurred_on=days(-5), kind="office", initiated_by="family", acting_user=case_manager
+    )
+    assert Family.objects.get(pk=family.pk).last_contact_on == days(-5) and not dormant()
+    contact_update(contact=recent, occurred_on=days(-100), acting_user=case_manager)  # moved back in time
+    assert Family.objects.get(pk=family.pk).last_contact_on == days(-90) and dormant()
+    with setup_writes("case_management"):
+        older.delete()
+    assert Family.objects.get(pk=family.pk).last_contact_on == days(-100)
+    for step in range(30):
+        contacts = list(Contact.objects.filter(family=family))
+        action = rng.choice(["add", "add", "move", "delete"] if contacts else ["add"])
+        if action == "add":
+            contact_create(
+                family=family,
+                occurred_on=days(-rng.randint(0, 120)),
+                kind="phone",
+                initiated_by="family",
+                acting_user=case_manager,
+            )
+        elif action == "move":
+            contact_update(
+                contact=rng.choice(contacts), occurred_on=days(-rng.randint(0, 120)), acting_user=case_manager
+            )
+        else:
+            with setup_writes("case_management"):
+                rng.choice(contacts).delete()
+        stored = Family.objects.get(pk=family.pk).last_contact_on
+        assert stored == newest(), (step, action)
+        # due once the dormant date (six weeks after the last activity) falls within the horizon
+        dormant_on = (stored or family.opened_on) + datetime.timedelta(weeks=6)
+        assert dormant() == (dormant_on <= horizon_end(TODAY, None)), (step, action)
