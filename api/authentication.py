@@ -16,7 +16,8 @@ from knox.signals import token_expired
 from rest_framework import exceptions
 from rest_framework.request import Request
 
-from api.permissions import MEMBERSHIP_COLUMNS, MEMBERSHIP_ORDER, remember_memberships
+from api.permissions import MEMBERSHIP_COLUMNS, remember_memberships
+from casemgmt.selectors.families import MEMBERSHIP_ORDER
 from privacy.audit import bind_actor
 
 #: The caller's membership columns, read with the token through the user (one row per membership).

@@ -24,7 +24,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from casemgmt.models import Role
-from casemgmt.selectors.families import MEMBERSHIP_TREE, districts_of
+from casemgmt.selectors.families import MEMBERSHIP_ORDER, MEMBERSHIP_TREE, districts_of
 
 ROLE_REFUSED = _("Your role does not give access to this endpoint.")
 
@@ -59,11 +59,6 @@ CATALOGUE_EDITING = Roles(
 #: Per membership: the role, then the organisation tree (``MEMBERSHIP_TREE``).
 MEMBERSHIP_COLUMNS = ("role", *MEMBERSHIP_TREE)
 _MEMBERSHIPS_ATTR = "_casemgmt_memberships"
-
-
-#: The order of a user's memberships: the first is the user's own organisation (the one an
-#: audit entry names when the objects read do not name one; ``privacy.audit.record_access``).
-MEMBERSHIP_ORDER = ("created_at", "organisation_id")
 
 
 def remember_memberships(request: Request, rows: list[tuple[Any, ...]]) -> None:

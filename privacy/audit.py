@@ -328,6 +328,7 @@ def record_access(
     from django.db.models import Subquery
 
     from casemgmt.models import Membership
+    from casemgmt.selectors.families import MEMBERSHIP_ORDER
     from privacy.models import AuditEntry
 
     if auditlog_disabled.get():
@@ -338,7 +339,7 @@ def record_access(
     if organisation is None and authenticated:
         organisation = Subquery(
             Membership.objects.filter(user_id=actor.pk)
-            .order_by("created_at", "organisation_id")
+            .order_by(*MEMBERSHIP_ORDER)
             .values("organisation_id")[:1]
         )
     # One INSERT, which is atomic by itself: outside a transaction it needs no BEGIN and

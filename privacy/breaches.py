@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import Q
-
 from casemgmt import policies
 from casemgmt.db import in_batches
 from casemgmt.models import Organisation, Role
@@ -111,11 +109,10 @@ def affected(breach: Breach, lang: str = "en") -> dict[str, Any]:
                 elif family_id:
                     family_ids.add(str(family_id))
     found = {
-        p.pk: p
-        for batch in in_batches([*(("pk", i) for i in person_ids), *(("family_id", i) for i in family_ids)])
-        for p in Person.objects.filter(
-            Q(pk__in=[i for k, i in batch if k == "pk"]) | Q(family_id__in=[i for k, i in batch if k != "pk"])
-        ).select_related("family")
+        person.pk: person
+        for lookup, ids in (("pk__in", person_ids), ("family_id__in", family_ids))
+        for batch in in_batches(ids)
+        for person in Person.objects.filter(**{lookup: batch}).select_related("family")
     }
     persons = sorted(found.values(), key=lambda p: (p.family.reference, p.pk))
     order = list(DataCategory)

@@ -320,7 +320,8 @@ def _kinds_statement(
     the settings in ``_key``, so building and compiling seven querysets (about 9 ms of Python
     at 100,000 families) happens once a day per process instead of on every request.
     """
-    quote = connections[using].ops.quote_name
+    connection = connections[using]
+    quote = connection.ops.quote_name
     selects: list[str] = []
     params: list[Any] = []
     for kind in kinds:
@@ -330,7 +331,6 @@ def _kinds_statement(
         selects.append(f"SELECT {KINDS.index(kind)} AS kind_no, {columns} FROM ({sql}) t")  # noqa: S608
         params.extend(part_params)
     statement = " UNION ALL ".join(selects)
-    connection = connections[using]
     if _keeps_a_generic_plan(connection):
         # The day's constants as literals (quoted by psycopg, as for EXPLAIN), so that the
         # generic plan knows the dates it cuts by; ``%`` doubled for the execute that follows.
@@ -339,10 +339,11 @@ def _kinds_statement(
     return statement, tuple(params)
 
 
+@lru_cache(maxsize=8)
 def _converters(using: str) -> list[tuple[int, list[Callable[..., Any]]]]:
     """Per column (by its position in a row), what Django's compiler would apply to its value:
     the backend's converters (SQLite's text dates and UUIDs) and the field's own. PostgreSQL
-    needs none, and the rows then pass as fetched."""
+    needs none, and the rows then pass as fetched. Fixed per database alias: built once."""
     connection = connections[using]
     out = []
     for position, column in enumerate(_COLUMNS, start=1):

@@ -38,6 +38,10 @@ def families_openable_in_emergency_by(user: User) -> QuerySet[Family]:
 #: Per membership: the organisation, its parent and grandparent (districts and towns are two levels).
 MEMBERSHIP_TREE = ("organisation_id", "organisation__parent_id", "organisation__parent__parent_id")
 
+#: The order of a user's memberships: the first is the user's own organisation (the one a
+#: read audit names when the objects read do not name one; ``privacy.audit.record_access``).
+MEMBERSHIP_ORDER = ("created_at", "organisation_id")
+
 
 def districts_of(rows: Iterable[tuple[Any, Any, Any]]) -> list[str]:
     """The district ids of membership rows ``(organisation, parent, grandparent)``; deeper trees walk up."""
