@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from functools import cache
 from hmac import compare_digest
 from typing import Any
 
-from django.db.models import F
+from django.contrib.auth import get_user_model
+from django.db import router
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from knox.auth import TokenAuthentication
@@ -17,13 +20,40 @@ from rest_framework import exceptions
 from rest_framework.request import Request
 
 from api.permissions import MEMBERSHIP_COLUMNS, remember_memberships
+from casemgmt.db.compiled import CompiledValuesQuery
 from casemgmt.selectors.families import MEMBERSHIP_ORDER
 from privacy.audit import bind_actor
 
-#: The caller's membership columns, read with the token through the user (one row per membership).
-_MEMBERSHIP_ANNOTATIONS = {
-    f"_membership_{i}": F(f"user__memberships__{c}") for i, c in enumerate(MEMBERSHIP_COLUMNS)
-}
+
+@cache
+def _token_fields() -> tuple[str, ...]:
+    return tuple(field.attname for field in AuthToken._meta.concrete_fields)
+
+
+@cache
+def _user_fields() -> tuple[str, ...]:
+    return tuple(field.attname for field in get_user_model()._meta.concrete_fields)
+
+
+def _token_statement(token_key: str) -> QuerySet[AuthToken]:
+    """The tokens with this key, each with its user and one row per membership of the user.
+
+    Columns: the token's, the user's, then ``MEMBERSHIP_COLUMNS`` (None for a user without
+    memberships: the outer join's row), memberships in ``MEMBERSHIP_ORDER``.
+    """
+    return (
+        AuthToken.objects.filter(token_key=token_key)
+        .order_by(*(f"user__memberships__{column}" for column in MEMBERSHIP_ORDER))
+        .values_list(
+            *_token_fields(),
+            *(f"user__{name}" for name in _user_fields()),
+            *(f"user__memberships__{column}" for column in MEMBERSHIP_COLUMNS),
+        )
+    )
+
+
+#: Compiled once per connection: building this join cost more than running it (issue 17).
+_TOKEN_STATEMENT = CompiledValuesQuery("knox-token-with-memberships", _token_statement)
 
 
 class AuditedTokenAuthentication(TokenAuthentication):
@@ -58,17 +88,20 @@ class AuditedTokenAuthentication(TokenAuthentication):
         msg = _("Invalid token.")
         token_text = token.decode("utf-8")
         candidates: dict[str, tuple[AuthToken, list[tuple[Any, ...]]]] = {}
-        rows = (
-            AuthToken.objects.filter(token_key=token_text[: CONSTANTS.TOKEN_KEY_LENGTH])
-            .select_related("user")
-            .annotate(**_MEMBERSHIP_ANNOTATIONS)
-            .order_by(*(f"user__memberships__{column}" for column in MEMBERSHIP_ORDER))
-        )
-        for row in rows:
-            _token, memberships = candidates.setdefault(row.digest, (row, []))
-            membership = tuple(getattr(row, name) for name in _MEMBERSHIP_ANNOTATIONS)
+        token_fields, user_fields = _token_fields(), _user_fields()
+        user_model = get_user_model()
+        using = router.db_for_read(AuthToken)
+        first_user, first_membership = len(token_fields), len(token_fields) + len(user_fields)
+        digest_column = token_fields.index("digest")
+        for row in _TOKEN_STATEMENT.rows(token_text[: CONSTANTS.TOKEN_KEY_LENGTH], using=using):
+            digest = row[digest_column]
+            if digest not in candidates:
+                auth_token = AuthToken.from_db(using, token_fields, row[:first_user])
+                auth_token.user = user_model.from_db(using, user_fields, row[first_user:first_membership])
+                candidates[digest] = (auth_token, [])
+            membership = row[first_membership:]
             if membership[0] is not None:  # the outer join's row of a user without memberships
-                memberships.append(membership)
+                candidates[digest][1].append(membership)
         for auth_token, memberships in candidates.values():
             if self._cleanup_token(auth_token):
                 continue
