@@ -46,7 +46,8 @@ class CompiledValuesQuery:
         sql, params = compiler.as_sql()
         positions = [i for i, param in enumerate(params) if param == self._marker]
         if len(positions) != 1:
-            raise ValueError(f"{self.name}: the marker must be exactly one parameter, found {len(positions)}.")
+            found = len(positions)
+            raise ValueError(f"{self.name}: the marker must be exactly one parameter, found {found}.")
         fields = [column[0] for column in compiler.select[: compiler.col_count]]
         converters = compiler.get_converters(fields)
         return sql, tuple(params), positions[0], compiler, converters
