@@ -1,11 +1,14 @@
 """Two endpoints side by side in one process: p50 of each, and where their time differs.
 
     BENCH_DB_PREFIX=bench_f python -m bench.compare list bare --requests 100
+    BENCH_DB_PREFIX=bench_f python -m bench.compare list bare --without-read-audit
 
 Uses the Django test client against a benchmark database (``bench.run`` creates it), as the
 case manager ``bench_cm000`` with a fresh token. The requests of the two endpoints alternate,
 so drift hits both alike; then each runs ``--requests`` times under cProfile and the functions
 are listed by how much more cumulative time they took in the first endpoint than in the second.
+``--without-read-audit`` runs the first endpoint with the read audit switched off
+(``disable_auditlog``), to measure what the audit's INSERT costs a request.
 """
 
 from __future__ import annotations
@@ -46,12 +49,13 @@ def _client() -> tuple[Any, dict[str, str]]:
     return Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Token {token}"), urls  # type: ignore[return-value]
 
 
-def _profile(client: Any, url: str, n: int) -> dict[Any, Any]:
+def _profile(client: Any, url: str, n: int, context: Any) -> dict[Any, Any]:
     profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(n):
-        client.get(url)
-    profiler.disable()
+    with context():
+        profiler.enable()
+        for _ in range(n):
+            client.get(url)
+        profiler.disable()
     return dict(pstats.Stats(profiler).stats)  # type: ignore[attr-defined]
 
 
@@ -65,6 +69,9 @@ def main() -> None:
     parser.add_argument("--size", choices=SIZES, default="quick")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument(
+        "--without-read-audit", action="store_true", help="the first endpoint without its read audit"
+    )
     args = parser.parse_args()
     ensure_keys()
     name = f"{os.environ.get('BENCH_DB_PREFIX', 'casemgmt_bench')}_{SIZES[args.size] // 1000}k"
@@ -74,22 +81,29 @@ def main() -> None:
     import django
 
     django.setup()
+    from contextlib import nullcontext
+
+    from auditlog.context import disable_auditlog
+
     client, urls = _client()
+    first_context = disable_auditlog if args.without_read_audit else nullcontext
+    quiet = {args.first: first_context, args.second: nullcontext}
     names = (args.first, args.second)
     times: dict[str, list[float]] = {n: [] for n in names}
     for n in names:
         assert client.get(urls[n]).status_code == 200, n  # warm caches
     for _ in range(args.requests):
         for n in names:
-            started = time.perf_counter()
-            client.get(urls[n])
-            times[n].append(time.perf_counter() - started)
+            with quiet[n]():
+                started = time.perf_counter()
+                client.get(urls[n])
+                times[n].append(time.perf_counter() - started)
     p50 = {n: statistics.median(times[n]) * 1000 for n in names}
     print(
         f"p50 {args.first} {p50[args.first]:.1f} ms, {args.second} {p50[args.second]:.1f} ms, "
         f"ratio {p50[args.first] / p50[args.second]:.2f}x ({args.requests} requests each, alternating)"
     )
-    one, two = (_profile(client, urls[n], args.requests) for n in names)
+    one, two = (_profile(client, urls[n], args.requests, quiet[n]) for n in names)
     rows = []
     for key, stat in one.items():
         other = two.get(key, (0, 0, 0, 0))[3]
