@@ -278,6 +278,11 @@ class Referral(CaseRecord):
     goal = models.ForeignKey(Goal, null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     note = EncryptedTextField(max_length=TEXT_MAX_LENGTH, blank=True)
+    # Derived: when the referral was sent (its transition to "sent", which happens once),
+    # set by ``referral_transition`` in the same UPDATE as the status, so the dashboard's
+    # response deadline reads a column instead of probing the transitions of every sent
+    # referral of the caseload.
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Cell key method: a random key fixed at creation (not derived from any identifier) that
     # statistics sum in SQL; see privacy/perturbation.py.
     record_key = models.IntegerField(default=new_record_key, editable=False)
@@ -290,6 +295,7 @@ class Referral(CaseRecord):
         "goal": DataCategory.CASE_ADMINISTRATION,
         "status": DataCategory.CASE_ADMINISTRATION,
         "note": DataCategory.CASE_NOTES,
+        "sent_at": DataCategory.CASE_ADMINISTRATION,
     }
     NOT_PERSONAL: ClassVar[tuple[str, ...]] = ("record_key",)
 

@@ -109,9 +109,14 @@ def referral_transition(*, referral: Referral, to: str, acting_user: User) -> Re
             )
     previous = referral.status
     old = copy.copy(referral)  # the state just read under the lock: the audit diff needs no re-read
+    at = timezone.now()
     referral.status = to
-    save_update(referral, old=old, update_fields=["status", "updated_at"])
+    update_fields = ["status", "updated_at"]
+    if to == Referral.Status.SENT:  # the dashboard's response deadline counts from here
+        referral.sent_at = at
+        update_fields.append("sent_at")
+    save_update(referral, old=old, update_fields=update_fields)
     ReferralTransition.objects.create(
-        referral=referral, from_status=previous, to_status=to, at=timezone.now(), actor=acting_user
+        referral=referral, from_status=previous, to_status=to, at=at, actor=acting_user
     )
     return referral

@@ -108,16 +108,14 @@ def _sent_referral(scene, *, days_ago: int) -> Referral:  # type: ignore[no-unty
     """A referral of the scene's member, sent ``days_ago`` days ago and not answered."""
     from casemgmt.models import Provider, ReferralTransition
 
-    with setup_writes("course_referrals"):
+    sent_at = timezone.now() - datetime.timedelta(days=days_ago)
+    with setup_writes("course_referrals"):  # what ``referral_transition`` writes, backdated
         provider = Provider.objects.create(organisation=scene["family"].organisation, name="VHS")
         referral = Referral.objects.create(
-            family=scene["family"], person=scene["person"], provider=provider, status="sent"
+            family=scene["family"], person=scene["person"], provider=provider, status="sent", sent_at=sent_at
         )
         ReferralTransition.objects.create(
-            referral=referral,
-            from_status="draft",
-            to_status="sent",
-            at=timezone.now() - datetime.timedelta(days=days_ago),
+            referral=referral, from_status="draft", to_status="sent", at=sent_at
         )
     return referral
 
@@ -463,3 +461,59 @@ def test_a_familys_last_contact_follows_every_save_and_delete_of_its_contacts(sc
         # due once the dormant date (six weeks after the last activity) falls within the horizon
         dormant_on = (stored or family.opened_on) + datetime.timedelta(weeks=6)
         assert dormant() == (dormant_on <= horizon_end(TODAY, None)), (step, action)
+
+
+def test_a_referral_is_due_for_an_answer_from_the_moment_the_service_sent_it(scene, case_manager) -> None:  # type: ignore[no-untyped-def]
+    """The response deadline reads ``Referral.sent_at``: the transition to "sent" sets it, in the
+    same UPDATE as the status, to the transition's own time; no other transition touches it."""
+    from casemgmt.models import Provider, ReferralTransition
+    from casemgmt.selectors.deadlines import deadline_summary, referral_response_days
+    from casemgmt.services.referrals import referral_transition
+
+    with setup_writes("course_referrals"):
+        provider = Provider.objects.create(organisation=scene["family"].organisation, name="VHS")
+        referral = Referral.objects.create(family=scene["family"], person=scene["person"], provider=provider)
+    assert referral.sent_at is None
+    referral = referral_transition(referral=referral, to="sent", acting_user=case_manager)
+    transition = ReferralTransition.objects.get(referral=referral, to_status="sent")
+    referral.refresh_from_db()
+    assert referral.sent_at == transition.at
+
+    def response_items(today: datetime.date) -> list[dict[str, object]]:
+        items, _ = deadline_summary(case_manager, today=today, kinds=["referral_response"])
+        return items
+
+    sent_on = timezone.localtime(transition.at).date()
+    due_on = sent_on + datetime.timedelta(days=referral_response_days())
+    assert response_items(sent_on - datetime.timedelta(days=30)) == []  # beyond the horizon
+    (item,) = response_items(due_on + datetime.timedelta(days=1))
+    assert item["object"] == str(referral.pk) and item["overdue"] is True and item["due_on"] == due_on
+    referral_transition(referral=referral, to="accepted", acting_user=case_manager)
+    referral.refresh_from_db()
+    assert referral.sent_at == transition.at  # kept: the referral was sent then
+    assert response_items(due_on + datetime.timedelta(days=1)) == []  # answered
+
+
+def test_the_migration_fills_sent_at_from_the_transitions(scene) -> None:  # type: ignore[no-untyped-def]
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    from casemgmt.models import Provider, ReferralTransition
+
+    fill = importlib.import_module("casemgmt.migrations.0021_referral_sent_at").fill
+    at = timezone.now() - datetime.timedelta(days=3)
+    with setup_writes("course_referrals"):
+        provider = Provider.objects.create(organisation=scene["family"].organisation, name="VHS")
+        sent, draft = (
+            Referral.objects.create(
+                family=scene["family"], person=scene["person"], provider=provider, status=status
+            )
+            for status in ("sent", "draft")
+        )
+        ReferralTransition.objects.create(referral=sent, from_status="draft", to_status="sent", at=at)
+    fill(apps, type("SchemaEditor", (), {"connection": connection})())
+    sent.refresh_from_db()
+    draft.refresh_from_db()
+    assert (sent.sent_at, draft.sent_at) == (at, None)
