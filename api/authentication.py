@@ -35,13 +35,13 @@ def _user_fields() -> tuple[str, ...]:
     return tuple(field.attname for field in get_user_model()._meta.concrete_fields)
 
 
-def _token_statement(token_key: str) -> QuerySet[AuthToken]:
+def _token_statement(token_key: str) -> QuerySet[Any, tuple[Any, ...]]:
     """The tokens with this key, each with its user and one row per membership of the user.
 
     Columns: the token's, the user's, then ``MEMBERSHIP_COLUMNS`` (None for a user without
     memberships: the outer join's row), memberships in ``MEMBERSHIP_ORDER``.
     """
-    return (
+    rows: QuerySet[Any, tuple[Any, ...]] = (
         AuthToken.objects.filter(token_key=token_key)
         .order_by(*(f"user__memberships__{column}" for column in MEMBERSHIP_ORDER))
         .values_list(
@@ -50,6 +50,7 @@ def _token_statement(token_key: str) -> QuerySet[AuthToken]:
             *(f"user__memberships__{column}" for column in MEMBERSHIP_COLUMNS),
         )
     )
+    return rows
 
 
 #: Compiled once per connection: building this join cost more than running it (issue 17).

@@ -123,6 +123,7 @@ def generate(families: int, seed: int, batch: int = 2000) -> None:
         Person,
         PersonSearchTerm,
         Referral,
+        ReferralTransition,
     )
     from casemgmt.signals import refresh_last_contact
     from privacy.audit import log_bulk
@@ -163,6 +164,7 @@ def generate(families: int, seed: int, batch: int = 2000) -> None:
     while made < families:
         size = min(batch, families - made)
         fam_objs, plain, persons, goals, referrals, contacts, grants = [], [], [], [], [], [], []
+        transitions: list[ReferralTransition] = []
         for _ in range(size):
             index = made + len(fam_objs)
             org = orgs[index % len(orgs)]
@@ -245,16 +247,32 @@ def generate(families: int, seed: int, batch: int = 2000) -> None:
                 )
             for _r in range(5):
                 course = rng.choice(courses[district])
-                referrals.append(
-                    Referral(
-                        family=family,
-                        person=rng.choice(members),
-                        course=course,
-                        provider_id=course.provider_id,
-                        status=rng.choice(referral_statuses),
-                        created_by=manager,
+                status = rng.choice(referral_statuses)
+                # Past a draft (and not cancelled as one), a referral was sent once: its
+                # transition, and the time the dashboard's response deadline counts from.
+                sent_at = (
+                    None
+                    if status in ("draft", "cancelled")
+                    else datetime.datetime.combine(
+                        today - datetime.timedelta(days=rng.randint(0, 120)), datetime.time(10), datetime.UTC
                     )
                 )
+                referral = Referral(
+                    family=family,
+                    person=rng.choice(members),
+                    course=course,
+                    provider_id=course.provider_id,
+                    status=status,
+                    sent_at=sent_at,
+                    created_by=manager,
+                )
+                referrals.append(referral)
+                if sent_at is not None:
+                    transitions.append(
+                        ReferralTransition(
+                            referral=referral, from_status="draft", to_status="sent", at=sent_at
+                        )
+                    )
             for _c in range(2):
                 contacts.append(
                     Contact(
@@ -276,6 +294,7 @@ def generate(families: int, seed: int, batch: int = 2000) -> None:
                 (PersonSearchTerm, [t for p in persons for t in PersonSearchTerm.terms_for(p)]),
                 (Goal, goals),
                 (Referral, referrals),
+                (ReferralTransition, transitions),
                 (Contact, contacts),
             ):
                 model.objects.bulk_create(objs, batch_size=1000)
