@@ -28,4 +28,13 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
+        migrations.AddIndex(
+            model_name="referral",
+            index=models.Index(
+                condition=models.Q(("status", "sent")),
+                fields=["family", "sent_at"],
+                include=("id", "person"),
+                name="referral_sent_due",
+            ),
+        ),
     ]

@@ -304,6 +304,14 @@ class Referral(CaseRecord):
         indexes = (
             models.Index(fields=("course", "status"), name="referral_course_status"),
             models.Index(fields=("family", "status"), name="referral_family_status"),
+            # The dashboard's response deadlines: per family, the sent referrals by the time they
+            # were sent, read from the index alone (PostgreSQL; on SQLite without ``include``).
+            models.Index(
+                fields=("family", "sent_at"),
+                include=("id", "person"),
+                condition=Q(status="sent"),
+                name="referral_sent_due",
+            ),
         )
 
     def __str__(self) -> str:
