@@ -28,6 +28,8 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
+        # The dashboard no longer asks the transitions when a referral was sent.
+        migrations.RemoveIndex(model_name="referraltransition", name="referral_transition_to_at"),
         migrations.AddIndex(
             model_name="referral",
             index=models.Index(

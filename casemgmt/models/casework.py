@@ -355,8 +355,6 @@ class ReferralTransition(FamilyOwned, models.Model):
 
     class Meta:
         ordering = ("at", "id")
-        # When a referral was sent (the dashboard's response deadline): one index probe.
-        indexes = (models.Index(fields=("referral", "to_status", "at"), name="referral_transition_to_at"),)
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} -> {self.to_status}"
