@@ -39,7 +39,7 @@ class CompiledValuesQuery:
         self._build = build
         self._marker = f"\x00compiled:{name}\x00"
 
-    def _compile(self, using: str) -> tuple[str, tuple[Any, ...], int, Any, list[Any]]:
+    def _compile(self, using: str) -> tuple[str, tuple[Any, ...], int, Any, Any, int]:
         queryset = self._build(self._marker)
         query = queryset.query
         compiler = query.get_compiler(using=using)
@@ -50,7 +50,7 @@ class CompiledValuesQuery:
             raise ValueError(f"{self.name}: the marker must be exactly one parameter, found {found}.")
         fields = [column[0] for column in compiler.select[: compiler.col_count]]
         converters = compiler.get_converters(fields)
-        return sql, tuple(params), positions[0], compiler, converters
+        return sql, tuple(params), positions[0], compiler, converters, compiler.col_count
 
     def rows(self, value: str, *, using: str = DEFAULT_DB_ALIAS) -> list[tuple[Any, ...]]:
         """The statement's rows for ``value`` (a bound parameter, never part of the SQL)."""
@@ -59,12 +59,14 @@ class CompiledValuesQuery:
         compiled = cache.get(self.name)
         if compiled is None:
             compiled = cache[self.name] = self._compile(using)
-        sql, template, position, compiler, converters = compiled
+        sql, template, position, compiler, converters, width = compiled
         params = list(template)
         params[position] = value
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
+        if rows and len(rows[0]) != width:  # columns a backend added for the ordering, as Django drops them
+            rows = [row[:width] for row in rows]
         if converters:
             return [tuple(row) for row in compiler.apply_converters(rows, converters)]
         return [tuple(row) for row in rows]
