@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from hmac import compare_digest
 from typing import Any
@@ -53,6 +54,21 @@ def _token_statement(token_key: str) -> QuerySet[Any, tuple[Any, ...]]:
     return rows
 
 
+def _well_formed(token: bytes) -> str | None:
+    """The token as text if it has the form knox gives tokens (its prefix, then hex), else None.
+
+    Knox decodes any header as UTF-8 and queries with it: bytes that are not UTF-8 raised a
+    500, and on PostgreSQL so did a NUL byte. Nothing but knox's own form can match a token.
+    """
+    try:
+        text = token.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    length = knox_settings.AUTH_TOKEN_CHARACTER_LENGTH
+    form = f"{re.escape(knox_settings.TOKEN_PREFIX)}[0-9a-f]{{{length}}}"
+    return text if re.fullmatch(form, text) else None
+
+
 #: Compiled once per connection: building this join cost more than running it (issue 17).
 _TOKEN_STATEMENT = CompiledValuesQuery("knox-token-with-memberships", _token_statement)
 
@@ -87,7 +103,9 @@ class AuditedTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, token: bytes) -> tuple[Any, AuthToken]:
         msg = _("Invalid token.")
-        token_text = token.decode("utf-8")
+        token_text = _well_formed(token)
+        if token_text is None:  # no knox token looks like this: refused before any query
+            raise exceptions.AuthenticationFailed(msg)
         candidates: dict[str, tuple[AuthToken, list[tuple[Any, ...]]]] = {}
         token_fields, user_fields = _token_fields(), _user_fields()
         user_model = get_user_model()

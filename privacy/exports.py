@@ -166,7 +166,7 @@ def _recipients(person: Any, family: Any) -> list[dict[str, Any]]:
                 "name": r.provider.name,
                 "kind": "course_provider",
                 "via": "referral",
-                "on": _iso(r.created_at),
+                "on": _iso(r.sent_at or r.created_at),  # when the provider got the data
             }
         )
     return found

@@ -67,3 +67,14 @@ def test_the_marker_must_be_exactly_one_parameter(uses: int) -> None:
 
     with pytest.raises(ValueError, match="exactly one parameter"):
         CompiledValuesQuery(f"test-marker-{uses}", build).rows("anna")
+
+
+def test_two_statements_of_the_same_name_keep_their_own_sql(case_manager, town) -> None:  # type: ignore[no-untyped-def]
+    from casemgmt.models import Organisation
+
+    users = CompiledValuesQuery("test-same-name", lambda v: User.objects.filter(username=v).values_list("id"))
+    orgs = CompiledValuesQuery(
+        "test-same-name", lambda v: Organisation.objects.filter(name=v).values_list("id")
+    )
+    assert users.rows(case_manager.username) == [(case_manager.pk,)]
+    assert orgs.rows(town.name) == [(town.pk,)]

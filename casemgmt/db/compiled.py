@@ -55,10 +55,11 @@ class CompiledValuesQuery:
     def rows(self, value: str, *, using: str = DEFAULT_DB_ALIAS) -> list[tuple[Any, ...]]:
         """The statement's rows for ``value`` (a bound parameter, never part of the SQL)."""
         connection = connections[using]
-        cache: dict[str, Any] = connection.__dict__.setdefault(_ATTR, {})
-        compiled = cache.get(self.name)
+        # Keyed by this object, not its name: two statements of the same name stay apart.
+        cache: dict[CompiledValuesQuery, Any] = connection.__dict__.setdefault(_ATTR, {})
+        compiled = cache.get(self)
         if compiled is None:
-            compiled = cache[self.name] = self._compile(using)
+            compiled = cache[self] = self._compile(using)
         sql, template, position, compiler, converters, width = compiled
         params = list(template)
         params[position] = value

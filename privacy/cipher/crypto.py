@@ -16,6 +16,8 @@ from __future__ import annotations
 import binascii
 import logging
 import os
+import re
+import threading
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
@@ -54,7 +56,7 @@ def _cipher(kid: str) -> AESGCM:
         key = ring.keys[kid]
     except KeyError:
         raise DecryptionError(
-            f"Unknown encryption key id {kid!r}: configured key ids are {sorted(ring.keys)}."
+            f"Unknown encryption key id {_shown(kid)}: configured key ids are {sorted(ring.keys)}."
         ) from None
     return AESGCM(key)
 
@@ -80,23 +82,34 @@ def _sealer(version: str, context: str, kid: str) -> tuple[AESGCM, bytes, str]:
 #: Per column: the sealer of the keyring's active key, which every write uses. Columns are
 #: declared in code, so this stays small; it is rebuilt when the keyrings are reset.
 _ACTIVE_SEALERS: dict[str, tuple[AESGCM, bytes, str]] = {}
+#: Bumped by every reset: a sealer built across a reset (with the key that was active before
+#: it) is used once but never cached, so no write keeps using a key that is no longer active.
+_active_generation = 0
+_active_lock = threading.Lock()
 
 
 def _active_sealer(context: str) -> tuple[AESGCM, bytes, str]:
     sealer = _ACTIVE_SEALERS.get(context)
     if sealer is None:
-        if len(_ACTIVE_SEALERS) > 4096:
-            _ACTIVE_SEALERS.clear()
-        sealer = _ACTIVE_SEALERS[context] = _sealer(PREFIX, context, encryption_keyring().active)
+        generation = _active_generation
+        sealer = _sealer(PREFIX, context, encryption_keyring().active)
+        with _active_lock:
+            if generation == _active_generation:
+                if len(_ACTIVE_SEALERS) > 4096:
+                    _ACTIVE_SEALERS.clear()
+                _ACTIVE_SEALERS[context] = sealer
     return sealer
 
 
 @on_reset
 def reset_cache() -> None:
     """Forget the cipher objects built from the keyring."""
+    global _active_generation
+    with _active_lock:
+        _active_generation += 1
+        _ACTIVE_SEALERS.clear()
     _cipher.cache_clear()
     _SEALERS.clear()
-    _ACTIVE_SEALERS.clear()
 
 
 def _legacy_aad(context: str, kid: str) -> bytes:
@@ -136,10 +149,20 @@ def is_current(stored: str, *, kid: str) -> bool:
     return stored.startswith(f"{PREFIX}:{kid}:")
 
 
+_KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+
+
+def _shown(kid: str) -> str:
+    """A key id as messages may show it: a stored value's header could hold anything (a raw
+    value in an encrypted column that happens to start with ``e2:``), never echo that."""
+    return repr(kid) if _KEY_ID.fullmatch(kid) else f"<not a key id, {len(kid)} characters>"
+
+
 def _fail(message: str, *, context: str, row: str | None, kid: str) -> DecryptionError:
     # Logged for the operator with column, row and key id: never the value or ciphertext.
-    logger.warning("Decryption failed: %s (column %s, row %s, key %s)", message, context, row, kid)
-    return DecryptionError(f"Encrypted value in {context} (row {row}) {message} with key {kid!r}.")
+    shown = _shown(kid)
+    logger.warning("Decryption failed: %s (column %s, row %s, key %s)", message, context, row, shown)
+    return DecryptionError(f"Encrypted value in {context} (row {row}) {message} with key {shown}.")
 
 
 def decrypt(stored: str, *, context: str, row: str | None) -> str:

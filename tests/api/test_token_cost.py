@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -96,3 +97,34 @@ def test_one_row_per_membership_still_means_one_token(case_manager, town, other_
     assert _client(expired).get("/api/v1/auth/me/").status_code == 401
     assert AuthToken.objects.filter(user=case_manager).count() == 1
     assert _client(valid[:15] + "0" * (len(valid) - 15)).get("/api/v1/auth/me/").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Token \xff\xfe",  # not UTF-8 once encoded as the header's Latin-1: was a 500
+        "Token \x00" + "a" * 63,  # a NUL byte: PostgreSQL refuses it as a parameter, was a 500
+        "Token " + "é" * 64,
+        "Token " + "G" * 64,
+        "Token " + "a" * 63,
+        "Token " + "a" * 65,
+        "Token \x00compiled:knox-token-with-memberships\x00",
+        "Token %s%%%(x)s' OR '1'='1",
+    ],
+)
+def test_a_malformed_token_is_refused_without_a_query(db, header: str) -> None:  # type: ignore[no-untyped-def]
+    """Only knox's own form (its prefix, then hex of its length) can be a token: anything else
+    is a 401 with the JSON error body before the database is asked."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get("/api/v1/auth/me/")
+    assert response.status_code == 401 and response.json()["code"] == "authentication_failed"
+    assert ctx.captured_queries == []
+
+
+def test_a_well_formed_token_of_someone_else_is_still_refused(case_manager) -> None:  # type: ignore[no-untyped-def]
+    _, token = AuthToken.objects.create(user=case_manager)
+    assert _client(token).get("/api/v1/auth/me/").status_code == 200
+    assert _client(token.upper()).get("/api/v1/auth/me/").status_code == 401
+    assert _client(token[:-1] + ("0" if token[-1] != "0" else "1")).get("/api/v1/auth/me/").status_code == 401

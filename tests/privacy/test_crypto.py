@@ -186,3 +186,44 @@ def test_legacy_e1_values_still_decrypt_and_stay_column_bound() -> None:
     assert not crypto.is_current(old, kid="test1")
     with pytest.raises(crypto.DecryptionError):
         crypto.decrypt(old, context="t.other", row="any")
+
+
+def test_a_reset_while_the_active_sealer_is_built_never_leaves_the_old_key_in_use(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The active key's sealer is cached per column: one built across a reset (another thread
+    rotating the keyring meanwhile) may serve its own call, but later writes use the new key."""
+    current = keys.encryption_keyring()
+    rotated = Keyring(
+        purpose="encryption", keys={**current.keys, "new9": keys.KEY_BYTES * b"\x09"}, active="new9"
+    )
+    rotation = override_settings(FIELD_ENCRYPTION_KEYRING=rotated)
+    build = crypto._sealer
+    rotations: list[int] = []
+
+    def racing(version: str, context: str, kid: str):  # type: ignore[no-untyped-def]
+        if not rotations:  # the rotation lands between reading the active key and caching
+            rotations.append(1)
+            rotation.enable()
+            keys.reset_cache()
+        return build(version, context, kid)
+
+    keys.reset_cache()
+    monkeypatch.setattr(crypto, "_sealer", racing)
+    try:
+        crypto.encrypt("x", context="race.c", row="r1")
+        monkeypatch.setattr(crypto, "_sealer", build)
+        later = [crypto.encrypt("x", context="race.c", row="r1") for _ in range(3)]
+        assert all(value.startswith("e2:new9:") for value in later)
+    finally:
+        rotation.disable()
+        keys.reset_cache()
+
+
+def test_a_header_that_is_no_key_id_never_reaches_messages_or_logs(caplog) -> None:  # type: ignore[no-untyped-def]
+    """A raw value in an encrypted column that happens to start like a ciphertext: its "key id"
+    part may be personal data, so neither the error nor the log line shows it."""
+    for stored in ("e2:Amina Haddad visa:" + "A" * 40, "e2:Amina Haddad visa:!!!"):
+        with pytest.raises(crypto.DecryptionError) as info:
+            crypto.decrypt(stored, context="t.c", row="r1")
+        assert "Amina" not in str(info.value)
+    assert "Amina" not in caplog.text
+    assert "not a key id" in str(info.value)

@@ -190,3 +190,20 @@ def test_documents_render_in_a_headless_browser(dpo, referred, tmp_path, documen
     ).stdout
     text = re.sub(r"<[^>]+>", " ", dom.split("<body>", 1)[1])
     assert not RAW.findall(text), RAW.findall(text)
+
+
+def test_a_providers_recipient_date_is_when_the_referral_was_sent(dpo, referred) -> None:  # type: ignore[no-untyped-def]
+    """Art. 15(1)(c): the provider received the data when the referral was sent, not when its
+    draft was written."""
+    from casemgmt.models import Referral
+    from tests.factories import setup_writes
+
+    referral = Referral.objects.get(person=referred[1])
+    with setup_writes("course_referrals"):
+        Referral.objects.filter(pk=referral.pk).update(
+            created_at=referral.sent_at - datetime.timedelta(days=9)
+        )
+    (recipient,) = [
+        r for r in client_for(dpo).get(export_url(referred[1])).json()["recipients"] if r["via"] == "referral"
+    ]
+    assert recipient["on"] == referral.sent_at.isoformat()
