@@ -160,7 +160,10 @@ def _recipients(person: Any, family: Any) -> list[dict[str, Any]]:
         found.append(
             {"name": name, "kind": p.agency, "via": "case_conference", "on": _iso(p.conference.held_at)}
         )
-    for r in Referral.objects.filter(person=person).exclude(status="draft").select_related("provider"):
+    # Sent referrals only: one cancelled as a draft never reached the provider. A referral past
+    # "sent" counts even without a send time (one older than the transition records).
+    sent = Q(sent_at__isnull=False) | ~Q(status__in=("draft", "cancelled"))
+    for r in Referral.objects.filter(sent, person=person).select_related("provider"):
         found.append(
             {
                 "name": r.provider.name,

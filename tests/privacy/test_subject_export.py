@@ -207,3 +207,18 @@ def test_a_providers_recipient_date_is_when_the_referral_was_sent(dpo, referred)
         r for r in client_for(dpo).get(export_url(referred[1])).json()["recipients"] if r["via"] == "referral"
     ]
     assert recipient["on"] == referral.sent_at.isoformat()
+
+
+def test_a_referral_cancelled_as_a_draft_names_no_recipient(dpo, referred, case_manager) -> None:  # type: ignore[no-untyped-def]
+    """Art. 15(1)(c) names who received the data: a draft cancelled before sending reached nobody."""
+    from casemgmt.models import Provider, Referral
+    from tests.factories import setup_writes
+
+    organisation = referred[1].family.organisation
+    with setup_writes("course_referrals"):
+        other = Provider.objects.create(organisation=organisation, name="Sprachschule Nord")
+        draft = Referral.objects.create(family=referred[1].family, person=referred[1], provider=other)
+    referral_transition(referral=draft, to="cancelled", acting_user=case_manager)
+    recipients = client_for(dpo).get(export_url(referred[1])).json()["recipients"]
+    names = {r["name"] for r in recipients if r["via"] == "referral"}
+    assert names == {"Volkshochschule Musterstadt"}
