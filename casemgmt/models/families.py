@@ -364,6 +364,17 @@ class Person(CaseRecord):
 
     class Meta:
         ordering = ("created_at", "id")
+        indexes = (
+            # The dashboard's residence deadlines: per family, the members with a permit and
+            # its ciphertext, read from the index alone (PostgreSQL; on SQLite the index is
+            # built without ``include``). Ciphertext only, as in the table.
+            models.Index(
+                fields=("family",),
+                include=("id", "residence_valid_until"),
+                condition=Q(residence_valid_until__isnull=False),
+                name="person_residence_due",
+            ),
+        )
 
     def __str__(self) -> str:
         return f"Person {self.pk}"

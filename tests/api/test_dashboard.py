@@ -517,3 +517,11 @@ def test_the_migration_fills_sent_at_from_the_transitions(scene) -> None:  # typ
     sent.refresh_from_db()
     draft.refresh_from_db()
     assert (sent.sent_at, draft.sent_at) == (at, None)
+
+
+def test_the_residence_deadline_index_covers_exactly_the_persons_with_a_permit() -> None:
+    from casemgmt.models import Person
+
+    (index,) = [i for i in Person._meta.indexes if i.name == "person_residence_due"]
+    assert dict(index.condition.children) == {"residence_valid_until__isnull": False}  # type: ignore[union-attr]
+    assert {"id", "residence_valid_until"} <= set(index.include)
