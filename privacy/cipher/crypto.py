@@ -17,7 +17,6 @@ import binascii
 import logging
 import os
 import re
-import threading
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
@@ -32,12 +31,6 @@ NONCE_BYTES = 12
 # their Python-level wrappers (a measurable share of the per-value cost).
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
-# Module-level names for the per-value calls (one global lookup instead of an attribute each).
-_urandom = os.urandom
-_b2a = binascii.b2a_base64
-_a2b = binascii.a2b_base64
-
-_NOT_ENCRYPTED = "Stored value is not in an encrypted format (e1 or e2)."
 
 logger = logging.getLogger(__name__)
 
@@ -79,35 +72,9 @@ def _sealer(version: str, context: str, kid: str) -> tuple[AESGCM, bytes, str]:
     return sealer
 
 
-#: Per column: the sealer of the keyring's active key, which every write uses. Columns are
-#: declared in code, so this stays small; it is rebuilt when the keyrings are reset.
-_ACTIVE_SEALERS: dict[str, tuple[AESGCM, bytes, str]] = {}
-#: Bumped by every reset: a sealer built across a reset (with the key that was active before
-#: it) is used once but never cached, so no write keeps using a key that is no longer active.
-_active_generation = 0
-_active_lock = threading.Lock()
-
-
-def _active_sealer(context: str) -> tuple[AESGCM, bytes, str]:
-    sealer = _ACTIVE_SEALERS.get(context)
-    if sealer is None:
-        generation = _active_generation
-        sealer = _sealer(PREFIX, context, encryption_keyring().active)
-        with _active_lock:
-            if generation == _active_generation:
-                if len(_ACTIVE_SEALERS) > 4096:
-                    _ACTIVE_SEALERS.clear()
-                _ACTIVE_SEALERS[context] = sealer
-    return sealer
-
-
 @on_reset
 def reset_cache() -> None:
     """Forget the cipher objects built from the keyring."""
-    global _active_generation
-    with _active_lock:
-        _active_generation += 1
-        _ACTIVE_SEALERS.clear()
     _cipher.cache_clear()
     _SEALERS.clear()
 
@@ -121,16 +88,16 @@ def encrypt(plaintext: str, *, context: str, row: str, kid: str | None = None) -
     """Encrypt ``plaintext`` for ``context`` (``table.column``) and ``row`` (its primary key)."""
     if not row:
         raise ValueError("An encrypted value needs the primary key of its row (row binding).")
-    cipher, aad_head, header = _sealer(PREFIX, context, kid) if kid else _active_sealer(context)
-    nonce = _urandom(NONCE_BYTES)
-    sealed = cipher.encrypt(nonce, plaintext.encode(), aad_head + row.encode())
-    return header + _b2a(nonce + sealed, newline=False).translate(_TO_URLSAFE).decode("ascii")
+    cipher, aad_head, header = _sealer(PREFIX, context, kid or encryption_keyring().active)
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = cipher.encrypt(nonce, plaintext.encode("utf-8"), aad_head + row.encode())
+    return header + binascii.b2a_base64(nonce + sealed, newline=False).translate(_TO_URLSAFE).decode("ascii")
 
 
 def _split(stored: str) -> tuple[str, str, str]:
     parts = stored.split(":", 2)
     if len(parts) != 3 or (parts[0] != PREFIX and parts[0] not in LEGACY_PREFIXES):
-        raise DecryptionError(_NOT_ENCRYPTED)
+        raise DecryptionError("Stored value is not in an encrypted format (e1 or e2).")
     return parts[0], parts[1], parts[2]
 
 
@@ -167,16 +134,9 @@ def _fail(message: str, *, context: str, row: str | None, kid: str) -> Decryptio
 
 def decrypt(stored: str, *, context: str, row: str | None) -> str:
     """Decrypt a stored value of ``row``; raise :class:`DecryptionError`, never return ciphertext."""
-    # The header is split here rather than by ``_split``, and the sealer looked up in its
-    # dict before calling ``_sealer``: per value, these calls were a measurable share (issue 17).
-    parts = stored.split(":", 2)
-    if len(parts) != 3:
-        raise DecryptionError(_NOT_ENCRYPTED)
-    version, kid, body = parts
-    if version != PREFIX and version not in LEGACY_PREFIXES:
-        raise DecryptionError(_NOT_ENCRYPTED)
+    version, kid, body = _split(stored)
     try:
-        blob = _a2b(body.encode("ascii").translate(_FROM_URLSAFE))
+        blob = binascii.a2b_base64(body.encode("ascii").translate(_FROM_URLSAFE))
     except (binascii.Error, ValueError, UnicodeEncodeError):
         raise _fail("is not valid base64", context=context, row=row, kid=kid) from None
     if len(blob) < NONCE_BYTES + 16:
@@ -184,7 +144,7 @@ def decrypt(stored: str, *, context: str, row: str | None) -> str:
     if version == PREFIX:
         if not row:
             raise _fail("is row-bound but no row was given", context=context, row=row, kid=kid)
-        cipher, aad_head, _ = _SEALERS.get((PREFIX, context, kid)) or _sealer(PREFIX, context, kid)
+        cipher, aad_head, _ = _sealer(PREFIX, context, kid)
         aad = aad_head + row.encode()
     else:
         cipher, aad = _cipher(kid), _legacy_aad(context, kid)
@@ -198,4 +158,4 @@ def decrypt(stored: str, *, context: str, row: str | None) -> str:
             row=row,
             kid=kid,
         ) from None
-    return plain.decode()
+    return plain.decode("utf-8")
