@@ -81,11 +81,9 @@ def check_keys(*, batch: int = 1000, max_failures: int = 20) -> KeyReport:
             for row in rows:
                 pk, values = row[0], row[1:]
                 for f, value in zip(fields, values[: len(fields)], strict=True):
-                    if value is None:
+                    if not value:  # NULL, or an empty string stored empty
                         continue
                     try:
-                        if value == "":
-                            continue
                         report.values_by_key[crypto.key_id_of(value)] += 1
                         report.values_by_version[crypto.version_of(value)] += 1
                         f.open(value, pk=pk)
@@ -114,7 +112,7 @@ class RotationResult:
 
 def _needs_rotation(values: tuple[Any, ...], n_fields: int, active: str, index_active: str) -> bool:
     for value in values[:n_fields]:
-        if value and not crypto.is_current(str(value), kid=active):
+        if value and not crypto.is_current(value, kid=active):
             return True
     return any(value and not str(value).startswith(f"{index_active}:") for value in values[n_fields:])
 

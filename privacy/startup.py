@@ -32,7 +32,7 @@ def verify_keys_against_data() -> int:
                 with connection.cursor() as cursor:
                     cursor.execute(
                         f"SELECT {pk}, {column} FROM {table} "  # noqa: S608
-                        f"WHERE {column} IS NOT NULL AND {column} <> '' LIMIT 1"
+                        f"WHERE length({column}) > 0 LIMIT 1"  # NULL and empty values hold nothing to check
                     )
                     row = cursor.fetchone()
                 if row is None:

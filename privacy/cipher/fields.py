@@ -1,8 +1,9 @@
 """Transparent encrypted model fields and blind index fields.
 
 Models use these like ordinary fields; values are encrypted in ``get_db_prep_value`` and
-decrypted in ``from_db_value``. The column type is always ``text`` because ciphertext is
-longer than the plaintext; ``max_length`` still limits the plaintext through validation.
+decrypted on first access. The column is binary (``bytea``, ``BLOB``: the stored form of
+``privacy.cipher.crypto``) whatever the plaintext's type; ``max_length`` still limits the
+plaintext through validation.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Sealed:
 
     __slots__ = ("stored",)
 
-    def __init__(self, stored: str) -> None:
+    def __init__(self, stored: bytes | str) -> None:
         self.stored = stored
 
     def __repr__(self) -> str:
@@ -47,7 +48,7 @@ class Sealed:
         return hash(self.stored)
 
 
-class BoundCiphertext(str):
+class BoundCiphertext(bytes):
     """A ciphertext already bound to its row; ``get_prep_value`` passes it through."""
 
     __slots__ = ()
@@ -103,10 +104,10 @@ class EncryptedFieldMixin:
     attname: str
 
     def get_internal_type(self) -> str:
-        return "TextField"
+        return "BinaryField"
 
     def db_type(self, connection: BaseDatabaseWrapper) -> str | None:
-        return models.TextField().db_type(connection)
+        return models.BinaryField().db_type(connection)
 
     @cached_property
     def encryption_context(self) -> str:
@@ -125,7 +126,7 @@ class EncryptedFieldMixin:
             return None
         text = self.serialise(value)
         if text == "":
-            return BoundCiphertext("")
+            return BoundCiphertext(b"")
         if pk is None:
             raise FieldError(
                 f"Encrypted field {self.model.__name__}.{self.column} needs the primary key "
@@ -135,7 +136,7 @@ class EncryptedFieldMixin:
             crypto.encrypt(text, context=self.encryption_context, row=row_key(self.model, pk))
         )
 
-    def open(self, stored: str, *, pk: Any) -> Any:
+    def open(self, stored: bytes | memoryview | str, *, pk: Any) -> Any:
         """Decrypt a stored value of the row ``pk``; :class:`DecryptionError` if it was moved."""
         row = None if pk is None else row_key(self.model, pk)
         return self.deserialise(crypto.decrypt(stored, context=self.encryption_context, row=row))
@@ -145,9 +146,9 @@ class EncryptedFieldMixin:
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None or isinstance(value, BoundCiphertext):
-            return None if value is None else str(value)
-        if isinstance(value, str) and value == "":
-            return ""
+            return None if value is None else bytes(value)
+        if isinstance(value, str | bytes) and not value:  # bytes: the schema editor's default
+            return b""
         raise FieldError(
             f"Encrypted field {self.model.__name__}.{self.column} is written only through save(), "
             "bulk_create() or a value from field.seal(value, pk=...): ciphertexts are bound to their row."
@@ -160,10 +161,13 @@ class EncryptedFieldMixin:
             value = self.get_prep_value(value)
         return value
 
-    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
-        if value is None or value == "":
-            return value
-        return Sealed(value)
+    def from_db_value(self, value: bytes | memoryview | str | None, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        if not value:  # an empty string is stored empty
+            return ""
+        # bytes from both drivers; a memoryview from others; text from a column not yet converted
+        return Sealed(bytes(value) if isinstance(value, memoryview) else value)
 
     def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name == "exact":

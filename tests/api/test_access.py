@@ -198,7 +198,8 @@ def test_break_the_glass(case_manager, cm2, supervisor, district) -> None:  # ty
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT reason FROM casemgmt_emergencyaccess")
-        assert "Schule" not in cursor.fetchone()[0]
+        stored = bytes(cursor.fetchone()[0])
+        assert b"Schule" not in stored and stored.startswith(b"\x02")
     review = client_for(supervisor).post(
         f"/api/v1/emergency-access/{body['id']}/review/", {"note": "berechtigt"}, format="json"
     )

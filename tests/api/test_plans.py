@@ -150,7 +150,8 @@ def test_assessments_baseline_follow_up_and_encrypted_notes(api, scene) -> None:
     assert [a["kind"] for a in listed] == ["baseline", "follow_up"]
     with connection.cursor() as cursor:
         cursor.execute("SELECT notes FROM casemgmt_assessment")
-        assert all("Deutsch" not in (row[0] or "") for row in cursor.fetchall())
+        stored = [bytes(row[0]) for row in cursor.fetchall() if row[0] is not None]
+        assert stored and all(b"Deutsch" not in value for value in stored)
     patched = api.patch(f"/api/v1/assessments/{first.json()['id']}/", {"score": 1}, format="json")
     assert patched.status_code == 200 and patched.json()["score"] == 1
 
