@@ -24,6 +24,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router, transaction
 from django.db.models import (
+    BinaryField,
     Count,
     DateField,
     DateTimeField,
@@ -233,14 +234,16 @@ class _Column:
 
 
 #: The columns every kind's part of the statement yields, in order (a UNION ALL needs one
-#: shape): kind, row, family, person, due date or time, the residence ciphertext, counts.
+#: shape): kind, row, family, person, due date or time, the residence ciphertext, the family's
+#: reference (reference rows only), counts.
 _COLUMNS = (
     _Column("_pk", UUIDField()),
     _Column("_family", UUIDField()),
     _Column("_person", UUIDField()),
     _Column("_due_date", DateField()),
     _Column("_due_at", DateTimeField()),
-    _Column("_sealed", TextField()),
+    _Column("_sealed", BinaryField()),
+    _Column("_reference", TextField()),
     _Column("_total", IntegerField()),
     _Column("_overdue", IntegerField()),
 )
@@ -268,6 +271,7 @@ def _part(kind: str, until: datetime.date, yesterday: datetime.date, limit: int 
             "_due_date": _null(DateField()),
             "_due_at": _null(DateTimeField()),
             "_sealed": F("residence_valid_until"),
+            "_reference": _null(TextField()),
         }
         due = rows.filter(policies.case_record_access(anyone, model, families=families))  # type: ignore[arg-type]
         # Encrypted: every permit of the set is read, and decrypted and cut in Python.
@@ -284,7 +288,8 @@ def _part(kind: str, until: datetime.date, yesterday: datetime.date, limit: int 
         "_person": F(source.person_path) if source.person_path else _null(UUIDField()),
         "_due_date": _null(DateField()) if due_column in _DATETIME_DUE else F(due_column),
         "_due_at": F(due_column) if due_column in _DATETIME_DUE else _null(DateTimeField()),
-        "_sealed": _null(TextField()),
+        "_sealed": _null(BinaryField()),
+        "_reference": _null(TextField()),
     }
     if limit is None:
         return due.order_by().values(**columns, _total=Value(0), _overdue=Value(0))
@@ -349,7 +354,7 @@ def _converters(using: str) -> list[tuple[int, list[Callable[..., Any]]]]:
     return out
 
 
-#: ``kind_no`` of the rows that carry a family's reference (in the ``_sealed`` column).
+#: ``kind_no`` of the rows that carry a family's reference.
 _REFERENCE_ROW = -1
 
 
@@ -391,8 +396,8 @@ def _rows(
     statement = (  # compiled querysets and constants; the caller's values travel as parameters
         f"WITH {_FAMILY_SET} AS ({family_sql}) "  # noqa: S608
         f"{kinds_sql} UNION ALL "
-        # kind_no, _pk, _family, _person, _due_date, _due_at, _sealed (the reference), the counts
-        f"SELECT {_REFERENCE_ROW}, NULL, id, NULL, NULL, NULL, reference, 0, 0 FROM {_FAMILY_SET}"
+        # kind_no, _pk, _family, _person, _due_date, _due_at, _sealed, _reference, the counts
+        f"SELECT {_REFERENCE_ROW}, NULL, id, NULL, NULL, NULL, NULL, reference, 0, 0 FROM {_FAMILY_SET}"
     )
     connection = connections[using]
     converters = _converters(using)
@@ -404,7 +409,7 @@ def _rows(
         fetched: list[tuple[Any, ...]] = cursor.fetchall()
     if converters:
         fetched = [_converted(row, converters, connection) for row in fetched]
-    references = {row[2]: row[6] for row in fetched if row[0] == _REFERENCE_ROW}
+    references = {row[2]: row[7] for row in fetched if row[0] == _REFERENCE_ROW}
     return [row for row in fetched if row[0] != _REFERENCE_ROW], references
 
 
@@ -476,7 +481,7 @@ def deadline_summary(
     # slice ``[:0]`` compiles to no statement at all).
     fetch = None if limit is None else max(limit, 1)
     rows, references = _rows(user, wanted, until, yesterday, fetch)
-    for kind_no, pk, family, person, due_date, due_at, sealed, total, overdue in rows:
+    for kind_no, pk, family, person, due_date, due_at, sealed, _reference, total, overdue in rows:
         kind = KINDS[kind_no]
         if kind == "residence_expiry":
             due_on = residence.open(sealed, pk=pk)  # type: ignore[attr-defined]

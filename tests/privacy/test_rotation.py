@@ -157,7 +157,8 @@ def test_rotation_rewrites_legacy_e1_values_to_row_bound_e2(case_manager, data) 
     with connection.cursor() as cursor:
         cursor.execute(
             "UPDATE casemgmt_family SET notes = %s WHERE id = %s",
-            [legacy_e1("alte Notiz", context="casemgmt_family.notes"), pk],
+            # an e1 value as the column conversion leaves it: the binary form, version 1
+            [crypto.from_text(legacy_e1("alte Notiz", context="casemgmt_family.notes")), pk],
         )
     assert Family.objects.get(pk=family.pk).notes == "alte Notiz"
     assert rotation.check_keys().values_by_version["e1"] == 1
