@@ -1,7 +1,8 @@
 """gunicorn entry point for benchmarks: the production app, plus a raw WSGI floor.
 
 ``/bench/raw-families/?cm=<username>`` never reaches Django: one psycopg select of the same
-50 family rows (ciphertexts as stored, nothing decrypted), serialised with ``json``. It is
+50 family rows (ciphertexts as stored, hex-encoded by the database, nothing decrypted),
+serialised with ``json``. It is
 the physical floor a request through the framework is compared with.
 """
 
@@ -18,7 +19,8 @@ from casemgmt.wsgi import application as django_application
 
 RAW_PATH = "/bench/raw-families/"
 SQL = """
-SELECT f.id::text, f.reference, f.status, f.opened_on::text, f.family_name, f.organisation_id::text
+SELECT f.id::text, f.reference, f.status, f.opened_on::text, encode(f.family_name, 'hex'),
+       f.organisation_id::text
 FROM casemgmt_family f JOIN casemgmt_user u ON u.id = f.case_manager_id
 WHERE u.username = %s ORDER BY f.opened_on DESC, f.reference LIMIT 50
 """

@@ -182,8 +182,9 @@ _SHORTEST = 2 + 1 + NONCE_BYTES + TAG_BYTES
 def decrypt(stored: Stored, *, context: str, row: str | None) -> str:
     """Decrypt a stored value of ``row``; raise :class:`DecryptionError`, never return ciphertext."""
     opener, data, start = None, b"", 0
-    if type(stored) is bytes and row and len(stored) >= _SHORTEST and stored[0] == 2:
-        # The common case, a current value read from its column: one dict lookup.
+    if isinstance(stored, bytes) and row and len(stored) >= _SHORTEST and stored[0] == 2:
+        # The common case, a current value read from its column (or just sealed, a bytes
+        # subclass): one dict lookup.
         data, start = stored, 2 + stored[1]
         opener = _OPENERS.get((context, data[2:start]))
     if opener is not None and len(data) >= start + NONCE_BYTES + TAG_BYTES:
