@@ -304,6 +304,14 @@ def connect_signals() -> None:
 # --- reads: one entry per request
 
 
+@functools.cache
+def _entry_insert() -> Any:
+    from casemgmt.db.compiled import CompiledInsert
+    from privacy.models import AuditEntry
+
+    return CompiledInsert(AuditEntry)
+
+
 def record_access(
     *,
     actor: Any,
@@ -343,8 +351,9 @@ def record_access(
             .values("organisation_id")[:1]
         )
     # One INSERT, which is atomic by itself: outside a transaction it needs no BEGIN and
-    # COMMIT of its own (two round trips on every read; the sealer chains it later).
-    return AuditEntry.objects.create(
+    # COMMIT of its own (two round trips on every read; the sealer chains it later). Compiled
+    # once per connection; the signals and field preparation of save() all run.
+    entry = AuditEntry(
         content_type=ContentType.objects.get_for_model(model),
         object_pk=ids[0] if len(ids) == 1 else "",
         object_repr=f"{len(ids)} {model._meta.verbose_name_plural}",
@@ -360,6 +369,8 @@ def record_access(
             "personal_data": personal_data,
         },
     )
+    _entry_insert().insert(entry)
+    return entry
 
 
 def save_update(instance: models.Model, *, old: models.Model, update_fields: list[str]) -> None:
