@@ -23,6 +23,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_migrate
 from django.utils import timezone
 
+from casemgmt.db.compiled import inline_constants
 from casemgmt.models import (
     Caseload,
     Deputyship,
@@ -185,10 +186,14 @@ class _CompiledRule:
         sql, params = queryset.query.get_compiler(using).as_sql()
         user = User._meta.pk.get_db_prep_value(_STAND_IN_USER, connection)  # type: ignore[union-attr]
         now = DateTimeField().get_db_prep_value(_STAND_IN_NOW, connection)
+        callers = {i for i, p in enumerate(params) if p in (user, now)}
+        if not any(params[i] == user for i in callers):
+            raise ImproperlyConfigured("the access rule names no user")  # the rule changed shape
+        # The rule's constants (permission ids, the role) as literals, so that a prepared
+        # statement's generic plan knows them; the user and the time stay parameters.
+        sql, params = inline_constants(sql, params, lambda i, _param: i in callers, using)
         user_slots = tuple(i for i, p in enumerate(params) if p == user)
         now_slots = tuple(i for i, p in enumerate(params) if p == now)
-        if not user_slots:
-            raise ImproperlyConfigured("the access rule names no user")  # the rule changed shape
         return cls(sql, tuple(params), user_slots, now_slots)
 
     def bind(self, user_id: Any, now: datetime.datetime, using: str) -> RawSQL:

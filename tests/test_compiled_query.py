@@ -190,3 +190,41 @@ def test_a_read_entry_is_one_insert_and_verifies_in_the_chain(case_manager) -> N
     seal()
     report = verify_log()
     assert report.ok, report.problems
+
+
+# --- inline_constants: the statement's constants as literals, the caller's values as parameters
+
+
+def test_constants_become_literals_and_the_callers_values_stay_parameters(case_manager) -> None:  # type: ignore[no-untyped-def]
+    from casemgmt.db.compiled import inline_constants
+
+    sql = "SELECT CAST(%s AS TEXT), CAST(%s AS TEXT), CAST(%s AS TEXT)"
+    hostile = "x' ; DROP TABLE casemgmt_family; --"
+    caller = str(case_manager.pk)
+    composed, params = inline_constants(sql, ["50%", hostile, caller], lambda _i, p: p == caller)
+    with connection.cursor() as cursor:
+        cursor.execute(composed, params)
+        assert cursor.fetchone() == ("50%", hostile, caller)  # quoted by the driver, not spliced
+    if connection.vendor == "postgresql":
+        assert params == [caller] and composed.count("%s") == 1
+    else:  # SQLite plans every statement anew: nothing to gain, nothing changed
+        assert (composed, params) == (sql, ["50%", hostile, caller])
+    # SQL whose % signs are not all placeholders is left alone
+    assert inline_constants("SELECT '%%' || %s", ["a"], lambda _i, _p: False)[1] == ["a"]
+
+
+def test_the_access_rule_sends_only_the_user_and_the_time(case_manager) -> None:  # type: ignore[no-untyped-def]
+    """The rule's permission ids and role are literals of its SQL (a generic plan knows them);
+    the user and the time are its only parameters, bound per request."""
+    import datetime as dt
+
+    from django.db import DEFAULT_DB_ALIAS
+
+    from casemgmt.policies import VIEW_FAMILY, _compiled_rule
+
+    granted, organisations = _compiled_rule(VIEW_FAMILY, DEFAULT_DB_ALIAS)
+    for rule in (granted, organisations):
+        if connection.vendor == "postgresql":
+            assert len(rule.params) == len(rule.user_slots) + len(rule.now_slots)
+        bound = rule.bind(case_manager.pk, dt.datetime.now(dt.UTC), DEFAULT_DB_ALIAS)
+        assert str(case_manager.pk.hex) not in bound.sql and str(case_manager.pk) not in bound.sql

@@ -16,7 +16,7 @@ prepared statement it is rebuilt by a restart after a migration.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -123,7 +123,7 @@ class CompiledInsert:
             cursor.execute(sql, params)
             row = connection.ops.fetch_returned_insert_columns(cursor, compiler.returning_params)
         columns = [field.get_col(self.model._meta.db_table) for field in self._returning]
-        converters = compiler.get_converters(columns)
+        converters = compiler.get_converters(columns)  # type: ignore[arg-type]
         if converters:
             (row,) = compiler.apply_converters([row], converters)
         return tuple(row)
@@ -153,3 +153,30 @@ class CompiledInsert:
         post_save.send(
             sender=origin, instance=instance, created=True, update_fields=None, raw=False, using=using
         )
+
+
+def inline_constants(
+    sql: str, params: Sequence[Any], keep: Callable[[int, Any], bool], using: str = DEFAULT_DB_ALIAS
+) -> tuple[str, list[Any]]:
+    """``sql`` with the parameters ``keep`` refuses written in as literals (quoted by the driver).
+
+    For prepared statements on PostgreSQL: a generic plan knows nothing of a parameter's
+    value, so a constant of the statement (a permission id, a role, a list of statuses) sent
+    as a parameter makes the generic plan guess, PostgreSQL then prefers planning every run
+    afresh, or a forced generic plan runs on guesses. As literals, only the caller's values
+    (the user, the time) stay parameters, and the generic plan is the custom plan's equal.
+    Other databases, and SQL whose ``%`` signs are not all placeholders, are left as they are.
+    """
+    connection = connections[using]
+    pieces = sql.split("%s")
+    if connection.vendor != "postgresql" or "%%" in sql or len(pieces) != len(params) + 1:
+        return sql, list(params)
+    out, kept = [pieces[0]], []
+    for position, (param, rest) in enumerate(zip(params, pieces[1:], strict=True)):
+        if keep(position, param):
+            out.append("%s")
+            kept.append(param)
+        else:
+            out.append(connection.ops.compose_sql("%s", [param]).replace("%", "%%"))  # type: ignore[attr-defined]
+        out.append(rest)
+    return "".join(out), kept

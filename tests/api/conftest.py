@@ -52,11 +52,10 @@ def course(provider, admin):  # type: ignore[no-untyped-def]
     )
 
 
-def generic_plan_statements() -> int:
-    """Statements the dashboard's generic plan adds on PostgreSQL with prepared statements:
-    SET LOCAL, and around it the SAVEPOINT/RELEASE of a transaction inside the test's own."""
+def prepared_statements() -> bool:
+    """Whether the dashboard's statement runs prepared (PostgreSQL with prepared statements)."""
     from django.db import connection
 
-    from casemgmt.selectors.deadlines import _keeps_a_generic_plan
+    from casemgmt.selectors.deadlines import _prepared
 
-    return 3 if _keeps_a_generic_plan(connection) else 0
+    return _prepared(connection)
