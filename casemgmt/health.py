@@ -88,7 +88,7 @@ def keys_read_stored_data() -> bool:
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"SELECT {quote(pk.column)}, {column} FROM {quote(model._meta.db_table)} "  # noqa: S608
-                    f"WHERE {column} IS NOT NULL AND {column} <> '' LIMIT 1"
+                    f"WHERE length({column}) > 0 LIMIT 1"  # NULL and empty values hold nothing to check
                 )
                 row = cursor.fetchone()
             if row is None:

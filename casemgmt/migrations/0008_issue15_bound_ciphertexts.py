@@ -14,8 +14,40 @@ ENCRYPTED_NOW = {
 }
 
 
+def clear_columns_to_binary(apps, schema_editor):
+    """PostgreSQL: the clear ``varchar`` columns become ``bytea`` holding their UTF-8 bytes.
+
+    Encrypted columns are binary since casemgmt 0023, and an ``AlterField`` to the encrypted
+    field now means ``bytea``: Django's own ``USING col::bytea`` would read backslashes in the
+    clear text as escapes. ``convert_to`` keeps the text exactly; ``encrypt_clear_text`` then
+    seals it. A column already binary is left alone; SQLite needs no change of type.
+    """
+    connection = schema_editor.connection
+    if connection.vendor != "postgresql":
+        return
+    quote = connection.ops.quote_name
+    for name, columns in ENCRYPTED_NOW.items():
+        table = apps.get_model("casemgmt", name)._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+                " AND table_name = %s AND column_name = ANY(%s) AND data_type <> 'bytea'",
+                [table, list(columns)],
+            )
+            textual = [row[0] for row in cursor.fetchall()]
+            if textual:
+                changes = ", ".join(
+                    f"ALTER COLUMN {quote(c)} TYPE bytea USING convert_to({quote(c)}, 'UTF8')"
+                    for c in textual
+                )
+                cursor.execute(f"ALTER TABLE {quote(table)} {changes}")
+
+
 def encrypt_clear_text(apps, schema_editor):
-    """Seal the free texts that were stored in clear until now (row-bound e2 values)."""
+    """Seal the free texts that were stored in clear until now (row-bound e2 values).
+
+    On PostgreSQL the clear text arrives as its UTF-8 bytes (``clear_columns_to_binary``).
+    """
     connection = schema_editor.connection
     for name, columns in ENCRYPTED_NOW.items():
         model = apps.get_model("casemgmt", name)
@@ -24,7 +56,8 @@ def encrypt_clear_text(apps, schema_editor):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT id, {cols} FROM {table}")  # noqa: S608
             rows = cursor.fetchall()
-        for pk, *values in rows:
+        for pk, *stored in rows:
+            values = [bytes(v).decode("utf-8") if isinstance(v, bytes | memoryview) else v for v in stored]
             changes = {
                 column: model._meta.get_field(column).seal(value, pk=pk)
                 for column, value in zip(columns, values, strict=True)
@@ -48,7 +81,9 @@ def rebuild_search_indexes(apps, schema_editor):
         return str(org_id)
 
     family_model = apps.get_model("casemgmt", "Family")
-    for family in family_model._default_manager.only("id", "organisation_id", "family_name", "anonymised_at").iterator():
+    for family in family_model._default_manager.only(
+        "id", "organisation_id", "family_name", "anonymised_at"
+    ).iterator():
         norm = normalise_name(family.family_name or "") if family.anonymised_at is None else ""
         value = (
             blind_index(norm, context="family.family_name", district=district(family.organisation_id))
@@ -98,29 +133,36 @@ class Migration(migrations.Migration):
             model_name="person",
             name="given_name_index",
         ),
-        migrations.AlterField(
-            model_name="conferenceparticipant",
-            name="legal_basis",
-            field=privacy.cipher.fields.EncryptedCharField(blank=True, max_length=300),
-        ),
-        migrations.AlterField(
-            model_name="conferenceparticipant",
-            name="reason",
-            field=privacy.cipher.fields.EncryptedCharField(blank=True, help_text="Why invited", max_length=500),
-        ),
-        migrations.AlterField(
-            model_name="conferenceparticipant",
-            name="role",
-            field=privacy.cipher.fields.EncryptedCharField(
-                blank=True, help_text="Function, e.g. 'Fallmanagerin Jobcenter'", max_length=200
-            ),
-        ),
-        migrations.AlterField(
-            model_name="consent",
-            name="recipient_name",
-            field=privacy.cipher.fields.EncryptedCharField(
-                blank=True, help_text="e.g. 'Jobcenter Musterland'", max_length=200
-            ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="conferenceparticipant",
+                    name="legal_basis",
+                    field=privacy.cipher.fields.EncryptedCharField(blank=True, max_length=300),
+                ),
+                migrations.AlterField(
+                    model_name="conferenceparticipant",
+                    name="reason",
+                    field=privacy.cipher.fields.EncryptedCharField(
+                        blank=True, help_text="Why invited", max_length=500
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="conferenceparticipant",
+                    name="role",
+                    field=privacy.cipher.fields.EncryptedCharField(
+                        blank=True, help_text="Function, e.g. 'Fallmanagerin Jobcenter'", max_length=200
+                    ),
+                ),
+                migrations.AlterField(
+                    model_name="consent",
+                    name="recipient_name",
+                    field=privacy.cipher.fields.EncryptedCharField(
+                        blank=True, help_text="e.g. 'Jobcenter Musterland'", max_length=200
+                    ),
+                ),
+            ],
+            database_operations=[migrations.RunPython(clear_columns_to_binary, migrations.RunPython.noop)],
         ),
         migrations.RunPython(encrypt_clear_text, migrations.RunPython.noop),
         migrations.CreateModel(

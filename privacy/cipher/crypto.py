@@ -127,6 +127,10 @@ def _split(stored: Stored) -> tuple[str, str, bytes]:
         stored = from_text(stored)
     elif not isinstance(stored, bytes):
         stored = bytes(stored)
+    if stored[:3] in (b"e1:", b"e2:"):
+        # The text form as bytes: written into a binary column by a version from before the
+        # binary form (still running while the columns were converted). Read, and rotated.
+        stored = from_text(stored.decode("latin-1"))
     if len(stored) < 2 or stored[0] not in _VERSIONS:
         raise DecryptionError("Stored value is not in an encrypted format (e1 or e2).")
     end = 2 + stored[1]

@@ -145,3 +145,37 @@ def test_encrypted_columns_are_binary_in_the_database(case_manager) -> None:  # 
         else:  # SQLite: what counts is the values' storage class
             cursor.execute("SELECT DISTINCT typeof(notes) FROM casemgmt_family WHERE length(notes) > 0")
             assert [row[0] for row in cursor.fetchall()] == ["blob"]
+
+
+def test_the_text_form_written_as_bytes_by_an_older_version_still_reads_and_rotates(case_manager) -> None:  # type: ignore[no-untyped-def]
+    """A version from before the binary form, still running while the columns are converted,
+    writes its text form into the binary column as ASCII bytes: it decrypts, keeps its
+    binding, and rotation rewrites it in the binary form."""
+    from privacy import rotation
+
+    family = make_family(case_manager, notes="vertraulich")
+    stored = crypto.encrypt("alte Notiz", context="casemgmt_family.notes", row=str(family.pk))
+    old_write = as_text(stored).encode("ascii")
+    pk = family.pk.hex if connection.vendor == "sqlite" else family.pk
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE casemgmt_family SET notes = %s WHERE id = %s", [old_write, pk])
+    assert Family.objects.get(pk=family.pk).notes == "alte Notiz"
+    assert crypto.key_id_of(old_write) == "test1" and not crypto.is_current(old_write, kid="test1")
+    with pytest.raises(crypto.DecryptionError):  # still bound to its row
+        crypto.decrypt(old_write, context="casemgmt_family.notes", row="another-row")
+    assert rotation.check_keys().ok
+    assert rotation.rotate().rows_rotated >= 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT notes FROM casemgmt_family WHERE id = %s", [pk])
+        assert bytes(cursor.fetchone()[0])[:1] == b"\x02"
+    assert Family.objects.get(pk=family.pk).notes == "alte Notiz"
+
+
+def test_the_readiness_check_skips_empty_values(case_manager) -> None:  # type: ignore[no-untyped-def]
+    """An empty string is stored empty (a zero-length blob on SQLite, where it never equals
+    ``''``): the key check must pass over it, not try to decrypt it."""
+    from casemgmt import health
+
+    make_family(case_manager, notes="", address="")
+    health._keys_ok_until = 0
+    assert health.keys_read_stored_data()
