@@ -98,9 +98,11 @@ class CompiledInsert:
         self._fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
         self._returning = meta.db_returning_fields
 
-    def _compile(self, instance: Model, using: str) -> tuple[str, SQLInsertCompiler]:
+    def _compile(self, using: str) -> tuple[str, SQLInsertCompiler]:
+        # From a blank instance: compiling runs each field's pre_save, which must not touch
+        # the row being inserted (an auto_now field would differ from the value sent).
         query = InsertQuery(self.model)
-        query.insert_values(self._fields, [instance])
+        query.insert_values(self._fields, [self.model()])
         compiler = cast(SQLInsertCompiler, query.get_compiler(using=using))
         compiler.returning_fields = self._returning
         ((sql, params),) = compiler.as_sql()
@@ -108,7 +110,7 @@ class CompiledInsert:
             raise ValueError(f"{self.model._meta.label}: the INSERT has no parameter slot for every field.")
         return sql, compiler
 
-    def _run(self, instance: Model, values: list[Any], using: str) -> tuple[Any, ...]:
+    def _run(self, values: list[Any], using: str) -> tuple[Any, ...]:
         connection = connections[using]
         params = [
             field.get_db_prep_save(value, connection)
@@ -117,7 +119,7 @@ class CompiledInsert:
         cache: dict[Any, Any] = connection.__dict__.setdefault(_ATTR, {})
         compiled = cache.get(self)
         if compiled is None:
-            compiled = cache[self] = self._compile(instance, using)
+            compiled = cache[self] = self._compile(using)
         sql, compiler = compiled
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -145,7 +147,7 @@ class CompiledInsert:
                     [instance], fields=self._fields, returning_fields=self._returning, using=using
                 )
             else:
-                returned = self._run(instance, values, using)
+                returned = self._run(values, using)
         for value, field in zip(returned, self._returning, strict=True):
             setattr(instance, field.attname, value)
         instance._state.adding = False
