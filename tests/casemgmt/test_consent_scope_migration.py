@@ -5,31 +5,15 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from casemgmt.models import Consent, SharedCategory
 from casemgmt.services.consents import consent_create
+from tests.casemgmt.conftest import migrate
 from tests.factories import make_family, make_person
 
 BEFORE = [("casemgmt", "0017_backfill_residence_category")]
 AFTER = [("casemgmt", "0018_consent_scope")]
-
-
-def migrate(target: list[tuple[str, str]] | None) -> None:
-    """Migrate to ``target``; None: to the latest migrations (the schema the other tests use)."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes() if target is None else target)
-
-
-@pytest.fixture
-def back_to_latest():  # type: ignore[no-untyped-def]
-    """Going back to 0017 also unapplies every later migration: apply them again afterwards,
-    or the other tests of this worker run against a schema without them."""
-    yield
-    migrate(None)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,28 +10,16 @@ import datetime
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from casemgmt.models import Consent
 from casemgmt.services.consents import consent_create
 from privacy.cipher import crypto
+from tests.casemgmt.conftest import migrate
 from tests.factories import make_family, make_person
 
 BEFORE = [("casemgmt", "0007_issue14_record_keys")]
 CLEAR = "Jobcenter Müller\\Süd \\x41 'Team'"
-
-
-def migrate(target: list[tuple[str, str]] | None) -> None:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes() if target is None else target)
-
-
-@pytest.fixture
-def back_to_latest():  # type: ignore[no-untyped-def]
-    yield
-    migrate(None)
 
 
 @pytest.mark.django_db(transaction=True)
