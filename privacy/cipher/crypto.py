@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
@@ -31,15 +30,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from privacy.cipher import text_form
 from privacy.cipher.keys import encryption_keyring, on_reset
+from privacy.cipher.text_form import header
 
 PREFIX = "e2"
-LEGACY_PREFIXES = frozenset({"e1"})
 NONCE_BYTES = 12
 TAG_BYTES = 16
-#: The version byte of each envelope version, and back.
-VERSION_BYTES = {"e2": 2, "e1": 1}
-_VERSIONS = {byte: version for version, byte in VERSION_BYTES.items()}
-_CURRENT = VERSION_BYTES[PREFIX]
+_CURRENT = text_form.VERSION_BYTES[PREFIX]
 
 logger = logging.getLogger(__name__)
 
@@ -91,14 +87,6 @@ def reset_cache() -> None:
     _OPENERS.clear()
 
 
-def header(version: str, kid: str) -> bytes:
-    """The stored form's first bytes for ``version`` and key id ``kid``."""
-    encoded = kid.encode("ascii")
-    if not 0 < len(encoded) < 256:
-        raise ValueError("A key id is 1 to 255 ASCII characters.")
-    return bytes((VERSION_BYTES[version], len(encoded))) + encoded
-
-
 def encrypt(plaintext: str, *, context: str, row: str, kid: str | None = None) -> bytes:
     """Encrypt ``plaintext`` for ``context`` (``table.column``) and ``row`` (its primary key)."""
     if not row:
@@ -131,16 +119,12 @@ def _split(stored: Stored) -> tuple[str, str, bytes]:
         # The text form as bytes: written into a binary column by a version from before the
         # binary form (still running while the columns were converted). Read, and rotated.
         stored = from_text(stored.decode("latin-1"))
-    if len(stored) < 2 or stored[0] not in _VERSIONS:
-        raise DecryptionError("Stored value is not in an encrypted format (e1 or e2).")
-    end = 2 + stored[1]
     try:
-        kid = stored[2:end].decode("ascii")
-    except UnicodeDecodeError:
-        kid = "\x00"  # shown as "not a key id"
-    if len(stored) < end or not _KEY_ID.fullmatch(kid):
-        raise DecryptionError(f"Stored value has no valid key id ({_shown(kid)}).")
-    return _VERSIONS[stored[0]], kid, stored[end:]
+        return text_form.split_binary(stored)
+    except text_form.BadKeyId as exc:
+        raise DecryptionError(f"Stored value has no valid key id ({_shown(exc.kid)}).") from None
+    except ValueError:
+        raise DecryptionError("Stored value is not in an encrypted format (e1 or e2).") from None
 
 
 def key_id_of(stored: Stored) -> str:
@@ -160,13 +144,10 @@ def is_current(stored: Stored, *, kid: str) -> bool:
     return bytes(stored[: 2 + len(kid)]) == header(PREFIX, kid)
 
 
-_KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}")
-
-
 def _shown(kid: str) -> str:
     """A key id as messages may show it: a stored value's header could hold anything (a raw
     value in an encrypted column), never echo that."""
-    return repr(kid) if _KEY_ID.fullmatch(kid) else f"<not a key id, {len(kid)} characters>"
+    return repr(kid) if text_form.KEY_ID.fullmatch(kid) else f"<not a key id, {len(kid)} characters>"
 
 
 def _fail(message: str, *, context: str, row: str | None, kid: str) -> DecryptionError:
@@ -186,7 +167,7 @@ _SHORTEST = 2 + 1 + NONCE_BYTES + TAG_BYTES
 def decrypt(stored: Stored, *, context: str, row: str | None) -> str:
     """Decrypt a stored value of ``row``; raise :class:`DecryptionError`, never return ciphertext."""
     opener, data, start = None, b"", 0
-    if isinstance(stored, bytes) and row and len(stored) >= _SHORTEST and stored[0] == 2:
+    if isinstance(stored, bytes) and row and len(stored) >= _SHORTEST and stored[0] == _CURRENT:
         # The common case, a current value read from its column (or just sealed, a bytes
         # subclass): one dict lookup.
         data, start = stored, 2 + stored[1]

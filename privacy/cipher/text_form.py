@@ -4,7 +4,9 @@ Until migration ``casemgmt.0023``/``privacy.0013`` an encrypted column was ``tex
 ``<version>:<key id>:<base64url(nonce ‖ ciphertext ‖ tag)>``. The binary form
 (``privacy.cipher.crypto``) holds the same version, key id, nonce, ciphertext and tag, and
 the associated data did not change: converting a column re-packs its values and never needs
-a key. Frozen: migrations import this module, so it must keep doing exactly this.
+a key. The binary form's header (version byte, key id) is defined here, once, for both this
+conversion and ``crypto``. Frozen: migrations import this module, so it must keep doing
+exactly this.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from typing import Any
 #: The text form, whole: version, key id, base64url with padding.
 _BASE64URL = r"(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2}==|[A-Za-z0-9_-]{3}=)?"
 TEXT_FORM = re.compile(rf"(e[12]):([A-Za-z0-9_.-]{{1,40}}):({_BASE64URL})")
-_VERSION_BYTES = {"e2": 2, "e1": 1}
-_VERSIONS = {byte: version for version, byte in _VERSION_BYTES.items()}
-_KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+#: The version byte of each envelope version, and back.
+VERSION_BYTES = {"e2": 2, "e1": 1}
+VERSIONS = {byte: version for version, byte in VERSION_BYTES.items()}
+#: What a key id may be (and what messages may show of a stored value's header).
+KEY_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 _FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 #: PostgreSQL: the same re-packing as :func:`binary_of`, in SQL (``{c}`` is the column).
@@ -46,6 +50,36 @@ _PG_NOT_BINARY_FORM = (  # a CASE, because OR does not promise to test the lengt
 )
 
 
+class BadKeyId(ValueError):
+    """A binary value whose key id part is no key id (``kid``: that part, never to be shown)."""
+
+    def __init__(self, kid: str) -> None:
+        super().__init__("no valid key id")
+        self.kid = kid
+
+
+def header(version: str, kid: str) -> bytes:
+    """The binary form's first bytes for ``version`` and key id ``kid``."""
+    encoded = kid.encode("ascii")
+    if not 0 < len(encoded) < 256:
+        raise ValueError("A key id is 1 to 255 ASCII characters.")
+    return bytes((VERSION_BYTES[version], len(encoded))) + encoded
+
+
+def split_binary(binary: bytes) -> tuple[str, str, bytes]:
+    """Version, key id and body (nonce, ciphertext, tag) of a value in the binary form.
+
+    ``ValueError`` if it is not one, ``BadKeyId`` if its key id part is no key id.
+    """
+    if len(binary) < 2 or binary[0] not in VERSIONS:
+        raise ValueError("not an encrypted value in the binary form")
+    end = 2 + binary[1]
+    kid = binary[2:end].decode("latin-1")
+    if len(binary) < end or not KEY_ID.fullmatch(kid):
+        raise BadKeyId(kid)
+    return VERSIONS[binary[0]], kid, binary[end:]
+
+
 def binary_of(text: str) -> bytes:
     """The binary form of a value in the text form; ``ValueError`` if it is not one."""
     match = TEXT_FORM.fullmatch(text)
@@ -56,19 +90,15 @@ def binary_of(text: str) -> bytes:
         sealed = binascii.a2b_base64(body.encode("ascii").translate(_FROM_URLSAFE), strict_mode=True)
     except binascii.Error:
         raise ValueError("not valid base64") from None
-    return bytes((_VERSION_BYTES[version], len(kid))) + kid.encode("ascii") + sealed
+    return header(version, kid) + sealed
 
 
 def text_of(binary: bytes) -> str:
     """The text form of a binary value (for a migration back); ``ValueError`` if it is not one."""
-    if len(binary) < 2 or binary[0] not in _VERSIONS or len(binary) < 2 + binary[1]:
-        raise ValueError("not an encrypted value in the binary form")
-    end = 2 + binary[1]
-    kid = binary[2:end].decode("ascii", "replace")
-    if not _KEY_ID.fullmatch(kid):
-        raise ValueError("not an encrypted value in the binary form")
-    body = binascii.b2a_base64(binary[end:], newline=False).translate(_TO_URLSAFE).decode("ascii")
-    return f"{_VERSIONS[binary[0]]}:{kid}:{body}"
+    version, kid, body = split_binary(binary)
+    return (
+        f"{version}:{kid}:{binascii.b2a_base64(body, newline=False).translate(_TO_URLSAFE).decode('ascii')}"
+    )
 
 
 def _encrypted_columns(apps: Any, app_label: str) -> list[tuple[Any, list[str]]]:

@@ -7,7 +7,6 @@ converted value must stay bound to its row and column exactly as before.
 
 from __future__ import annotations
 
-import base64
 from types import SimpleNamespace
 
 import pytest
@@ -17,30 +16,11 @@ from django.db import connection
 from casemgmt.models import Family
 from privacy.cipher import crypto, text_form
 from tests.factories import make_family
+from tests.privacy.test_crypto import as_text, legacy_e1
 
 pytestmark = pytest.mark.django_db
 
 TABLE = "scratch_text_ciphertexts"
-
-
-def as_text(stored: bytes) -> str:
-    """``stored`` as the earlier text form wrote it: ``<version>:<key id>:<base64url>``."""
-    kid = crypto.key_id_of(stored)
-    return f"{crypto.version_of(stored)}:{kid}:{base64.urlsafe_b64encode(stored[2 + len(kid) :]).decode()}"
-
-
-def legacy_e1(plaintext: str, *, context: str) -> str:
-    import os
-
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    from privacy.cipher import keys
-
-    nonce = os.urandom(12)
-    sealed = AESGCM(keys.encryption_keyring().keys["test1"]).encrypt(
-        nonce, plaintext.encode(), f"e1|{context}|test1".encode()
-    )
-    return f"e1:test1:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
 
 def scratch_table(rows: list[tuple[str, str | None]]) -> None:

@@ -251,7 +251,7 @@ def test_a_header_that_is_no_key_id_never_reaches_messages_or_logs(caplog) -> No
     assert "not a key id" in str(info.value)
 
 
-def text_form(stored: bytes) -> str:
+def as_text(stored: bytes) -> str:
     """A binary value as the earlier text form wrote it (``e2:<key id>:<base64url>``)."""
     version, kid = crypto.version_of(stored), crypto.key_id_of(stored)
     return f"{version}:{kid}:{base64.urlsafe_b64encode(stored[2 + len(kid) :]).decode()}"
@@ -261,7 +261,7 @@ def test_values_in_the_earlier_text_form_still_decrypt_with_the_same_binding() -
     """The text form and the binary form carry the same nonce, ciphertext and associated data:
     a column not yet converted (or a migration reading one) decrypts, and the binding holds."""
     stored = crypto.encrypt("Amina", context="t.c", row="r1")
-    old = text_form(stored)
+    old = as_text(stored)
     assert crypto.decrypt(old, context="t.c", row="r1") == "Amina"
     assert crypto.from_text(old) == stored
     assert crypto.key_id_of(old) == "test1" and crypto.version_of(old) == "e2"
