@@ -98,7 +98,7 @@ class CompiledInsert:
         self._fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
         self._returning = meta.db_returning_fields
 
-    def _compile(self, using: str) -> tuple[str, SQLInsertCompiler, list[Any]]:
+    def _compile(self, using: str) -> tuple[str, SQLInsertCompiler, dict[int, Any]]:
         # From a blank instance: compiling runs each field's pre_save, which must not touch
         # the row being inserted (an auto_now field would differ from the value sent).
         query = InsertQuery(self.model)
