@@ -77,26 +77,13 @@ def keys_read_stored_data() -> bool:
     if time.monotonic() < _keys_ok_until:
         return True
     from privacy.cipher import crypto
-    from privacy.rotation import encrypted_models
+    from privacy.rotation import one_value_per_column
 
-    connection = connections[DEFAULT_DB_ALIAS]
-    quote = connection.ops.quote_name
-    for model, fields, _indexes in encrypted_models():
-        pk = model._meta.pk
-        for field in fields:
-            column = quote(field.column)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT {quote(pk.column)}, {column} FROM {quote(model._meta.db_table)} "  # noqa: S608
-                    f"WHERE length({column}) > 0 LIMIT 1"  # NULL and empty values hold nothing to check
-                )
-                row = cursor.fetchone()
-            if row is None:
-                continue
-            try:
-                field.open(row[1], pk=row[0])
-            except crypto.DecryptionError:
-                return False
+    for field, pk, stored in one_value_per_column():
+        try:
+            field.open(stored, pk=pk)
+        except crypto.DecryptionError:
+            return False
     _keys_ok_until = time.monotonic() + 60
     return True
 

@@ -34,6 +34,26 @@ def encrypted_models() -> Iterator[tuple[type[models.Model], list[Any], list[Bli
             yield model, fields, indexes
 
 
+def one_value_per_column() -> Iterator[tuple[Any, Any, Any]]:
+    """One stored, non-empty value of each encrypted column: (field, its row's key, the value).
+
+    What the start-up and readiness checks decrypt to know the configured keys read the data.
+    """
+    quote = connection.ops.quote_name
+    for model, fields, _indexes in encrypted_models():
+        table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)  # type: ignore[union-attr]
+        for f in fields:
+            column = quote(f.column)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {pk}, {column} FROM {table} "  # noqa: S608
+                    f"WHERE length({column}) > 0 LIMIT 1"  # NULL and empty values hold nothing to check
+                )
+                row = cursor.fetchone()
+            if row is not None:
+                yield f, row[0], row[1]
+
+
 def _raw_batches(
     model: type[models.Model], columns: list[str], batch: int
 ) -> Iterator[list[tuple[Any, ...]]]:

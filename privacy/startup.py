@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.utils import DatabaseError
 
 from privacy.cipher import crypto
-from privacy.rotation import encrypted_models
+from privacy.rotation import one_value_per_column
 
 logger = logging.getLogger(__name__)
 
@@ -24,27 +24,15 @@ def verify_keys_against_data() -> int:
     """Decrypt one stored value per encrypted column; raise ImproperlyConfigured if one fails."""
     checked = 0
     try:
-        for model, fields, _indexes in encrypted_models():
-            table = connection.ops.quote_name(model._meta.db_table)
-            for field in fields:
-                column = connection.ops.quote_name(field.column)
-                pk = connection.ops.quote_name(model._meta.pk.column)  # type: ignore[union-attr]
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        f"SELECT {pk}, {column} FROM {table} "  # noqa: S608
-                        f"WHERE length({column}) > 0 LIMIT 1"  # NULL and empty values hold nothing to check
-                    )
-                    row = cursor.fetchone()
-                if row is None:
-                    continue
-                try:
-                    field.open(row[1], pk=row[0])
-                except crypto.DecryptionError as exc:
-                    raise ImproperlyConfigured(
-                        f"The configured encryption keys cannot read stored data ({exc}). "
-                        "Refusing to start: check FIELD_ENCRYPTION_KEYS / KEY_FILE."
-                    ) from None
-                checked += 1
+        for field, pk, stored in one_value_per_column():
+            try:
+                field.open(stored, pk=pk)
+            except crypto.DecryptionError as exc:
+                raise ImproperlyConfigured(
+                    f"The configured encryption keys cannot read stored data ({exc}). "
+                    "Refusing to start: check FIELD_ENCRYPTION_KEYS / KEY_FILE."
+                ) from None
+            checked += 1
     except DatabaseError as exc:
         # No database yet (first deployment before migrate) or not reachable: nothing to check.
         logger.warning("Key check against stored data skipped: %s", type(exc).__name__)
