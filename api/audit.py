@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db.models import Model
@@ -22,6 +22,7 @@ def log_access(
     activity: str,
     personal_data: bool = True,
     organisation_id: object = None,
+    during: Callable[[], object] | None = None,
 ) -> Any:
     """Record that ``request.user`` read these objects: the request's facts as plain values.
 
@@ -41,6 +42,7 @@ def log_access(
         activity=activity,
         personal_data=personal_data,
         organisation_id=organisation_id,
+        during=during,
     )
 
 
@@ -91,6 +93,12 @@ class ReadAuditMixin:
         return self.get_queryset().model  # type: ignore[attr-defined,no-any-return]
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        """The response, rendered here while the database commits its read entry.
+
+        Django would render it next anyway (no middleware of ours rewrites a template
+        response); rendered here, its time overlaps the entry's ``COMMIT`` and its bytes
+        exist only once the entry is committed (``privacy.audit.record_access``).
+        """
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         if request.method == "GET" and isinstance(response, Response) and 200 <= response.status_code < 300:
             ids = response_object_ids(response.data)
@@ -103,5 +111,6 @@ class ReadAuditMixin:
                     # The view may name the activity; otherwise the model's own declaration.
                     activity=self.audit_activity or processing_activity(model),
                     organisation_id=response_organisation(response.data),
+                    during=response.render,
                 )
         return response

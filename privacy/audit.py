@@ -323,6 +323,7 @@ def record_access(
     activity: str,
     personal_data: bool = True,
     organisation_id: object = None,
+    during: Callable[[], object] | None = None,
 ) -> Any:
     """Record that ``actor`` read these objects (a list, a search, a detail, an export).
 
@@ -331,7 +332,9 @@ def record_access(
     values (searches carry names and dates of birth). ``personal_data=False`` records a read of
     anonymised aggregates (statistics) as such. The organisation is the one the objects
     belong to when the caller knows it, else the reader's (first) organisation, looked up
-    inside the INSERT so the read costs no query.
+    inside the INSERT so the read costs no query. ``during``: work to run while the database
+    commits the entry (the API renders its response there); the entry is committed before
+    this returns (``CompiledInsert.insert_during``).
     """
     from django.db.models import Subquery
 
@@ -369,7 +372,10 @@ def record_access(
             "personal_data": personal_data,
         },
     )
-    _entry_insert().insert(entry)
+    if during is None:
+        _entry_insert().insert(entry)
+    else:
+        _entry_insert().insert_during(entry, during)
     return entry
 
 
