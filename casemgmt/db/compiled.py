@@ -112,7 +112,9 @@ class CompiledInsert:
         columns = [field.get_col(self.model._meta.db_table) for field in self._returning]
         return sql, compiler, compiler.get_converters(columns)  # type: ignore[arg-type]
 
-    def _statement(self, values: list[Any], using: str) -> tuple[str, list[Any], SQLInsertCompiler, dict[int, Any]]:
+    def _statement(
+        self, values: list[Any], using: str
+    ) -> tuple[str, list[Any], SQLInsertCompiler, dict[int, Any]]:
         connection = connections[using]
         params = [
             field.get_db_prep_save(value, connection)
@@ -125,7 +127,9 @@ class CompiledInsert:
         sql, compiler, converters = compiled
         return sql, params, compiler, converters
 
-    def _returned(self, cursor: Any, compiler: SQLInsertCompiler, converters: dict[int, Any], using: str) -> tuple[Any, ...]:
+    def _returned(
+        self, cursor: Any, compiler: SQLInsertCompiler, converters: dict[int, Any], using: str
+    ) -> tuple[Any, ...]:
         row = connections[using].ops.fetch_returned_insert_columns(cursor, compiler.returning_params)
         if converters:
             (row,) = compiler.apply_converters([row], converters)
