@@ -217,3 +217,53 @@ def test_a_list_request_commits_its_one_entry_and_renders_the_page(case_manager)
     assert entry.object_ids == ids and entry.actor_id == case_manager.pk
     assert _rows_seen_by_another_connection(entry.object_repr) >= 1
     _assert_clean()
+
+
+def test_a_work_that_catches_the_database_s_error_does_not_hide_it(case_manager) -> None:  # type: ignore[no-untyped-def]
+    """A query inside ``work`` meets the failed COMMIT's error first; catching it there must
+    not let the result out as if the row were written."""
+    from django.db import DatabaseError
+
+    from casemgmt.models import User
+    from privacy.models import AuditEntry
+
+    def work() -> str:
+        try:
+            list(User.objects.all()[:1])
+        except DatabaseError:
+            return "rendered anyway"
+        return "rendered"
+
+    entry = _entry(User(pk=uuid.uuid4(), username="ghost"), "caught by the work")
+    with pytest.raises(DatabaseError):
+        CompiledInsert(AuditEntry).insert_during(entry, work)
+    assert entry._state.adding
+    assert _rows_seen_by_another_connection("caught by the work") == 0
+    _assert_clean()
+
+
+def test_a_connection_that_died_while_idle_is_replaced_first(case_manager) -> None:  # type: ignore[no-untyped-def]
+    """CONN_HEALTH_CHECKS: the persistent connection died between two requests and the entry
+    is the request's first statement; insert() reconnected, and so must insert_during()."""
+    import time
+
+    from privacy.models import AuditEntry
+
+    assert connection.health_check_enabled
+    _entry(None, "warm")  # the content type is cached: the INSERT is the first statement
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+    time.sleep(0.2)
+    connection.close_if_unusable_or_obsolete()  # what request_started does
+    # No actor: its emergency-access check would query, and so reconnect, before the INSERT.
+    entry = _entry(None, "after a reconnect")
+    result = CompiledInsert(AuditEntry).insert_during(entry, lambda: "ok")
+    assert result == "ok"
+    assert connection.connection.info.backend_pid != pid
+    assert _rows_seen_by_another_connection("after a reconnect") == 1
+    _assert_clean()

@@ -187,7 +187,8 @@ class CompiledInsert:
         ``BEGIN`` and ``COMMIT`` outside a transaction, so the server commits it without
         waiting for the client; ``work`` (rendering the response) runs meanwhile. Its result
         is returned only after the row is committed: an error of the INSERT or its
-        ``COMMIT`` is raised instead, and nothing ``work`` produced leaves. Inside a
+        ``COMMIT`` is raised instead, and nothing ``work`` produced leaves (also when ``work``
+        queried the database and caught that error itself: the answers are checked). Inside a
         transaction the INSERT is pipelined alone and commits with the transaction. If
         ``work`` fails, the row may still be committed (an entry for a read that did not
         finish, never a read without one). On SQLite, with a pipeline already open, or for a
@@ -208,14 +209,17 @@ class CompiledInsert:
         raw = connection.connection
         try:
             with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+                commit = None
                 with connection.wrap_database_errors, raw.pipeline():
                     if own_transaction:
                         raw.execute("BEGIN", prepare=False)
                     cursor.execute(sql, params)
                     if own_transaction:
-                        raw.execute("COMMIT", prepare=False)
+                        commit = raw.execute("COMMIT", prepare=False)
                     result = work()
-                # The pipeline's end: the server's answers are in, its errors raised.
+                # The pipeline's end: the server's answers are in, its errors raised, unless
+                # ``work`` queried the database and caught the error itself: ask the answers.
+                _require_written(raw, cursor.cursor, commit)
                 returned = self._returned(cursor, compiler, converters, using)
         except BaseException:
             if own_transaction:
@@ -233,6 +237,9 @@ def _can_pipeline(connection: Any) -> bool:
         from psycopg import Pipeline, pq
     except ImportError:  # psycopg2
         return False
+    # What connection.cursor() would do first: a persistent connection that died while idle
+    # is replaced now, before the pipeline is opened on it.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw = connection.connection
     return bool(
@@ -242,12 +249,31 @@ def _can_pipeline(connection: Any) -> bool:
     )
 
 
+def _require_written(raw: Any, insert: Any, commit: Any) -> None:
+    """Raise unless the server answered the INSERT, and the COMMIT if one was sent, with success.
+
+    A COMMIT of a failed transaction answers ``ROLLBACK``; an INSERT whose error was taken
+    by someone else has no ``INSERT`` status.
+    """
+    from django.db import DatabaseError
+    from psycopg import pq
+
+    expected = pq.TransactionStatus.IDLE if commit is not None else pq.TransactionStatus.INTRANS
+    if (
+        not (insert.statusmessage or "").startswith("INSERT ")
+        or (commit is not None and commit.statusmessage != "COMMIT")
+        or raw.info.transaction_status != expected
+    ):
+        raise DatabaseError("the row was not written: the database refused it inside the pipeline")
+
+
 def _end_failed_transaction(connection: Any) -> None:
     """After a failed pipelined INSERT outside a transaction: no ``BEGIN`` may stay open."""
     from psycopg import pq
 
     raw = connection.connection
     if raw is None or raw.closed:
+        connection.errors_occurred = True  # Django discards it at the request's end
         return
     if raw.info.transaction_status in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR):
         try:
