@@ -104,13 +104,19 @@ class ReadAuditMixin:
             ids = response_object_ids(response.data)
             if ids is not None:
                 model = self.get_audit_model()
-                log_access(
-                    request=request,
-                    model=model,
-                    object_ids=ids,
-                    # The view may name the activity; otherwise the model's own declaration.
-                    activity=self.audit_activity or processing_activity(model),
-                    organisation_id=response_organisation(response.data),
-                    during=response.render,
-                )
+                try:
+                    log_access(
+                        request=request,
+                        model=model,
+                        object_ids=ids,
+                        # The view may name the activity; otherwise the model's own declaration.
+                        activity=self.audit_activity or processing_activity(model),
+                        organisation_id=response_organisation(response.data),
+                        during=response.render,
+                    )
+                except Exception as exc:
+                    # Outside dispatch's handler: answer as a failing view would (a database
+                    # that went away is the schema's 503), and never with the unaudited page.
+                    error = self.handle_exception(exc)  # type: ignore[attr-defined]
+                    return super().finalize_response(request, error, *args, **kwargs)  # type: ignore[misc]
         return response

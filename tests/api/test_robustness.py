@@ -120,3 +120,23 @@ def test_unexpected_errors_are_json_without_internals(api, case_manager, monkeyp
     assert response.status_code == 500
     assert "SELECT" not in response.content.decode() and "Traceback" not in response.content.decode()
     assert response.json()["code"] == "server_error"
+
+
+def test_a_read_entry_the_database_refuses_is_503_without_the_page(api, case_manager, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The read audit runs after the view, outside DRF's handler: a database gone at that
+    moment is still the schema's 503, and the page that could not be audited is not sent."""
+    from casemgmt.db.compiled import CompiledInsert
+
+    family = make_family(case_manager, family_name="Unprotokolliert")
+
+    def refused(self, instance, work, **kwargs):  # type: ignore[no-untyped-def]
+        work()  # the page is rendered, then the entry fails
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(CompiledInsert, "insert_during", refused)
+    for url in (FAMILIES, f"{FAMILIES}{family.pk}/"):
+        response = api.get(url)
+        assert response.status_code == 503 and response["Retry-After"] == "5"
+        assert response.json()["code"] == "service_unavailable"
+        body = response.content.decode()
+        assert "Unprotokolliert" not in body and str(family.pk) not in body and "server closed" not in body
