@@ -12,32 +12,18 @@ against the bare list. Needs the benchmark database ``bench.run`` creates.
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
-import sys
 import time
 from typing import Any
 
-from bench.run import ROOT, SIZES, bench_env, ensure_keys
+from bench.compare import parser_with_database, setup_django
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = parser_with_database(__doc__)
     parser.add_argument("--requests", type=int, default=500)
-    parser.add_argument("--size", choices=SIZES, default="quick")
-    parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     args = parser.parse_args()
-    ensure_keys()
-    name = f"{os.environ.get('BENCH_DB_PREFIX', 'casemgmt_bench')}_{SIZES[args.size] // 1000}k"
-    os.environ.update(bench_env(f"{args.pg}/{name}"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "casemgmt.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    name = setup_django(args.pg, args.size)
     from bench.compare import _client
     from casemgmt.db.compiled import CompiledInsert
 

@@ -49,6 +49,29 @@ def _client() -> tuple[Any, dict[str, str]]:
     return Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Token {token}"), urls  # type: ignore[return-value]
 
 
+def parser_with_database(description: str | None) -> argparse.ArgumentParser:
+    """The options every in-process benchmark takes: which database, and how many requests."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--size", choices=SIZES, default="quick")
+    parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    return parser
+
+
+def setup_django(pg: str, size: str) -> str:
+    """Django in this process, on the benchmark database of this size; returns its name."""
+    ensure_keys()
+    name = f"{os.environ.get('BENCH_DB_PREFIX', 'casemgmt_bench')}_{SIZES[size] // 1000}k"
+    os.environ.update(bench_env(f"{pg}/{name}"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "casemgmt.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    return name
+
+
 def _profile(client: Any, url: str, n: int, context: Any) -> dict[Any, Any]:
     profiler = cProfile.Profile()
     with context():
@@ -60,27 +83,16 @@ def _profile(client: Any, url: str, n: int, context: Any) -> dict[Any, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = parser_with_database(__doc__)
     parser.add_argument("first", choices=sorted(ENDPOINTS))
     parser.add_argument("second", choices=sorted(ENDPOINTS))
     parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--size", choices=SIZES, default="quick")
     parser.add_argument("--top", type=int, default=30)
-    parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument(
         "--without-read-audit", action="store_true", help="the first endpoint without its read audit"
     )
     args = parser.parse_args()
-    ensure_keys()
-    name = f"{os.environ.get('BENCH_DB_PREFIX', 'casemgmt_bench')}_{SIZES[args.size] // 1000}k"
-    os.environ.update(bench_env(f"{args.pg}/{name}"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "casemgmt.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    setup_django(args.pg, args.size)
     from contextlib import nullcontext
 
     from auditlog.context import disable_auditlog
