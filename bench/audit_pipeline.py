@@ -16,7 +16,7 @@ import statistics
 import time
 from typing import Any
 
-from bench.compare import parser_with_database, setup_django
+from bench.compare import _client, parser_with_database, setup_django
 
 
 def main() -> None:
@@ -24,7 +24,6 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500)
     args = parser.parse_args()
     name = setup_django(args.pg, args.size)
-    from bench.compare import _client
     from casemgmt.db.compiled import CompiledInsert
 
     client, urls = _client()

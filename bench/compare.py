@@ -50,7 +50,7 @@ def _client() -> tuple[Any, dict[str, str]]:
 
 
 def parser_with_database(description: str | None) -> argparse.ArgumentParser:
-    """The options every in-process benchmark takes: which database, and how many requests."""
+    """The options every in-process benchmark takes: which database (``--size``, ``--pg``)."""
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )

@@ -204,14 +204,19 @@ def test_an_open_pipeline_is_left_alone(case_manager) -> None:  # type: ignore[n
     _assert_clean()
 
 
-def test_a_list_request_commits_its_one_entry_and_renders_the_page(case_manager) -> None:  # type: ignore[no-untyped-def]
+def test_a_list_request_commits_its_one_entry_and_renders_the_page(case_manager, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from casemgmt.db import compiled
     from privacy.models import AuditEntry
     from tests.conftest import client_for
     from tests.factories import make_family
 
     make_family(case_manager)
     before = AuditEntry.objects.count()
+    checked: list[bool] = []
+    real = compiled._require_written
+    monkeypatch.setattr(compiled, "_require_written", lambda *a: checked.append(True) or real(*a))
     response = client_for(case_manager).get("/api/v1/families/")
+    assert checked == [True]  # the request's entry took the pipeline
     assert response.status_code == 200
     ids = [item["id"] for item in response.json()["results"]]
     entry = AuditEntry.objects.order_by("-pk").first()

@@ -170,9 +170,12 @@ class CompiledInsert:
         if instance.pk is not None or not connection.features.can_return_columns_from_insert:
             instance.save(using=using)
             return
-        values = self._prepare(instance, using)
+        self._insert_prepared(instance, self._prepare(instance, using), using)
+
+    def _insert_prepared(self, instance: Model, values: list[Any], using: str) -> None:
+        """``insert()`` after ``_prepare``: the row, then ``save()``'s last steps."""
         with transaction.mark_for_rollback_on_error(using):
-            if any(hasattr(value, "resolve_expression") for value in values):
+            if _has_expression(values):
                 returned = self._insert_expression(instance, using)
             else:
                 returned = self._run(values, using)
@@ -199,10 +202,8 @@ class CompiledInsert:
             self.insert(instance, using=using)
             return work()
         values = self._prepare(instance, using)
-        if any(hasattr(value, "resolve_expression") for value in values):
-            with transaction.mark_for_rollback_on_error(using):
-                returned = self._insert_expression(instance, using)
-            self._saved(instance, returned, using)
+        if _has_expression(values):
+            self._insert_prepared(instance, values, using)
             return work()
         sql, params, compiler, converters = self._statement(values, using)
         own_transaction = not connection.in_atomic_block
@@ -227,6 +228,10 @@ class CompiledInsert:
             raise
         self._saved(instance, returned, using)
         return result
+
+
+def _has_expression(values: list[Any]) -> bool:
+    return any(hasattr(value, "resolve_expression") for value in values)
 
 
 def _can_pipeline(connection: Any) -> bool:
