@@ -12,6 +12,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from casemgmt.db.late_rows import can_page_by_keys, page_by_keys
+
 
 class CountWithPagePaginator(Paginator):  # type: ignore[type-arg]
     """Django's paginator, but the page's statement also counts the whole list.
@@ -40,7 +42,12 @@ class CountWithPagePaginator(Paginator):  # type: ignore[type-arg]
         number = self._positive_integer(number)
         bottom = (number - 1) * self.per_page
         queryset: QuerySet[Any] = self.object_list  # type: ignore[assignment]
-        rows = list(queryset.annotate(**{self._TOTAL: Window(Count("pk"))})[bottom : bottom + self.per_page])
+        if can_page_by_keys(queryset):
+            rows = page_by_keys(queryset, bottom, bottom + self.per_page, total=self._TOTAL)
+        else:
+            rows = list(
+                queryset.annotate(**{self._TOTAL: Window(Count("pk"))})[bottom : bottom + self.per_page]
+            )
         if rows:
             self.__dict__["count"] = int(getattr(rows[0], self._TOTAL))  # the cached ``count``
         elif number > 1:
