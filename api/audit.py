@@ -92,6 +92,39 @@ class ReadAuditMixin:
             return queryset.model  # type: ignore[no-any-return]
         return self.get_queryset().model  # type: ignore[attr-defined,no-any-return]
 
+    def record_read(
+        self,
+        *,
+        model: type[Model],
+        object_ids: Iterable[object],
+        activity: str,
+        personal_data: bool = True,
+    ) -> None:
+        """Name what this request read, for a view whose body is not a list or detail of objects.
+
+        The entry is written as ``finalize_response`` renders the response (as for lists),
+        not here: the view may still fail, and the rendering overlaps the entry's commit.
+        """
+        self._read_facts = {
+            "model": model,
+            "object_ids": list(object_ids),
+            "activity": activity,
+            "personal_data": personal_data,
+        }
+
+    def _facts_from_body(self, data: Any) -> dict[str, Any] | None:
+        ids = response_object_ids(data)
+        if ids is None:
+            return None
+        model = self.get_audit_model()
+        return {
+            "model": model,
+            "object_ids": ids,
+            # The view may name the activity; otherwise the model's own declaration.
+            "activity": self.audit_activity or processing_activity(model),
+            "organisation_id": response_organisation(data),
+        }
+
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         """The response, rendered here while the database commits its read entry.
 
@@ -101,19 +134,10 @@ class ReadAuditMixin:
         """
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         if request.method == "GET" and isinstance(response, Response) and 200 <= response.status_code < 300:
-            ids = response_object_ids(response.data)
-            if ids is not None:
-                model = self.get_audit_model()
+            facts = getattr(self, "_read_facts", None) or self._facts_from_body(response.data)
+            if facts is not None:
                 try:
-                    log_access(
-                        request=request,
-                        model=model,
-                        object_ids=ids,
-                        # The view may name the activity; otherwise the model's own declaration.
-                        activity=self.audit_activity or processing_activity(model),
-                        organisation_id=response_organisation(response.data),
-                        during=response.render,
-                    )
+                    log_access(request=request, during=response.render, **facts)
                 except Exception as exc:
                     # Outside dispatch's handler: answer as a failing view would (a database
                     # that went away is the schema's 503), and never with the unaudited page.

@@ -204,21 +204,28 @@ def test_an_open_pipeline_is_left_alone(case_manager) -> None:  # type: ignore[n
     _assert_clean()
 
 
-def test_a_list_request_commits_its_one_entry_and_renders_the_page(case_manager, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("url", ["/api/v1/families/", "/api/v1/dashboard/"])
+def test_a_read_request_commits_its_one_entry_and_renders_the_body(case_manager, monkeypatch, url) -> None:  # type: ignore[no-untyped-def]
+    """The family list (its ids from the page) and the dashboard (its ids named by the view)."""
+    import datetime
+
     from casemgmt.db import compiled
     from privacy.models import AuditEntry
     from tests.conftest import client_for
     from tests.factories import make_family
 
-    make_family(case_manager)
+    # Opened long ago and never contacted: a dormant case, the dashboard's one item.
+    family = make_family(case_manager, opened_on=datetime.date(2020, 1, 1))
     before = AuditEntry.objects.count()
     checked: list[bool] = []
     real = compiled._require_written
     monkeypatch.setattr(compiled, "_require_written", lambda *a: checked.append(True) or real(*a))
-    response = client_for(case_manager).get("/api/v1/families/")
+    response = client_for(case_manager).get(url)
     assert checked == [True]  # the request's entry took the pipeline
     assert response.status_code == 200
-    ids = [item["id"] for item in response.json()["results"]]
+    body = response.json()
+    ids = [item["id"] for item in body["results"]] if "results" in body else [str(family.pk)]
+    assert "items" not in body or [item["family"] for item in body["items"]] == [str(family.pk)]
     entry = AuditEntry.objects.order_by("-pk").first()
     assert entry is not None and AuditEntry.objects.count() == before + 1
     assert entry.object_ids == ids and entry.actor_id == case_manager.pk

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.audit import log_access
+from api.audit import ReadAuditMixin
 from api.params import check_params
 from api.permissions import CASE_WORK, SUPERVISION, ScopeMapPermission
 from casemgmt.models import Family
@@ -109,7 +109,7 @@ WITHIN = OpenApiParameter(
 )
 
 
-class DashboardView(APIView):
+class DashboardView(ReadAuditMixin, APIView):
     """What is due or overdue in the caller's families, soonest first, with counts per kind."""
 
     permission_classes = (ScopeMapPermission,)
@@ -141,11 +141,8 @@ class DashboardView(APIView):
             limit=params.get("limit", DEFAULT_LIMIT),
         )
         # Deadlines name families (by reference) and members (by id): a read of case data.
-        log_access(
-            request=request,
-            model=Family,
-            object_ids=sorted({i["family"] for i in items}),
-            activity="case_management",
+        self.record_read(
+            model=Family, object_ids=sorted({i["family"] for i in items}), activity="case_management"
         )
         return Response(
             {
@@ -157,7 +154,7 @@ class DashboardView(APIView):
         )
 
 
-class CaseloadCountsView(APIView):
+class CaseloadCountsView(ReadAuditMixin, APIView):
     """For supervisors: per case manager of their organisations, deadlines due and overdue (counts only)."""
 
     permission_classes = (ScopeMapPermission,)
@@ -172,9 +169,7 @@ class CaseloadCountsView(APIView):
             today=today,
             within_days=params.get("within"),
         )
-        log_access(
-            request=request, model=Family, object_ids=[], activity="case_management", personal_data=False
-        )
+        self.record_read(model=Family, object_ids=[], activity="case_management", personal_data=False)
         return Response(
             {"today": today, "until": horizon_end(today, params.get("within")), "case_managers": rows}
         )
