@@ -12,6 +12,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='family',
-            index=models.Index(fields=['organisation', '-opened_on', 'reference'], include=('id', 'status'), name='family_org_listed'),
+            index=models.Index(fields=['organisation', '-opened_on', 'reference'], include=('id', 'status', 'last_contact_on'), name='family_org_listed'),
         ),
     ]

@@ -226,11 +226,12 @@ class Family(CaseRecord):
         indexes = (
             models.Index(fields=("organisation", "status"), name="family_org_status"),
             # The list's page by keys (casemgmt.db.late_rows): order, count and status filter
-            # from the index alone, the table read only for the page's rows. Covering on
+            # from the index alone, the table read only for the page's rows; and the
+            # dashboard's family set with the columns of its dormant cases. Covering on
             # PostgreSQL; elsewhere a plain index on the three fields.
             models.Index(
                 fields=("organisation", "-opened_on", "reference"),
-                include=("id", "status"),
+                include=("id", "status", "last_contact_on"),
                 name="family_org_listed",
             ),
         )

@@ -41,6 +41,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
+from django.db.models.sql.datastructures import BaseTable
 from django.utils import timezone
 
 from casemgmt import policies
@@ -280,9 +281,13 @@ def _part(kind: str, until: datetime.date, yesterday: datetime.date, limit: int 
     source = _SOURCE_BY_KIND[kind]
     (due_column,) = _DUE_COLUMNS[kind]
     rows = source.queryset()
-    due = rows.filter(policies.case_record_access(anyone, rows.model, families=families)).filter(  # type: ignore[arg-type]
-        source.due_by(until)
-    )
+    if rows.model is Family:
+        # Read from the family set itself (``_read_from_family_set``): the set is the access
+        # rule, and an ``id IN`` the set again was planned as a loop over the set per row.
+        scoped = rows.filter(policies.not_restricted(Family))
+    else:
+        scoped = rows.filter(policies.case_record_access(anyone, rows.model, families=families))  # type: ignore[arg-type]
+    due = scoped.filter(source.due_by(until))
     columns = {
         "_pk": F("pk"),
         "_family": F(source.family_path),
@@ -293,14 +298,36 @@ def _part(kind: str, until: datetime.date, yesterday: datetime.date, limit: int 
         "_reference": _null(TextField()),
     }
     if limit is None:
-        return due.order_by().values(**columns, _total=Value(0), _overdue=Value(0))
-    # The counts ride along as window aggregates over the whole due set (computed before
-    # LIMIT): a caseload with thousands of overdue goals costs the same as one with ten.
-    return due.order_by(due_column, "pk").values(
-        **columns,
-        _total=Window(Count("pk")),
-        _overdue=Window(Count("pk", filter=source.due_by(yesterday))),
-    )[:limit]
+        part = due.order_by().values(**columns, _total=Value(0), _overdue=Value(0))
+    else:
+        # The counts ride along as window aggregates over the whole due set (computed before
+        # LIMIT): a caseload with thousands of overdue goals costs the same as one with ten.
+        part = due.order_by(due_column, "pk").values(
+            **columns,
+            _total=Window(Count("pk")),
+            _overdue=Window(Count("pk", filter=source.due_by(yesterday))),
+        )[:limit]
+    if rows.model is Family:
+        _read_from_family_set(part)
+    return part
+
+
+#: The family columns the family set carries beside ``id`` and ``reference``: those a kind over
+#: the families themselves (the dormant case) reads.
+_FAMILY_SET_COLUMNS = ("status", "last_contact_on", "opened_on")
+
+
+def _read_from_family_set(part: QuerySet[Any]) -> None:
+    """Let a kind over the families read the family set's rows instead of the family table.
+
+    Its table under the same alias: the kind's filter and columns name the alias's columns,
+    which the family set carries (``_FAMILY_SET_COLUMNS``). Read from the table, the part
+    fetched every family of the set again by key (409 probes, 2.9 ms at 100,000 families);
+    the family set has them at hand (from the covering index ``family_org_listed``).
+    """
+    query = part.query
+    alias = query.get_initial_alias()
+    query.alias_map[alias] = BaseTable(_FAMILY_SET, alias)
 
 
 @lru_cache(maxsize=64)
@@ -378,7 +405,7 @@ def _rows(
             policies.family_access(user, policies.VIEW_FAMILY), status__in=OPEN_FAMILY_STATUSES
         )
         .order_by()
-        .values("id", "reference")
+        .values("id", "reference", *_FAMILY_SET_COLUMNS)
     )
     try:
         family_sql, compiled_params = family_set.query.sql_with_params()
