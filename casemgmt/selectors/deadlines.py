@@ -280,13 +280,14 @@ def _part(kind: str, until: datetime.date, yesterday: datetime.date, limit: int 
         return due.order_by().values(**columns, _total=Value(0), _overdue=Value(0))
     source = _SOURCE_BY_KIND[kind]
     (due_column,) = _DUE_COLUMNS[kind]
-    rows = source.queryset()
-    if rows.model is Family:
+    records = source.queryset()
+    over_families = records.model is Family
+    if over_families:
         # Read from the family set itself (``_read_from_family_set``): the set is the access
         # rule, and an ``id IN`` the set again was planned as a loop over the set per row.
-        scoped = rows.filter(policies.not_restricted(Family))
+        scoped = records.filter(policies.not_restricted(Family))
     else:
-        scoped = rows.filter(policies.case_record_access(anyone, rows.model, families=families))  # type: ignore[arg-type]
+        scoped = records.filter(policies.case_record_access(anyone, records.model, families=families))  # type: ignore[arg-type]
     due = scoped.filter(source.due_by(until))
     columns = {
         "_pk": F("pk"),
@@ -307,7 +308,7 @@ def _part(kind: str, until: datetime.date, yesterday: datetime.date, limit: int 
             _total=Window(Count("pk")),
             _overdue=Window(Count("pk", filter=source.due_by(yesterday))),
         )[:limit]
-    if rows.model is Family:
+    if over_families:
         _read_from_family_set(part)
     return part
 
