@@ -1,4 +1,4 @@
-"""Read audit for DRF views: every successful GET that returns personal data is logged once."""
+"""Read audit for DRF views: every successful GET (or HEAD) that returns personal data is logged once."""
 
 from __future__ import annotations
 
@@ -133,7 +133,12 @@ class ReadAuditMixin:
         exist only once the entry is committed (``privacy.audit.record_access``).
         """
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
-        if request.method == "GET" and isinstance(response, Response) and 200 <= response.status_code < 300:
+        # HEAD too: it runs the same read (and its Content-Length tells the size of the body).
+        if (
+            request.method in ("GET", "HEAD")
+            and isinstance(response, Response)
+            and 200 <= response.status_code < 300
+        ):
             facts = getattr(self, "_read_facts", None) or self._facts_from_body(response.data)
             if facts is not None:
                 try:

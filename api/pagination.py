@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casemgmt.db.late_rows import can_page_by_keys, page_by_keys
+from casemgmt.db.late_rows import KeyedSlices, can_page_by_keys, page_by_keys
 
 
 class CountWithPagePaginator(Paginator):  # type: ignore[type-arg]
@@ -110,6 +110,9 @@ class PageOrCursorPagination(StandardPagination):
             self._cursor = _Cursor()
             ordering = queryset.query.order_by or queryset.model._meta.ordering
             self._cursor.ordering = tuple(str(field) for field in ordering)
+            if isinstance(queryset, QuerySet) and queryset._iterable_class is ModelIterable:
+                # DRF slices the queryset itself: its page is then found by keys, as ours is.
+                return self._cursor.paginate_queryset(KeyedSlices(queryset), request, view)  # type: ignore[arg-type]
             return self._cursor.paginate_queryset(queryset, request, view)
         return super().paginate_queryset(queryset, request, view)
 

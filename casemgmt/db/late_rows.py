@@ -26,7 +26,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import BigIntegerField, Count, F, QuerySet, Window
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import BigIntegerField, Count, F, Model, QuerySet, Window
+from django.db.models.constants import LOOKUP_SEP
 from django.db.models.expressions import Expression
 from django.db.models.functions import RowNumber
 from django.db.models.sql import Query
@@ -40,18 +42,41 @@ _ORDINAL = "late_ordinal"
 def can_page_by_keys(queryset: QuerySet[Any]) -> bool:
     """Whether the outer select can stand for the queryset without its filter.
 
-    Annotations and ``extra()`` may read the filter's joins, and an unordered or randomly
-    ordered query has no order to carry into the window; those take the plain page.
+    Annotations, filtered relations and ``extra()`` may read the filter's joins; an unordered
+    or randomly ordered query has no order to carry into the window; and an order that Django
+    expands when it compiles (a relation's own ordering, ``reverse()``, ``extra(order_by=)``)
+    is not what the window's ``F()`` terms would sort by. Those take the plain page.
     """
     query = queryset.query
     ordering = _ordering(queryset)
     return bool(
         not query.annotations
+        and not query._filtered_relations  # type: ignore[attr-defined]
         and not query.extra
         and not query.extra_tables
+        and not query.extra_order_by
+        and query.standard_ordering
         and ordering
-        and "?" not in ordering  # a random order has no window of its own
+        and not any(isinstance(term, str) and _expands(queryset.model, term) for term in ordering)
     )
+
+
+def _expands(model: type[Model], term: str) -> bool:
+    """Whether Django would order by more than the named column: "?" or a relation (its ordering)."""
+    if term == "?":
+        return True
+    opts = model._meta
+    field: Any = None
+    for part in term.lstrip("-").split(LOOKUP_SEP):
+        if field is not None and not field.is_relation:
+            return False  # a transform of a plain column ("opened_on__day")
+        try:
+            field = opts.pk if part == "pk" else opts.get_field(part)
+        except FieldDoesNotExist:
+            return False  # a transform, or a name the compiler will refuse anyway
+        if field.is_relation and field.related_model is not None:
+            opts = field.related_model._meta
+    return bool(field is not None and field.is_relation)
 
 
 def _ordering(queryset: QuerySet[Any]) -> tuple[Any, ...]:
@@ -62,24 +87,26 @@ def _ordering(queryset: QuerySet[Any]) -> tuple[Any, ...]:
     return tuple(queryset.model._meta.ordering) if query.default_ordering else ()
 
 
-def page_by_keys(queryset: QuerySet[Any], bottom: int, top: int, *, total: str) -> list[Any]:
-    """Rows ``bottom:top`` of ``queryset``, each with the list's length as attribute ``total``."""
+def page_by_keys(queryset: QuerySet[Any], bottom: int, top: int, *, total: str | None = None) -> list[Any]:
+    """Rows ``bottom:top`` of ``queryset``; with ``total``, each has the list's length as that attribute."""
     model = queryset.model
     ordering = [_order_expression(term) for term in _ordering(queryset)]
+    counted = {total: Window(Count("pk"))} if total else {}
     keys = (
-        queryset.annotate(
-            **{_KEY: F("pk"), total: Window(Count("pk")), _ORDINAL: Window(RowNumber(), order_by=ordering)}
-        )
-        .values_list(_KEY, total, _ORDINAL)
+        queryset.annotate(**{_KEY: F("pk"), **counted, _ORDINAL: Window(RowNumber(), order_by=ordering)})
+        .values_list(_KEY, *counted, _ORDINAL)
         .order_by(_ORDINAL)[bottom:top]
     )
     rows = model._base_manager.using(queryset.db).all()
     rows.query.select_related = queryset.query.select_related
     rows.query.deferred_loading = queryset.query.deferred_loading
     rows._prefetch_related_lookups = queryset._prefetch_related_lookups  # type: ignore[attr-defined]
+    rows._known_related_objects = queryset._known_related_objects  # type: ignore[attr-defined]
     rows.query.__class__ = _JoinedPageQuery
     rows.query.page = keys.query  # type: ignore[attr-defined]
-    rows = rows.annotate(**{total: _PageColumn(total)}).order_by(_PageColumn(_ORDINAL).asc())
+    if total:
+        rows = rows.annotate(**{total: _PageColumn(total)})
+    rows = rows.order_by(_PageColumn(_ORDINAL).asc())
     return list(rows)
 
 
@@ -88,6 +115,33 @@ def _order_expression(term: Any) -> Any:
     if isinstance(term, str):
         return F(term[1:]).desc() if term.startswith("-") else F(term).asc()
     return term
+
+
+class KeyedSlices:
+    """A queryset whose slices are pages found by keys, for code that slices it itself.
+
+    DRF's cursor pagination orders, filters by the cursor's position and slices the queryset
+    it is given; handed this instead, its slice is ``page_by_keys`` (no count: a cursor page
+    has none). Anything else is the queryset's.
+    """
+
+    def __init__(self, queryset: QuerySet[Any]) -> None:
+        self.queryset = queryset
+
+    def order_by(self, *fields: Any) -> KeyedSlices:
+        return KeyedSlices(self.queryset.order_by(*fields))
+
+    def filter(self, *args: Any, **kwargs: Any) -> KeyedSlices:
+        return KeyedSlices(self.queryset.filter(*args, **kwargs))
+
+    def __getitem__(self, item: Any) -> Any:
+        keyed = isinstance(item, slice) and item.step is None and item.stop is not None
+        if keyed and can_page_by_keys(self.queryset):
+            return page_by_keys(self.queryset, item.start or 0, item.stop)
+        return self.queryset[item]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.queryset, name)
 
 
 class _PageColumn(Expression):

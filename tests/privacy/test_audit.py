@@ -94,6 +94,20 @@ def test_read_audit_one_entry_per_request(api, case_manager) -> None:  # type: i
     assert SECRET_NAME not in audit_table_dump()  # search terms are not logged
 
 
+@pytest.mark.parametrize("url", ["/api/v1/families/", "/api/v1/dashboard/", "detail"])
+def test_a_head_request_is_logged_like_its_get(api, case_manager, url) -> None:  # type: ignore[no-untyped-def]
+    """HEAD runs the same read, and its Content-Length tells the size of the body it withholds."""
+    family = make_family(case_manager, opened_on=datetime.date(2020, 1, 1))  # dormant: a dashboard item
+    url = f"/api/v1/families/{family.pk}/" if url == "detail" else url
+    before = AuditEntry.objects.filter(action=AuditEntry.Action.ACCESS).count()
+    response = api.head(url)
+    assert response.status_code == 200 and not response.content
+    reads = list(AuditEntry.objects.filter(action=AuditEntry.Action.ACCESS).order_by("id")[before:])
+    assert len(reads) == 1
+    assert reads[0].object_ids == [str(family.pk)] and reads[0].actor == case_manager
+    assert reads[0].additional_data["endpoint"].startswith("HEAD /")
+
+
 def test_failed_reads_are_not_logged_as_reads(api, other_case_manager) -> None:  # type: ignore[no-untyped-def]
     foreign = make_family(other_case_manager)
     assert api.get(f"/api/v1/families/{foreign.pk}/").status_code == 404
