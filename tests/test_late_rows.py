@@ -151,3 +151,11 @@ def test_cursor_mode_finds_its_page_by_keys(api, families) -> None:  # type: ign
         url = page["next"]
     assert seen == [str(f.pk) for f in families]
     assert "count" not in first
+    # And back: DRF reverses the order for a previous page and the page's rows after.
+    back: list[str] = []
+    url = page["previous"]
+    while url:
+        page = api.get(url).json()
+        back = [f["id"] for f in page["results"]] + back
+        url = page["previous"]
+    assert back == seen[: len(back)] and len(back) >= len(seen) - 4
