@@ -6,13 +6,12 @@ from typing import Any
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Count, QuerySet, Window
-from django.db.models.query import ModelIterable
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casemgmt.db.late_rows import KeyedSlices, can_page_by_keys, page_by_keys
+from casemgmt.db.late_rows import KeyedSlices, can_page_by_keys, page_by_keys, rows_are_model_rows
 
 
 class CountWithPagePaginator(Paginator):  # type: ignore[type-arg]
@@ -30,11 +29,7 @@ class CountWithPagePaginator(Paginator):  # type: ignore[type-arg]
     _TOTAL = "_page_total"
 
     def _counts_with_page(self) -> bool:
-        rows = self.object_list
-        if not isinstance(rows, QuerySet) or rows._iterable_class is not ModelIterable:
-            return False
-        query = rows.query
-        return not (query.distinct or query.group_by is not None or query.combinator or query.is_sliced)
+        return rows_are_model_rows(self.object_list)
 
     def page(self, number: Any) -> Page:  # type: ignore[type-arg]
         if not self._counts_with_page():
@@ -110,7 +105,7 @@ class PageOrCursorPagination(StandardPagination):
             self._cursor = _Cursor()
             ordering = queryset.query.order_by or queryset.model._meta.ordering
             self._cursor.ordering = tuple(str(field) for field in ordering)
-            if isinstance(queryset, QuerySet) and queryset._iterable_class is ModelIterable:
+            if can_page_by_keys(queryset):
                 # DRF slices the queryset itself: its page is then found by keys, as ours is.
                 return self._cursor.paginate_queryset(KeyedSlices(queryset), request, view)  # type: ignore[arg-type]
             return self._cursor.paginate_queryset(queryset, request, view)

@@ -31,6 +31,7 @@ from django.db.models import BigIntegerField, Count, F, Model, QuerySet, Window
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.expressions import Expression
 from django.db.models.functions import RowNumber
+from django.db.models.query import ModelIterable
 from django.db.models.sql import Query
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -39,14 +40,29 @@ _KEY = "late_key"
 _ORDINAL = "late_ordinal"
 
 
-def can_page_by_keys(queryset: QuerySet[Any]) -> bool:
+def rows_are_model_rows(queryset: Any) -> bool:
+    """Whether a window over ``queryset`` counts and numbers its rows one for one.
+
+    A model queryset that is not DISTINCT, grouped, combined, sliced or ``values()``: the
+    precondition of the window page and of the page by keys alike.
+    """
+    if not isinstance(queryset, QuerySet) or queryset._iterable_class is not ModelIterable:
+        return False
+    query = queryset.query
+    return not (query.distinct or query.group_by is not None or query.combinator or query.is_sliced)
+
+
+def can_page_by_keys(queryset: Any) -> bool:
     """Whether the outer select can stand for the queryset without its filter.
 
-    Annotations, filtered relations and ``extra()`` may read the filter's joins; an unordered
-    or randomly ordered query has no order to carry into the window; and an order that Django
-    expands when it compiles (a relation's own ordering, ``reverse()``, ``extra(order_by=)``)
-    is not what the window's ``F()`` terms would sort by. Those take the plain page.
+    It must count row for row (``rows_are_model_rows``). Annotations, filtered relations and
+    ``extra()`` may read the filter's joins; an unordered or randomly ordered query has no
+    order to carry into the window; and an order that Django expands when it compiles (a
+    relation's own ordering, ``reverse()``, ``extra(order_by=)``) is not what the window's
+    ``F()`` terms would sort by. Those take the plain page.
     """
+    if not rows_are_model_rows(queryset):
+        return False
     query = queryset.query
     ordering = _ordering(queryset)
     return bool(
